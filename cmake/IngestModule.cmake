@@ -1,0 +1,36 @@
+# ingest_module(NAME <name> [DEPS <targets...>])
+#
+# Declares the library target `ingest_<name>` from every .cc file under the calling directory
+# except *_test.cc, and (when tests are on) one GoogleTest executable `ingest_<name>_test` from
+# the *_test.cc files beside the code, labelled `unit`. Globbing keeps module folders
+# self-contained: adding a file never means editing a shared list.
+function(ingest_module)
+  cmake_parse_arguments(M "" "NAME" "DEPS;TEST_DEPS" ${ARGN})
+  file(GLOB_RECURSE _all CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
+  set(_src "")
+  set(_tests "")
+  foreach(f ${_all})
+    if(f MATCHES "_test\\.cc$")
+      list(APPEND _tests ${f})
+    elseif(NOT f MATCHES "/fuzz/")
+      list(APPEND _src ${f})
+    endif()
+  endforeach()
+  set(_target ingest_${M_NAME})
+  if(_src)
+    add_library(${_target} STATIC ${_src})
+    target_include_directories(${_target} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(${_target} PUBLIC ${M_DEPS})
+  else()
+    add_library(${_target} INTERFACE)
+    target_include_directories(${_target} INTERFACE ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(${_target} INTERFACE ${M_DEPS})
+  endif()
+  if(INGEST_BUILD_TESTS AND _tests)
+    add_executable(${_target}_test ${_tests})
+    target_link_libraries(${_target}_test PRIVATE ${_target} ${M_TEST_DEPS} GTest::gmock GTest::gtest_main)
+    target_compile_definitions(${_target}_test PRIVATE
+      INGEST_SOURCE_DIR="${PROJECT_SOURCE_DIR}" INGEST_BINARY_DIR="${PROJECT_BINARY_DIR}")
+    gtest_discover_tests(${_target}_test PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
+  endif()
+endfunction()

@@ -1,0 +1,28 @@
+#include "ingest/app/cli.h"
+
+#include <CLI/CLI.hpp>
+
+namespace ingest::app {
+
+int RunCli(int argc, char** argv) {
+  CLI::App app{"ingestd: documents in, searchable embedded chunks out"};
+  app.require_subcommand(1);
+  // Subcommands pass --config/--profile up to the parent wherever they appear.
+  app.fallthrough();
+  GlobalOptions global;
+  app.add_option("--config", global.config_file, "Configuration file (TOML); env INGESTD_CONFIG");
+  app.add_option("--profile", global.profile,
+                 "Configuration profile (development|staging|production); env INGESTD_PROFILE");
+  int exit_code = 0;
+
+  AddTokenizeCommand(app, global, &exit_code);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return exit_code;
+}
+
+}  // namespace ingest::app

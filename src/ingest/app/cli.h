@@ -1,0 +1,25 @@
+// The ingestd command line. Each subcommand lives in its own cmd_<name>.cc and registers itself
+// through an Add<Name>Command function listed in cli.cc.
+#pragma once
+
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace ingest::app {
+
+// Options every subcommand shares (DESIGN §7).
+struct GlobalOptions {
+  std::string config_file;  // --config FILE (else INGESTD_CONFIG)
+  std::string profile;      // --profile NAME (else INGESTD_PROFILE, else "development")
+};
+
+// Runs the CLI; returns the process exit code.
+int RunCli(int argc, char** argv);
+
+// Each returns after adding its subcommand to `app`; the callback it installs sets `*exit_code`.
+void AddTokenizeCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
+
+}  // namespace ingest::app

@@ -1,0 +1,40 @@
+// Content hashes. sha256 is how ingestd names blobs, parse results and chunk texts.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "ingest/common/result.h"
+
+namespace ingest {
+
+// Lower-case hex sha256 of `data`.
+std::string Sha256Hex(std::string_view data);
+
+// Streaming sha256 for files too large to hold in memory. Not thread-safe.
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+
+  void Update(std::string_view data);
+  // Lower-case hex digest. The object must not be updated afterwards.
+  std::string FinishHex();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// sha256 of a file's bytes, read in 1 MiB blocks.
+Result<std::string> Sha256File(const std::string& path);
+
+// 64-bit FNV-1a; cheap, stable across platforms. For hashing features, never for identity.
+uint64_t Fnv1a64(std::string_view data, uint64_t seed = 0xcbf29ce484222325ULL);
+
+}  // namespace ingest
