@@ -1,0 +1,40 @@
+// Embedder: texts in, vectors out (DESIGN §1, embed stage; §4 embedders).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ingest/common/result.h"
+#include "ingest/store/types.h"
+
+namespace ingest::embed {
+
+struct EmbedUsage {
+  int64_t tokens = 0;    // provider-reported (usage.total_tokens) or counted locally
+  int64_t requests = 0;  // HTTP requests made (0 for local)
+  std::vector<std::string> request_ids;
+};
+
+struct EmbedOutput {
+  // vectors[i] belongs to texts[i]; each has Space().dimensions floats, L2-normalised.
+  std::vector<std::vector<float>> vectors;
+  EmbedUsage usage;
+};
+
+// Thread-safe; shared by all workers. Never returns a placeholder: either every input has its
+// vector or the call fails.
+class Embedder {
+ public:
+  virtual ~Embedder() = default;
+  // "local", "openai".
+  virtual std::string_view Provider() const = 0;
+  // Display name, e.g. "lexical (hashed n-grams, not semantic)" or "openai text-embedding-3-small".
+  virtual std::string Describe() const = 0;
+  virtual const store::VectorSpace& Space() const = 0;
+  virtual Result<EmbedOutput> Embed(std::span<const std::string> texts) const = 0;
+};
+
+}  // namespace ingest::embed

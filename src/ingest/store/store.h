@@ -1,0 +1,121 @@
+// Store: jobs, documents, parses, chunks, vectors, ledger, events and workers (DESIGN §3).
+//
+// Thread-safe: one Store is shared by every worker thread of a process. Implementations:
+// sqlite/ (embedded default) and postgres/ (scale-out); both must pass
+// tests/conformance/store_conformance_test.cc unchanged.
+//
+// Concurrency contract: every Job row carries a `version` bumped by each write. Writes that
+// change a job (UpdateJob, Heartbeat) are compare-and-set on (id, version): a caller whose
+// version is stale gets kFailedPrecondition and must re-read. LeaseNext sets owner, expiry and
+// state in the same atomic statement that picks the job, so two workers never hold one job.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ingest/common/clock.h"
+#include "ingest/common/result.h"
+#include "ingest/store/types.h"
+
+namespace ingest::store {
+
+struct SubmitResult {
+  Document document;
+  Job job;
+  bool created = false;  // false when the document (tenant, sha256) was already known
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // --- schema -------------------------------------------------------------------------------
+  // All migrations this build knows, ascending.
+  virtual std::vector<Migration> KnownMigrations() const = 0;
+  // Highest applied migration (0 for an empty database).
+  virtual Result<int> SchemaVersion() = 0;
+  // Applies up-steps or down-steps until the schema is at `version`, each step in its own
+  // transaction. `version` must be between 0 and the latest known migration.
+  virtual Status MigrateTo(int version) = 0;
+  // Fails with kFailedPrecondition unless the schema is exactly at the latest version.
+  Status CheckSchemaCurrent();
+
+  // --- documents and jobs -------------------------------------------------------------------
+  // Receive stage: inserts the document and its job in one transaction. When the document id
+  // already exists nothing is written and the existing rows are returned (created = false).
+  virtual Result<SubmitResult> SubmitDocument(const Document& doc, const Job& job) = 0;
+  virtual Result<Document> GetDocument(std::string_view document_id) = 0;
+  virtual Status UpdateDocumentParseInfo(std::string_view document_id, int page_count,
+                                         std::string_view parser,
+                                         std::string_view parse_note) = 0;
+  virtual Result<Job> GetJob(std::string_view job_id) = 0;
+  virtual Result<std::vector<JobView>> ListJobs(const JobFilter& filter) = 0;
+  // Number of jobs in each state (states with no job are absent).
+  virtual Result<std::vector<std::pair<JobState, int64_t>>> CountJobsByState() = 0;
+  // Created time of the oldest job that is queued and due, or nullopt when there is none.
+  virtual Result<std::optional<UnixMillis>> OldestQueuedAt(UnixMillis now) = 0;
+
+  // Picks the most urgent runnable job and leases it to `owner` until now + ttl. Runnable:
+  // state queued/deferred/waiting with next_attempt_at <= now, or running with an expired lease
+  // (taken over). Urgency: interactive lane first, then priority, then next_attempt_at.
+  // Returns nullopt when nothing is runnable.
+  virtual Result<std::optional<Lease>> LeaseNext(std::string_view owner, Duration ttl,
+                                                 UnixMillis now) = 0;
+  // Extends the lease. kFailedPrecondition when the lease was lost (row changed by someone
+  // else); the caller must stop working on the job. On success lease->job.version is updated.
+  virtual Status Heartbeat(Lease* lease, Duration ttl, UnixMillis now) = 0;
+  // Compare-and-set on (job id, expected_version). kFailedPrecondition when the row changed.
+  // Clears the lease unless update.keep_lease. Returns the row as written.
+  virtual Result<Job> UpdateJob(std::string_view job_id, int64_t expected_version,
+                                const JobUpdate& update, UnixMillis now) = 0;
+  virtual Status RecordStageTiming(std::string_view job_id, const StageTiming& timing) = 0;
+  virtual Result<std::vector<StageTiming>> ListStageTimings(std::string_view job_id) = 0;
+
+  // --- parse cache --------------------------------------------------------------------------
+  virtual Result<std::optional<ParseRecord>> GetParse(std::string_view file_sha256,
+                                                      std::string_view parser,
+                                                      std::string_view config_hash) = 0;
+  // Upsert on (file_sha256, parser, config_hash).
+  virtual Status PutParse(const ParseRecord& record) = 0;
+
+  // --- chunks and vectors -------------------------------------------------------------------
+  // Makes `chunks` the document's chunk set in one transaction: upserts by id and deletes the
+  // document's chunks whose id is not in the set.
+  virtual Status ReplaceChunks(std::string_view document_id, std::span<const Chunk> chunks) = 0;
+  virtual Result<std::vector<Chunk>> ListChunks(std::string_view document_id) = 0;
+  // Of `text_sha256s`, the ones with no vector in `space`.
+  virtual Result<std::vector<std::string>> MissingVectors(
+      const VectorSpace& space, std::span<const std::string> text_sha256s) = 0;
+  // Inserts vectors; existing (space, text_sha256) rows are kept (first write wins). Every
+  // value vector must have space.dimensions entries (kInvalidArgument otherwise).
+  virtual Status PutVectors(const VectorSpace& space, std::span<const StoredVector> vectors) = 0;
+  virtual Result<std::optional<StoredVector>> GetVector(const VectorSpace& space,
+                                                        std::string_view text_sha256) = 0;
+  // Index stage: the document becomes searchable in `space` (its chunks must all have vectors
+  // there: kFailedPrecondition otherwise).
+  virtual Status MarkIndexed(std::string_view document_id, const VectorSpace& space,
+                             UnixMillis now) = 0;
+  // Streams every chunk of every document indexed in `space` (optionally one tenant's) with its
+  // vector. The pointers in IndexedChunk are valid only during the callback.
+  virtual Status ScanIndex(const VectorSpace& space, std::optional<std::string_view> tenant,
+                           const std::function<void(const IndexedChunk&)>& fn) = 0;
+
+  // --- ledger -------------------------------------------------------------------------------
+  virtual Status AppendLedger(const LedgerEntry& entry) = 0;
+  virtual Result<std::vector<LedgerEntry>> ListLedger(std::optional<std::string_view> document_id) = 0;
+
+  // --- events and workers -------------------------------------------------------------------
+  virtual Status AppendEvent(const Event& event) = 0;
+  // Most recent first.
+  virtual Result<std::vector<Event>> ListEvents(std::optional<std::string_view> job_id,
+                                                int limit) = 0;
+  virtual Status UpsertWorker(const WorkerInfo& worker) = 0;
+  virtual Result<std::vector<WorkerInfo>> ListWorkers() = 0;
+};
+
+}  // namespace ingest::store
