@@ -43,8 +43,7 @@ std::string DocumentId(std::string_view tenant, std::string_view file_sha256) {
   return UuidV5(tenant_ns, file_sha256);
 }
 
-std::string ChunkId(std::string_view document_id, std::string_view chunker_version,
-                    int ordinal) {
+std::string ChunkId(std::string_view document_id, std::string_view chunker_version, int ordinal) {
   return UuidV5(document_id, std::string(chunker_version) + "/" + std::to_string(ordinal));
 }
 

@@ -20,8 +20,7 @@ std::string UuidV5(std::string_view ns, std::string_view name);
 std::string UuidV4();
 
 std::string DocumentId(std::string_view tenant, std::string_view file_sha256);
-std::string ChunkId(std::string_view document_id, std::string_view chunker_version,
-                    int ordinal);
+std::string ChunkId(std::string_view document_id, std::string_view chunker_version, int ordinal);
 // One job per (document, pipeline): re-submitting the same document finds the same job.
 std::string JobId(std::string_view document_id);
 

@@ -102,10 +102,10 @@ inline Status Internal(std::string msg, std::string reason = {}) {
 }  // namespace ingest
 
 // Returns early from the enclosing function when `expr` (a Status) is not ok.
-#define INGEST_RETURN_IF_ERROR(expr)            \
-  do {                                          \
-    ::ingest::Status _st = (expr);              \
-    if (!_st.ok()) return _st;                  \
+#define INGEST_RETURN_IF_ERROR(expr) \
+  do {                               \
+    ::ingest::Status _st = (expr);   \
+    if (!_st.ok()) return _st;       \
   } while (0)
 
 #define INGEST_CONCAT_INNER_(a, b) a##b

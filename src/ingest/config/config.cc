@@ -1,0 +1,387 @@
+#include "ingest/config/config.h"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+extern char** environ;
+
+namespace ingest::config {
+namespace {
+
+enum class Kind { kString, kInt, kSecret };
+
+// One configuration key: its dotted path, type, optional environment variable, and where it
+// lives in Config. The table below is the single list of keys: loading from TOML, from the
+// environment, printing and validation all walk it.
+struct IntSetter {
+  std::function<void(Config&, int64_t)> set;
+  std::function<int64_t(const Config&)> get;
+};
+
+template <typename Sub, typename T>
+IntSetter MakeIntSetter(Sub Config::*sub, T Sub::*m) {
+  return {[sub, m](Config& c, int64_t v) { c.*sub.*m = static_cast<T>(v); },
+          [sub, m](const Config& c) { return static_cast<int64_t>(c.*sub.*m); }};
+}
+
+struct Key {
+  std::string key;
+  Kind kind;
+  std::string env;
+  std::function<std::string*(Config&)> str;  // kString, kSecret
+  IntSetter num;                             // kInt
+};
+
+template <typename Sub>
+Key KS(std::string key, std::string env, Sub Config::*sub, std::string Sub::*m,
+       Kind kind = Kind::kString) {
+  return Key{
+      std::move(key), kind, std::move(env), [sub, m](Config& c) { return &(c.*sub.*m); }, {}};
+}
+
+template <typename Sub, typename T>
+Key KN(std::string key, std::string env, Sub Config::*sub, T Sub::*m) {
+  return Key{std::move(key), Kind::kInt, std::move(env), nullptr, MakeIntSetter(sub, m)};
+}
+
+const std::vector<Key>& Keys() {
+  static const std::vector<Key> keys = {
+      Key{"mode", Kind::kString, "INGESTD_MODE", [](Config& c) { return &c.mode; }, {}},
+      KS("store.url", "INGESTD_STORE", &Config::store, &StoreConfig::url),
+      KS("store.data_dir", "INGESTD_DATA_DIR", &Config::store, &StoreConfig::data_dir),
+      KN("pipeline.workers", "INGESTD_WORKERS", &Config::pipeline, &PipelineConfig::workers),
+      KN("pipeline.lease_ttl_s", "INGESTD_LEASE_TTL_S", &Config::pipeline,
+         &PipelineConfig::lease_ttl_s),
+      KN("pipeline.max_attempts", "INGESTD_MAX_ATTEMPTS", &Config::pipeline,
+         &PipelineConfig::max_attempts),
+      KN("pipeline.backoff_base_ms", "INGESTD_BACKOFF_BASE_MS", &Config::pipeline,
+         &PipelineConfig::backoff_base_ms),
+      KN("pipeline.backoff_cap_ms", "INGESTD_BACKOFF_CAP_MS", &Config::pipeline,
+         &PipelineConfig::backoff_cap_ms),
+      KN("pipeline.embed_batch_size", "INGESTD_EMBED_BATCH_SIZE", &Config::pipeline,
+         &PipelineConfig::embed_batch_size),
+      KS("pipeline.tenant", "INGESTD_TENANT", &Config::pipeline, &PipelineConfig::tenant),
+      KS("parse.parser", "INGESTD_PARSER", &Config::parse, &ParseConfig::parser),
+      KN("parse.max_bytes", "INGESTD_MAX_BYTES", &Config::parse, &ParseConfig::max_bytes),
+      KN("parse.max_pages", "INGESTD_MAX_PAGES", &Config::parse, &ParseConfig::max_pages),
+      KN("parse.max_uncompressed_bytes", "INGESTD_MAX_UNCOMPRESSED_BYTES", &Config::parse,
+         &ParseConfig::max_uncompressed_bytes),
+      KN("chunk.max_tokens", "INGESTD_CHUNK_MAX_TOKENS", &Config::chunk, &ChunkConfig::max_tokens),
+      KN("chunk.overlap_tokens", "INGESTD_CHUNK_OVERLAP_TOKENS", &Config::chunk,
+         &ChunkConfig::overlap_tokens),
+      KS("chunk.encoding", "INGESTD_CHUNK_ENCODING", &Config::chunk, &ChunkConfig::encoding),
+      KS("embed.provider", "INGESTD_EMBEDDER", &Config::embed, &EmbedConfig::provider),
+      KS("embed.model", "INGESTD_EMBED_MODEL", &Config::embed, &EmbedConfig::model),
+      KN("embed.dimensions", "INGESTD_EMBED_DIMENSIONS", &Config::embed, &EmbedConfig::dimensions),
+      KS("openai.api_key", "OPENAI_API_KEY", &Config::openai, &ProviderConfig::api_key,
+         Kind::kSecret),
+      KS("openai.base_url", "OPENAI_BASE_URL", &Config::openai, &ProviderConfig::base_url),
+      KS("llamaparse.api_key", "LLAMA_CLOUD_API_KEY", &Config::llamaparse, &ProviderConfig::api_key,
+         Kind::kSecret),
+      KS("llamaparse.base_url", "LLAMA_CLOUD_BASE_URL", &Config::llamaparse,
+         &ProviderConfig::base_url),
+      KS("api.listen", "INGESTD_LISTEN", &Config::api, &ApiConfig::listen),
+      KS("api.admin_token", "INGESTD_ADMIN_TOKEN", &Config::api, &ApiConfig::admin_token,
+         Kind::kSecret),
+      KS("log.level", "INGESTD_LOG_LEVEL", &Config::log, &LogConfig::level),
+      KS("log.format", "INGESTD_LOG_FORMAT", &Config::log, &LogConfig::format),
+  };
+  return keys;
+}
+
+std::string Where(const std::string& file, const toml::source_region& src) {
+  return fmt::format("{}:{}", file, src.begin.line);
+}
+
+// Reads `table` (the file's top level or one profile table) into `config`.
+Status ApplyTable(const toml::table& table, const std::string& file, Config& config) {
+  for (const Key& k : Keys()) {
+    const toml::node* node = table.at_path(k.key).node();
+    if (node == nullptr) continue;
+    std::string where = Where(file, node->source());
+    if (k.kind == Kind::kInt) {
+      auto v = node->value<int64_t>();
+      if (!v) {
+        return InvalidArgument(fmt::format("{}: {} must be an integer", where, k.key),
+                               "config_invalid");
+      }
+      k.num.set(config, *v);
+    } else {
+      auto v = node->value<std::string>();
+      if (!v) {
+        return InvalidArgument(fmt::format("{}: {} must be a string", where, k.key),
+                               "config_invalid");
+      }
+      *k.str(config) = *v;
+    }
+    config.origins[k.key] = where;
+  }
+  // Unknown keys are errors: a typo must not silently fall back to a default.
+  std::vector<std::string> unknown;
+  std::function<void(const toml::table&, const std::string&)> walk =
+      [&](const toml::table& t, const std::string& prefix) {
+        for (const auto& [name, node] : t) {
+          std::string path =
+              prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
+          if (prefix.empty() && name.str() == "profile") continue;
+          if (const toml::table* sub = node.as_table()) {
+            walk(*sub, path);
+            continue;
+          }
+          bool known = false;
+          for (const Key& k : Keys()) known = known || k.key == path;
+          if (!known) unknown.push_back(Where(file, node.source()) + ": unknown key " + path);
+        }
+      };
+  walk(table, "");
+  if (!unknown.empty()) return InvalidArgument(unknown.front(), "config_invalid");
+  return Status::Ok();
+}
+
+Status ApplyEnv(const std::map<std::string, std::string>& env, Config& config) {
+  for (const Key& k : Keys()) {
+    if (k.env.empty()) continue;
+    std::string value;
+    std::string origin;
+    if (auto it = env.find(k.env); it != env.end()) {
+      value = it->second;
+      origin = "env " + k.env;
+    } else if (auto f = env.find(k.env + "_FILE"); f != env.end() && k.kind == Kind::kSecret) {
+      std::ifstream in(f->second, std::ios::binary);
+      if (!in) {
+        return InvalidArgument(fmt::format("env {}_FILE: cannot read {}", k.env, f->second),
+                               "config_invalid");
+      }
+      std::stringstream ss;
+      ss << in.rdbuf();
+      value = ss.str();
+      while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+      origin = "file " + k.env + "_FILE";
+    } else {
+      continue;
+    }
+    if (k.kind == Kind::kInt) {
+      char* end = nullptr;
+      long long v = std::strtoll(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0') {
+        return InvalidArgument(
+            fmt::format("env {}: {} must be an integer, got \"{}\"", k.env, k.key, value),
+            "config_invalid");
+      }
+      k.num.set(config, v);
+    } else {
+      *k.str(config) = value;
+    }
+    config.origins[k.key] = origin;
+  }
+  return Status::Ok();
+}
+
+Status OneOf(const Config& c, const std::string& key, const std::string& value,
+             std::initializer_list<const char*> allowed) {
+  for (const char* a : allowed) {
+    if (value == a) return Status::Ok();
+  }
+  std::string list;
+  for (const char* a : allowed) list += (list.empty() ? "" : "|") + std::string(a);
+  auto it = c.origins.find(key);
+  std::string where = it == c.origins.end() ? "default" : it->second;
+  return InvalidArgument(
+      fmt::format("{}: {} must be one of {}, got \"{}\"", where, key, list, value),
+      "config_invalid");
+}
+
+Status AtLeast(const Config& c, const std::string& key, int64_t value, int64_t min) {
+  if (value >= min) return Status::Ok();
+  auto it = c.origins.find(key);
+  std::string where = it == c.origins.end() ? "default" : it->second;
+  return InvalidArgument(fmt::format("{}: {} must be >= {}, got {}", where, key, min, value),
+                         "config_invalid");
+}
+
+// `mode` is a preset over the per-service choices (DESIGN §4). It only fills choices the user
+// did not make explicitly.
+void ApplyMode(Config& c) {
+  auto explicit_key = [&](const char* key) {
+    auto it = c.origins.find(key);
+    return it != c.origins.end() && it->second != "default" && it->second.rfind("mode", 0) != 0;
+  };
+  if (c.mode == "mock" || c.mode == "real") {
+    if (!explicit_key("embed.provider")) {
+      c.embed.provider = "openai";
+      c.origins["embed.provider"] = "mode " + c.mode;
+    }
+    if (!explicit_key("parse.parser")) {
+      c.parse.parser = "auto";
+      c.origins["parse.parser"] = "mode " + c.mode;
+    }
+  } else if (c.mode == "hybrid") {
+    if (!explicit_key("embed.provider")) {
+      c.embed.provider = "openai";
+      c.origins["embed.provider"] = "mode hybrid";
+    }
+    if (!explicit_key("parse.parser")) {
+      c.parse.parser = "auto";
+      c.origins["parse.parser"] = "mode hybrid";
+    }
+  }
+}
+
+Status Validate(const Config& c) {
+  INGEST_RETURN_IF_ERROR(OneOf(c, "mode", c.mode, {"", "real", "mock", "hybrid"}));
+  INGEST_RETURN_IF_ERROR(OneOf(c, "parse.parser", c.parse.parser, {"local", "llamaparse", "auto"}));
+  INGEST_RETURN_IF_ERROR(OneOf(c, "embed.provider", c.embed.provider, {"local", "openai"}));
+  INGEST_RETURN_IF_ERROR(
+      OneOf(c, "chunk.encoding", c.chunk.encoding, {"cl100k_base", "o200k_base"}));
+  INGEST_RETURN_IF_ERROR(
+      OneOf(c, "log.level", c.log.level, {"trace", "debug", "info", "warn", "error"}));
+  INGEST_RETURN_IF_ERROR(OneOf(c, "log.format", c.log.format, {"json", "text"}));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "pipeline.workers", c.pipeline.workers, 0));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "pipeline.lease_ttl_s", c.pipeline.lease_ttl_s, 2));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "pipeline.max_attempts", c.pipeline.max_attempts, 1));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "pipeline.backoff_base_ms", c.pipeline.backoff_base_ms, 1));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "pipeline.embed_batch_size", c.pipeline.embed_batch_size, 1));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "parse.max_bytes", c.parse.max_bytes, 1));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "parse.max_pages", c.parse.max_pages, 1));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "chunk.max_tokens", c.chunk.max_tokens, 16));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "chunk.overlap_tokens", c.chunk.overlap_tokens, 0));
+  if (c.chunk.overlap_tokens >= c.chunk.max_tokens) {
+    return InvalidArgument(
+        fmt::format("{}: chunk.overlap_tokens ({}) must be smaller than "
+                    "chunk.max_tokens ({})",
+                    c.origins.count("chunk.overlap_tokens") ? c.origins.at("chunk.overlap_tokens")
+                                                            : "default",
+                    c.chunk.overlap_tokens, c.chunk.max_tokens),
+        "config_invalid");
+  }
+  if (c.store.url.rfind("sqlite:", 0) != 0 && c.store.url.rfind("postgresql://", 0) != 0 &&
+      c.store.url.rfind("postgres://", 0) != 0) {
+    return InvalidArgument(
+        fmt::format("{}: store.url must be sqlite:PATH or postgresql://..., got \"{}\"",
+                    c.origins.count("store.url") ? c.origins.at("store.url") : "default",
+                    c.store.url),
+        "config_invalid");
+  }
+  // The production profile never runs against emulators (DESIGN §4).
+  if (c.profile == "production" && c.mode == "mock") {
+    return InvalidArgument(fmt::format("{}: mode \"mock\" is refused in the production profile",
+                                       c.origins.count("mode") ? c.origins.at("mode") : "default"),
+                           "config_invalid");
+  }
+  return Status::Ok();
+}
+
+std::map<std::string, std::string> ProcessEnv() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view kv(*e);
+    size_t eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+  }
+  return env;
+}
+
+}  // namespace
+
+const std::vector<std::pair<std::string, std::string>>& EnvBindings() {
+  static const std::vector<std::pair<std::string, std::string>> bindings = [] {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const Key& k : Keys()) {
+      if (!k.env.empty()) out.emplace_back(k.env, k.key);
+    }
+    out.emplace_back("INGESTD_CONFIG", "(--config)");
+    out.emplace_back("INGESTD_PROFILE", "(--profile)");
+    return out;
+  }();
+  return bindings;
+}
+
+Result<Config> LoadConfig(const LoadOptions& options) {
+  std::map<std::string, std::string> env =
+      options.use_process_env && options.env.empty() ? ProcessEnv() : options.env;
+  Config config;
+  for (const Key& k : Keys()) config.origins[k.key] = "default";
+
+  config.profile = options.profile;
+  if (config.profile.empty() && env.count("INGESTD_PROFILE"))
+    config.profile = env["INGESTD_PROFILE"];
+  if (config.profile.empty()) config.profile = "development";
+
+  std::string file = options.file;
+  if (file.empty() && env.count("INGESTD_CONFIG")) file = env["INGESTD_CONFIG"];
+  if (!file.empty()) {
+    toml::table root;
+    try {
+      root = toml::parse_file(file);
+    } catch (const toml::parse_error& e) {
+      const auto& b = e.source().begin;
+      return InvalidArgument(fmt::format("{}:{}:{}: {}", file, b.line, b.column, e.description()),
+                             "config_invalid");
+    } catch (const std::exception& e) {
+      return InvalidArgument(fmt::format("{}: {}", file, e.what()), "config_invalid");
+    }
+    INGEST_RETURN_IF_ERROR(ApplyTable(root, file, config));
+    if (const toml::table* profiles = root["profile"].as_table()) {
+      if (const toml::table* p = (*profiles)[config.profile].as_table()) {
+        INGEST_RETURN_IF_ERROR(ApplyTable(*p, file, config));
+      }
+    }
+  }
+  INGEST_RETURN_IF_ERROR(ApplyEnv(env, config));
+  if (config.store.url.empty()) {
+    config.store.url = "sqlite:" + config.store.data_dir + "/ingestd.db";
+    config.origins["store.url"] = "default (from store.data_dir)";
+  }
+  ApplyMode(config);
+  INGEST_RETURN_IF_ERROR(Validate(config));
+  return config;
+}
+
+std::string Redacted(const Config& config) {
+  Config copy = config;
+  std::string out = fmt::format("# profile: {}\n", config.profile);
+  std::string section;
+  for (const Key& k : Keys()) {
+    size_t dot = k.key.find('.');
+    std::string sec = dot == std::string::npos ? "" : k.key.substr(0, dot);
+    std::string name = dot == std::string::npos ? k.key : k.key.substr(dot + 1);
+    if (sec != section) {
+      out += fmt::format("\n[{}]\n", sec);
+      section = sec;
+    }
+    std::string value;
+    if (k.kind == Kind::kInt) {
+      value = std::to_string(k.num.get(copy));
+    } else {
+      const std::string& s = *k.str(copy);
+      if (k.kind == Kind::kSecret && !s.empty()) {
+        value = "\"<redacted>\"";
+      } else {
+        std::string esc;
+        for (char ch : s) {
+          if (ch == '"' || ch == '\\') esc += '\\';
+          esc += ch;
+        }
+        value = "\"" + esc + "\"";
+      }
+    }
+    auto it = config.origins.find(k.key);
+    out += fmt::format("{} = {}  # {}\n", name, value,
+                       it == config.origins.end() ? "default" : it->second);
+  }
+  return out;
+}
+
+std::string SqlitePath(const Config& config) {
+  const std::string& url = config.store.url;
+  if (url.rfind("sqlite:", 0) != 0) return "";
+  return url.substr(7);
+}
+
+}  // namespace ingest::config

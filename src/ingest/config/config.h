@@ -1,0 +1,105 @@
+// Configuration (DESIGN §7): built-in defaults, then a TOML file, then the file's
+// [profile.<name>] table, then environment variables. Every environment variable has an
+// equivalent key; secrets may also come from files (`*_FILE`) and never leave this module
+// unredacted (see Redacted()).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ingest/common/result.h"
+
+namespace ingest::config {
+
+struct StoreConfig {
+  std::string url;  // "sqlite:PATH" or "postgresql://..."; default sqlite:<data_dir>/ingestd.db
+  std::string data_dir = ".ingestd";  // blobs, the SQLite file, logs
+};
+
+struct PipelineConfig {
+  int workers = 0;  // 0 = one per core
+  int lease_ttl_s = 30;
+  int max_attempts = 5;
+  int backoff_base_ms = 1000;
+  int backoff_cap_ms = 300000;
+  int embed_batch_size = 64;
+  std::string tenant = "default";
+};
+
+struct ParseConfig {
+  std::string parser = "local";  // local | llamaparse | auto
+  int64_t max_bytes = 256ll << 20;
+  int max_pages = 5000;
+  int64_t max_uncompressed_bytes = 512ll << 20;
+};
+
+struct ChunkConfig {
+  int max_tokens = 512;
+  int overlap_tokens = 0;
+  std::string encoding = "cl100k_base";
+};
+
+struct EmbedConfig {
+  std::string provider = "local";                // local | openai
+  std::string model = "text-embedding-3-small";  // for openai; the local embedder is lexical-v1
+  int dimensions = 0;                            // 0 = the model's native size (local: 384)
+};
+
+struct ProviderConfig {
+  std::string api_key;  // secret
+  std::string base_url;
+};
+
+struct ApiConfig {
+  std::string listen = "127.0.0.1:8080";
+  std::string admin_token;  // secret
+};
+
+struct LogConfig {
+  std::string level = "info";   // trace|debug|info|warn|error
+  std::string format = "json";  // json | text
+};
+
+struct Config {
+  std::string profile = "development";
+  std::string mode;  // "" | real | mock | hybrid (a preset over parser/embedder choices)
+  StoreConfig store;
+  PipelineConfig pipeline;
+  ParseConfig parse;
+  ChunkConfig chunk;
+  EmbedConfig embed;
+  ProviderConfig openai;
+  ProviderConfig llamaparse;
+  ApiConfig api;
+  LogConfig log;
+
+  // Where each effective key came from: "default", "FILE:LINE", "env NAME", "file NAME_FILE".
+  std::map<std::string, std::string> origins;
+};
+
+struct LoadOptions {
+  std::string file;     // explicit --config; else INGESTD_CONFIG; else none
+  std::string profile;  // explicit --profile; else INGESTD_PROFILE; else "development"
+  // Environment to read; tests inject their own. Empty map with use_process_env = true reads
+  // the real environment.
+  std::map<std::string, std::string> env;
+  bool use_process_env = true;
+};
+
+// Loads and validates. Errors name the file and line ("config.toml:12: ...") or the variable.
+Result<Config> LoadConfig(const LoadOptions& options);
+
+// Effective configuration as TOML with secrets replaced by "<redacted>", each key annotated
+// with its origin in a trailing comment.
+std::string Redacted(const Config& config);
+
+// The SQLite path when store.url is "sqlite:PATH" (or empty: the default under data_dir).
+// Empty for other schemes.
+std::string SqlitePath(const Config& config);
+
+// The environment variables LoadConfig reads, with the key each one sets.
+const std::vector<std::pair<std::string, std::string>>& EnvBindings();
+
+}  // namespace ingest::config

@@ -1,0 +1,118 @@
+#include "ingest/config/config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace ingest::config {
+namespace {
+
+std::string WriteTemp(const std::string& name, const std::string& body) {
+  auto dir =
+      std::filesystem::temp_directory_path() / ("ingest_config_test_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto path = (dir / name).string();
+  std::ofstream(path) << body;
+  return path;
+}
+
+LoadOptions Opts(std::string file = "", std::map<std::string, std::string> env = {{"X", "1"}}) {
+  LoadOptions o;
+  o.file = std::move(file);
+  o.env = std::move(env);
+  o.use_process_env = false;
+  return o;
+}
+
+TEST(ConfigTest, DefaultsAreValid) {
+  auto c = LoadConfig(Opts());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->profile, "development");
+  EXPECT_EQ(c->parse.parser, "local");
+  EXPECT_EQ(c->embed.provider, "local");
+  EXPECT_EQ(c->chunk.max_tokens, 512);
+  EXPECT_EQ(c->store.url, "sqlite:.ingestd/ingestd.db");
+  EXPECT_EQ(SqlitePath(*c), ".ingestd/ingestd.db");
+}
+
+TEST(ConfigTest, FileThenProfileThenEnv) {
+  auto path = WriteTemp("layers.toml", R"(
+[chunk]
+max_tokens = 300
+[embed]
+model = "text-embedding-3-large"
+[profile.staging.chunk]
+max_tokens = 200
+)");
+  auto o = Opts(path, {{"INGESTD_PROFILE", "staging"}, {"INGESTD_EMBED_MODEL", "m-env"}});
+  auto c = LoadConfig(o);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->profile, "staging");
+  EXPECT_EQ(c->chunk.max_tokens, 200);
+  EXPECT_EQ(c->embed.model, "m-env");
+  EXPECT_EQ(c->origins.at("embed.model"), "env INGESTD_EMBED_MODEL");
+  EXPECT_EQ(c->origins.at("chunk.max_tokens"), path + ":7");
+}
+
+TEST(ConfigTest, SyntaxErrorNamesFileAndLine) {
+  auto path = WriteTemp("bad.toml", "[chunk]\nmax_tokens = = 3\n");
+  auto c = LoadConfig(Opts(path));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find(path + ":2:"), std::string::npos) << c.status().message();
+}
+
+TEST(ConfigTest, BadValueNamesFileAndLine) {
+  auto path = WriteTemp("badval.toml", "\n[parse]\nparser = \"magic\"\n");
+  auto c = LoadConfig(Opts(path));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find(path + ":3"), std::string::npos) << c.status().message();
+  EXPECT_NE(c.status().message().find("local|llamaparse|auto"), std::string::npos);
+}
+
+TEST(ConfigTest, UnknownKeyIsAnError) {
+  auto path = WriteTemp("typo.toml", "[chunk]\nmax_tokenz = 3\n");
+  auto c = LoadConfig(Opts(path));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("unknown key chunk.max_tokenz"), std::string::npos);
+}
+
+TEST(ConfigTest, EnvIntegerMustParse) {
+  auto c = LoadConfig(Opts("", {{"INGESTD_CHUNK_MAX_TOKENS", "lots"}}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("INGESTD_CHUNK_MAX_TOKENS"), std::string::npos);
+}
+
+TEST(ConfigTest, SecretsAreRedactedAndCanComeFromFiles) {
+  auto secret = WriteTemp("key.txt", "sk-fromfile123456\n");
+  auto c =
+      LoadConfig(Opts("", {{"OPENAI_API_KEY_FILE", secret}, {"INGESTD_ADMIN_TOKEN", "tok-1"}}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->openai.api_key, "sk-fromfile123456");
+  std::string printed = Redacted(*c);
+  EXPECT_EQ(printed.find("sk-fromfile"), std::string::npos);
+  EXPECT_EQ(printed.find("tok-1"), std::string::npos);
+  EXPECT_NE(printed.find("api_key = \"<redacted>\""), std::string::npos);
+}
+
+TEST(ConfigTest, ApiKeyAloneNeverEnablesAPaidProvider) {
+  auto c = LoadConfig(Opts("", {{"OPENAI_API_KEY", "sk-xxxxxxxxxxxx"}}));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->embed.provider, "local");
+}
+
+TEST(ConfigTest, ProductionRefusesMock) {
+  auto c = LoadConfig(Opts("", {{"INGESTD_PROFILE", "production"}, {"INGESTD_MODE", "mock"}}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("production"), std::string::npos);
+}
+
+TEST(ConfigTest, ModePresetFillsOnlyUnsetChoices) {
+  auto c = LoadConfig(Opts("", {{"INGESTD_MODE", "hybrid"}, {"INGESTD_EMBEDDER", "local"}}));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->embed.provider, "local");
+  EXPECT_EQ(c->parse.parser, "auto");
+}
+
+}  // namespace
+}  // namespace ingest::config
