@@ -51,8 +51,7 @@ class Store {
   virtual Result<SubmitResult> SubmitDocument(const Document& doc, const Job& job) = 0;
   virtual Result<Document> GetDocument(std::string_view document_id) = 0;
   virtual Status UpdateDocumentParseInfo(std::string_view document_id, int page_count,
-                                         std::string_view parser,
-                                         std::string_view parse_note) = 0;
+                                         std::string_view parser, std::string_view parse_note) = 0;
   virtual Result<Job> GetJob(std::string_view job_id) = 0;
   virtual Result<std::vector<JobView>> ListJobs(const JobFilter& filter) = 0;
   // Number of jobs in each state (states with no job are absent).
@@ -107,7 +106,8 @@ class Store {
 
   // --- ledger -------------------------------------------------------------------------------
   virtual Status AppendLedger(const LedgerEntry& entry) = 0;
-  virtual Result<std::vector<LedgerEntry>> ListLedger(std::optional<std::string_view> document_id) = 0;
+  virtual Result<std::vector<LedgerEntry>> ListLedger(
+      std::optional<std::string_view> document_id) = 0;
 
   // --- events and workers -------------------------------------------------------------------
   virtual Status AppendEvent(const Event& event) = 0;

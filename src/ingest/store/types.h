@@ -28,8 +28,8 @@ enum class JobState {
 
 enum class Stage { kReceive, kParse, kValidate, kChunk, kEmbed, kIndex, kAccount, kFinalize };
 
-inline constexpr Stage kAllStages[] = {Stage::kReceive, Stage::kParse,  Stage::kValidate,
-                                       Stage::kChunk,   Stage::kEmbed,  Stage::kIndex,
+inline constexpr Stage kAllStages[] = {Stage::kReceive, Stage::kParse,   Stage::kValidate,
+                                       Stage::kChunk,   Stage::kEmbed,   Stage::kIndex,
                                        Stage::kAccount, Stage::kFinalize};
 
 std::string_view JobStateName(JobState s);
@@ -43,16 +43,16 @@ std::string_view LaneName(Lane l);
 Result<Lane> ParseLane(std::string_view name);
 
 struct Document {
-  std::string id;         // UUIDv5(tenant, sha256)
+  std::string id;  // UUIDv5(tenant, sha256)
   std::string tenant = "default";
-  std::string filename;   // as given by the user (path for CLI ingest, upload name for the API)
-  std::string mime;       // detected from content
+  std::string filename;  // as given by the user (path for CLI ingest, upload name for the API)
+  std::string mime;      // detected from content
   int64_t bytes = 0;
-  std::string sha256;     // of the original bytes
-  std::string blob_key;   // BlobStore key (the sha256)
-  int page_count = 0;     // known after parse
-  std::string parser;     // parser that produced the stored parse ("local:pdf", "llamaparse")
-  std::string parse_note; // e.g. "fell back to local parser: llamaparse unavailable"
+  std::string sha256;      // of the original bytes
+  std::string blob_key;    // BlobStore key (the sha256)
+  int page_count = 0;      // known after parse
+  std::string parser;      // parser that produced the stored parse ("local:pdf", "llamaparse")
+  std::string parse_note;  // e.g. "fell back to local parser: llamaparse unavailable"
   UnixMillis created_at = 0;
   UnixMillis updated_at = 0;
 };
@@ -62,20 +62,20 @@ struct Job {
   std::string document_id;
   Stage stage = Stage::kReceive;
   JobState state = JobState::kQueued;
-  int attempts = 0;          // attempts made at the current stage
+  int attempts = 0;  // attempts made at the current stage
   int max_attempts = 5;
-  std::string lease_owner;   // empty unless running
+  std::string lease_owner;  // empty unless running
   UnixMillis lease_expires_at = 0;
   UnixMillis next_attempt_at = 0;
   std::string defer_reason;
-  std::string last_error_code;     // Status::reason() of the last error, "" if none
+  std::string last_error_code;  // Status::reason() of the last error, "" if none
   std::string last_error_message;
   std::string last_error_stage;
-  std::string remote_job_id;       // e.g. the LlamaParse job id, persisted before waiting
+  std::string remote_job_id;  // e.g. the LlamaParse job id, persisted before waiting
   Lane lane = Lane::kBulk;
-  int priority = 0;                // higher runs first within a lane
+  int priority = 0;  // higher runs first within a lane
   std::string correlation_id;
-  int64_t version = 0;             // bumped by every write; compare-and-set token
+  int64_t version = 0;  // bumped by every write; compare-and-set token
   UnixMillis created_at = 0;
   UnixMillis updated_at = 0;
   UnixMillis completed_at = 0;
@@ -148,7 +148,7 @@ struct VectorSpace {
 
 struct StoredVector {
   std::string text_sha256;
-  std::string provider;   // who computed it ("openai", "local")
+  std::string provider;  // who computed it ("openai", "local")
   std::vector<float> values;
 };
 
@@ -161,6 +161,7 @@ struct IndexedChunk {
 
 enum class LedgerState { kReserved, kSettled, kReleased };
 std::string_view LedgerStateName(LedgerState s);
+Result<LedgerState> ParseLedgerState(std::string_view name);
 
 // One billable call (DESIGN §3). Costs are integer micro-dollars.
 struct LedgerEntry {
@@ -170,7 +171,7 @@ struct LedgerEntry {
   std::string tenant;
   std::string document_id;
   std::string job_id;
-  std::string model;      // model or parse mode
+  std::string model;  // model or parse mode
   int64_t tokens = 0;
   int64_t pages = 0;
   int64_t credits = 0;
