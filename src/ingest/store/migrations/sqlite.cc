@@ -1,0 +1,206 @@
+// SQLite schema. Times are INTEGER Unix milliseconds, money INTEGER micro-dollars, enums their
+// stable lower-case names (types.cc), vectors float32 little-endian BLOBs.
+#include <array>
+
+#include "ingest/store/migrations/migration.h"
+
+namespace ingest::store::migrations {
+namespace {
+
+constexpr std::string_view kInitialUp = R"sql(
+CREATE TABLE documents (
+  id          TEXT PRIMARY KEY,
+  tenant      TEXT NOT NULL,
+  filename    TEXT NOT NULL DEFAULT '',
+  mime        TEXT NOT NULL DEFAULT '',
+  bytes       INTEGER NOT NULL DEFAULT 0,
+  sha256      TEXT NOT NULL,
+  blob_key    TEXT NOT NULL DEFAULT '',
+  page_count  INTEGER NOT NULL DEFAULT 0,
+  parser      TEXT NOT NULL DEFAULT '',
+  parse_note  TEXT NOT NULL DEFAULT '',
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL,
+  UNIQUE (tenant, sha256)
+);
+
+CREATE TABLE jobs (
+  id                  TEXT PRIMARY KEY,
+  document_id         TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+  stage               TEXT NOT NULL,
+  state               TEXT NOT NULL,
+  attempts            INTEGER NOT NULL DEFAULT 0,
+  max_attempts        INTEGER NOT NULL DEFAULT 5,
+  lease_owner         TEXT NOT NULL DEFAULT '',
+  lease_expires_at    INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at     INTEGER NOT NULL DEFAULT 0,
+  defer_reason        TEXT NOT NULL DEFAULT '',
+  last_error_code     TEXT NOT NULL DEFAULT '',
+  last_error_message  TEXT NOT NULL DEFAULT '',
+  last_error_stage    TEXT NOT NULL DEFAULT '',
+  remote_job_id       TEXT NOT NULL DEFAULT '',
+  lane                TEXT NOT NULL DEFAULT 'bulk',
+  priority            INTEGER NOT NULL DEFAULT 0,
+  correlation_id      TEXT NOT NULL DEFAULT '',
+  version             INTEGER NOT NULL DEFAULT 0,
+  created_at          INTEGER NOT NULL,
+  updated_at          INTEGER NOT NULL,
+  completed_at        INTEGER NOT NULL DEFAULT 0
+);
+-- LeaseNext: runnable jobs by state, then urgency.
+CREATE INDEX jobs_runnable ON jobs (state, lane, priority DESC, next_attempt_at, created_at);
+CREATE INDEX jobs_lease_expiry ON jobs (state, lease_expires_at);
+CREATE INDEX jobs_document ON jobs (document_id);
+
+CREATE TABLE stage_timings (
+  job_id       TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  stage        TEXT NOT NULL,
+  attempt      INTEGER NOT NULL,
+  started_at   INTEGER NOT NULL,
+  finished_at  INTEGER NOT NULL,
+  outcome      TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (job_id, stage, attempt)
+);
+
+CREATE TABLE parses (
+  file_sha256  TEXT NOT NULL,
+  parser       TEXT NOT NULL,
+  config_hash  TEXT NOT NULL,
+  pages_json   TEXT NOT NULL,
+  detail_json  TEXT NOT NULL DEFAULT '{}',
+  created_at   INTEGER NOT NULL,
+  PRIMARY KEY (file_sha256, parser, config_hash)
+);
+
+CREATE TABLE chunks (
+  id            TEXT PRIMARY KEY,
+  document_id   TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+  ordinal       INTEGER NOT NULL,
+  text          TEXT NOT NULL,
+  text_sha256   TEXT NOT NULL,
+  token_count   INTEGER NOT NULL DEFAULT 0,
+  heading_path  TEXT NOT NULL DEFAULT '',
+  page_start    INTEGER NOT NULL DEFAULT 1,
+  page_end      INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX chunks_document ON chunks (document_id, ordinal);
+CREATE INDEX chunks_text ON chunks (text_sha256);
+
+CREATE TABLE vectors (
+  model        TEXT NOT NULL,
+  dimensions   INTEGER NOT NULL,
+  text_sha256  TEXT NOT NULL,
+  provider     TEXT NOT NULL DEFAULT '',
+  vector       BLOB NOT NULL,
+  created_at   INTEGER NOT NULL,
+  PRIMARY KEY (model, dimensions, text_sha256)
+);
+
+CREATE TABLE document_index (
+  document_id  TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+  model        TEXT NOT NULL,
+  dimensions   INTEGER NOT NULL,
+  indexed_at   INTEGER NOT NULL,
+  PRIMARY KEY (document_id, model, dimensions)
+);
+CREATE INDEX document_index_space ON document_index (model, dimensions);
+
+CREATE TABLE ledger (
+  id                   TEXT PRIMARY KEY,
+  service              TEXT NOT NULL,
+  operation            TEXT NOT NULL,
+  tenant               TEXT NOT NULL DEFAULT '',
+  document_id          TEXT NOT NULL DEFAULT '',
+  job_id               TEXT NOT NULL DEFAULT '',
+  model                TEXT NOT NULL DEFAULT '',
+  tokens               INTEGER NOT NULL DEFAULT 0,
+  pages                INTEGER NOT NULL DEFAULT 0,
+  credits              INTEGER NOT NULL DEFAULT 0,
+  requests             INTEGER NOT NULL DEFAULT 0,
+  cost_micros          INTEGER NOT NULL DEFAULT 0,
+  state                TEXT NOT NULL,
+  provider_request_id  TEXT NOT NULL DEFAULT '',
+  created_at           INTEGER NOT NULL,
+  updated_at           INTEGER NOT NULL
+);
+CREATE INDEX ledger_document ON ledger (document_id);
+CREATE INDEX ledger_tenant_time ON ledger (tenant, created_at);
+CREATE INDEX ledger_service_time ON ledger (service, created_at);
+
+CREATE TABLE budgets (
+  scope         TEXT NOT NULL,              -- global | tenant | service
+  scope_key     TEXT NOT NULL DEFAULT '',   -- tenant or service name; '' for global
+  period        TEXT NOT NULL,              -- hour | day | month
+  limit_micros  INTEGER NOT NULL,
+  soft_ratio    REAL NOT NULL DEFAULT 0.8,
+  updated_at    INTEGER NOT NULL,
+  PRIMARY KEY (scope, scope_key, period)
+);
+
+-- Shared token-bucket state per provider key, so N workers share one key's RPM/TPM.
+CREATE TABLE limits (
+  provider_key    TEXT NOT NULL,
+  kind            TEXT NOT NULL,            -- requests | tokens
+  capacity        REAL NOT NULL,
+  available       REAL NOT NULL,
+  refill_per_sec  REAL NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  PRIMARY KEY (provider_key, kind)
+);
+
+CREATE TABLE events (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  at              INTEGER NOT NULL,
+  kind            TEXT NOT NULL,
+  job_id          TEXT NOT NULL DEFAULT '',
+  document_id     TEXT NOT NULL DEFAULT '',
+  correlation_id  TEXT NOT NULL DEFAULT '',
+  detail_json     TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX events_job ON events (job_id, id);
+
+CREATE TABLE workers (
+  id          TEXT PRIMARY KEY,
+  host        TEXT NOT NULL DEFAULT '',
+  pid         INTEGER NOT NULL DEFAULT 0,
+  version     TEXT NOT NULL DEFAULT '',
+  started_at  INTEGER NOT NULL,
+  last_seen   INTEGER NOT NULL,
+  in_flight   INTEGER NOT NULL DEFAULT 0
+);
+)sql";
+
+// Children before parents: foreign keys stay on during migrations.
+constexpr std::string_view kInitialDown = R"sql(
+DROP TABLE workers;
+DROP TABLE events;
+DROP TABLE limits;
+DROP TABLE budgets;
+DROP TABLE ledger;
+DROP TABLE document_index;
+DROP TABLE vectors;
+DROP TABLE chunks;
+DROP TABLE parses;
+DROP TABLE stage_timings;
+DROP TABLE jobs;
+DROP TABLE documents;
+)sql";
+
+// Per-job cost for job listings (JobView::cost_micros) without scanning the ledger.
+constexpr std::string_view kLedgerJobUp = R"sql(
+CREATE INDEX ledger_job_state ON ledger (job_id, state);
+)sql";
+constexpr std::string_view kLedgerJobDown = R"sql(
+DROP INDEX ledger_job_state;
+)sql";
+
+constexpr std::array<MigrationStep, 2> kSteps = {{
+    {1, "initial_schema", kInitialUp, kInitialDown},
+    {2, "ledger_job_index", kLedgerJobUp, kLedgerJobDown},
+}};
+
+}  // namespace
+
+std::span<const MigrationStep> SqliteMigrations() { return kSteps; }
+
+}  // namespace ingest::store::migrations

@@ -1,0 +1,132 @@
+// Ledger, events and worker heartbeats.
+#include <string>
+#include <utility>
+
+#include "ingest/store/sqlite/rows.h"
+#include "ingest/store/sqlite/sqlite_store_impl.h"
+
+namespace ingest::store::sqlite {
+
+Status SqliteStore::AppendLedger(const LedgerEntry& e) {
+  if (e.id.empty()) return InvalidArgument("ledger entry id must not be empty", "missing_id");
+  const UnixMillis now = Now();
+  INGEST_ASSIGN_OR_RETURN(WriteScope w, BeginWrite());
+  INGEST_ASSIGN_OR_RETURN(
+      Stmt u, w->Prepare("INSERT INTO ledger (id, service, operation, tenant, document_id, "
+                         "job_id, model, tokens, pages, credits, requests, cost_micros, state, "
+                         "provider_request_id, created_at, updated_at) "
+                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+  const UnixMillis created = e.created_at != 0 ? e.created_at : now;
+  u.Bind(1, e.id).Bind(2, e.service).Bind(3, e.operation).Bind(4, e.tenant);
+  u.Bind(5, e.document_id).Bind(6, e.job_id).Bind(7, e.model).Bind(8, e.tokens);
+  u.Bind(9, e.pages).Bind(10, e.credits).Bind(11, e.requests).Bind(12, e.cost_micros);
+  u.Bind(13, LedgerStateName(e.state)).Bind(14, e.provider_request_id).Bind(15, created);
+  u.Bind(16, e.updated_at != 0 ? e.updated_at : created);
+  INGEST_RETURN_IF_ERROR(u.Exec());
+  return w.txn->Commit();
+}
+
+Result<std::vector<LedgerEntry>> SqliteStore::ListLedger(
+    std::optional<std::string_view> document_id) {
+  INGEST_ASSIGN_OR_RETURN(ConnectionPool::Handle conn, pool_.Acquire());
+  INGEST_ASSIGN_OR_RETURN(
+      Stmt q, conn->Prepare("SELECT id, service, operation, tenant, document_id, job_id, model, "
+                            "tokens, pages, credits, requests, cost_micros, state, "
+                            "provider_request_id, created_at, updated_at FROM ledger "
+                            "WHERE (?1 IS NULL OR document_id = ?1) ORDER BY created_at, id"));
+  if (document_id) {
+    q.Bind(1, *document_id);
+  } else {
+    q.BindNull(1);
+  }
+  std::vector<LedgerEntry> out;
+  for (;;) {
+    INGEST_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    LedgerEntry e;
+    e.id = q.Text(0);
+    e.service = q.Text(1);
+    e.operation = q.Text(2);
+    e.tenant = q.Text(3);
+    e.document_id = q.Text(4);
+    e.job_id = q.Text(5);
+    e.model = q.Text(6);
+    e.tokens = q.Int(7);
+    e.pages = q.Int(8);
+    e.credits = q.Int(9);
+    e.requests = q.Int(10);
+    e.cost_micros = q.Int(11);
+    auto state = ParseLedgerState(q.TextView(12));
+    if (!state.ok()) return DataLoss(state.status().message(), "bad_row");
+    e.state = *state;
+    e.provider_request_id = q.Text(13);
+    e.created_at = q.Int(14);
+    e.updated_at = q.Int(15);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Status SqliteStore::AppendEvent(const Event& e) {
+  INGEST_ASSIGN_OR_RETURN(WriteScope w, BeginWrite());
+  INGEST_ASSIGN_OR_RETURN(
+      Stmt u, w->Prepare("INSERT INTO events (at, kind, job_id, document_id, correlation_id, "
+                         "detail_json) VALUES (?, ?, ?, ?, ?, ?)"));
+  u.Bind(1, e.at != 0 ? e.at : Now()).Bind(2, e.kind).Bind(3, e.job_id).Bind(4, e.document_id);
+  u.Bind(5, e.correlation_id).Bind(6, e.detail_json.empty() ? "{}" : e.detail_json);
+  INGEST_RETURN_IF_ERROR(u.Exec());
+  return w.txn->Commit();
+}
+
+Result<std::vector<Event>> SqliteStore::ListEvents(std::optional<std::string_view> job_id,
+                                                   int limit) {
+  INGEST_ASSIGN_OR_RETURN(ConnectionPool::Handle conn, pool_.Acquire());
+  INGEST_ASSIGN_OR_RETURN(Stmt q,
+                          conn->Prepare("SELECT id, at, kind, job_id, document_id, correlation_id, "
+                                        "detail_json FROM events WHERE (?1 IS NULL OR job_id = ?1) "
+                                        "ORDER BY id DESC LIMIT ?2"));
+  if (job_id) {
+    q.Bind(1, *job_id);
+  } else {
+    q.BindNull(1);
+  }
+  q.Bind(2, static_cast<int64_t>(limit > 0 ? limit : -1));
+  std::vector<Event> out;
+  for (;;) {
+    INGEST_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back({q.Int(0), q.Int(1), q.Text(2), q.Text(3), q.Text(4), q.Text(5), q.Text(6)});
+  }
+  return out;
+}
+
+Status SqliteStore::UpsertWorker(const WorkerInfo& wk) {
+  if (wk.id.empty()) return InvalidArgument("worker id must not be empty", "missing_id");
+  INGEST_ASSIGN_OR_RETURN(WriteScope w, BeginWrite());
+  INGEST_ASSIGN_OR_RETURN(
+      Stmt u, w->Prepare("INSERT INTO workers (id, host, pid, version, started_at, last_seen, "
+                         "in_flight) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE "
+                         "SET host = excluded.host, pid = excluded.pid, "
+                         "version = excluded.version, started_at = excluded.started_at, "
+                         "last_seen = excluded.last_seen, in_flight = excluded.in_flight"));
+  u.Bind(1, wk.id).Bind(2, wk.host).Bind(3, wk.pid).Bind(4, wk.version).Bind(5, wk.started_at);
+  u.Bind(6, wk.last_seen).Bind(7, wk.in_flight);
+  INGEST_RETURN_IF_ERROR(u.Exec());
+  return w.txn->Commit();
+}
+
+Result<std::vector<WorkerInfo>> SqliteStore::ListWorkers() {
+  INGEST_ASSIGN_OR_RETURN(ConnectionPool::Handle conn, pool_.Acquire());
+  INGEST_ASSIGN_OR_RETURN(Stmt q, conn->Prepare("SELECT id, host, pid, version, started_at, "
+                                                "last_seen, in_flight FROM workers ORDER BY id"));
+  std::vector<WorkerInfo> out;
+  for (;;) {
+    INGEST_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back({q.Text(0), q.Text(1), q.Int(2), q.Text(3), q.Int(4), q.Int(5),
+                   static_cast<int>(q.Int(6))});
+  }
+  return out;
+}
+
+}  // namespace ingest::store::sqlite

@@ -1,0 +1,87 @@
+// SqliteStore: the Store over SQLite. Split by concern across sqlite_store.cc (schema),
+// sqlite_jobs.cc (documents, jobs, timings), sqlite_content.cc (parses, chunks, vectors, index)
+// and sqlite_audit.cc (ledger, events, workers). Internal to store/sqlite.
+//
+// Thread-safe. Each call borrows a pooled connection, so threads read concurrently (WAL).
+// Writes run in BEGIN IMMEDIATE transactions; within a process they are also serialised by
+// write_mu_ so threads queue on a mutex instead of sleeping in SQLite's busy handler. Across
+// processes SQLite's file lock and the busy timeout do the same job.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "ingest/store/sqlite/connection.h"
+#include "ingest/store/sqlite/sqlite_store.h"
+
+namespace ingest::store::sqlite {
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(const SqliteStoreOptions& options, Clock* clock)
+      : clock_(clock), pool_(options.path, options.busy_timeout_ms) {}
+
+  // Opens one connection eagerly so a bad path fails at open time.
+  Status Init();
+
+  std::vector<Migration> KnownMigrations() const override;
+  Result<int> SchemaVersion() override;
+  Status MigrateTo(int version) override;
+
+  Result<SubmitResult> SubmitDocument(const Document& doc, const Job& job) override;
+  Result<Document> GetDocument(std::string_view document_id) override;
+  Status UpdateDocumentParseInfo(std::string_view document_id, int page_count,
+                                 std::string_view parser, std::string_view parse_note) override;
+  Result<Job> GetJob(std::string_view job_id) override;
+  Result<std::vector<JobView>> ListJobs(const JobFilter& filter) override;
+  Result<std::vector<std::pair<JobState, int64_t>>> CountJobsByState() override;
+  Result<std::optional<UnixMillis>> OldestQueuedAt(UnixMillis now) override;
+  Result<std::optional<Lease>> LeaseNext(std::string_view owner, Duration ttl,
+                                         UnixMillis now) override;
+  Status Heartbeat(Lease* lease, Duration ttl, UnixMillis now) override;
+  Result<Job> UpdateJob(std::string_view job_id, int64_t expected_version, const JobUpdate& update,
+                        UnixMillis now) override;
+  Status RecordStageTiming(std::string_view job_id, const StageTiming& timing) override;
+  Result<std::vector<StageTiming>> ListStageTimings(std::string_view job_id) override;
+
+  Result<std::optional<ParseRecord>> GetParse(std::string_view file_sha256, std::string_view parser,
+                                              std::string_view config_hash) override;
+  Status PutParse(const ParseRecord& record) override;
+  Status ReplaceChunks(std::string_view document_id, std::span<const Chunk> chunks) override;
+  Result<std::vector<Chunk>> ListChunks(std::string_view document_id) override;
+  Result<std::vector<std::string>> MissingVectors(
+      const VectorSpace& space, std::span<const std::string> text_sha256s) override;
+  Status PutVectors(const VectorSpace& space, std::span<const StoredVector> vectors) override;
+  Result<std::optional<StoredVector>> GetVector(const VectorSpace& space,
+                                                std::string_view text_sha256) override;
+  Status MarkIndexed(std::string_view document_id, const VectorSpace& space,
+                     UnixMillis now) override;
+  Status ScanIndex(const VectorSpace& space, std::optional<std::string_view> tenant,
+                   const std::function<void(const IndexedChunk&)>& fn) override;
+
+  Status AppendLedger(const LedgerEntry& entry) override;
+  Result<std::vector<LedgerEntry>> ListLedger(std::optional<std::string_view> document_id) override;
+  Status AppendEvent(const Event& event) override;
+  Result<std::vector<Event>> ListEvents(std::optional<std::string_view> job_id, int limit) override;
+  Status UpsertWorker(const WorkerInfo& worker) override;
+  Result<std::vector<WorkerInfo>> ListWorkers() override;
+
+ private:
+  // A write transaction: holds write_mu_ and a connection inside BEGIN IMMEDIATE.
+  struct WriteScope {
+    std::unique_lock<std::mutex> lock;
+    ConnectionPool::Handle conn;
+    std::unique_ptr<Txn> txn;
+    Connection* operator->() const { return &*conn; }
+  };
+  Result<WriteScope> BeginWrite();
+
+  UnixMillis Now() const { return clock_->NowMillis(); }
+
+  Clock* const clock_;
+  ConnectionPool pool_;
+  std::mutex write_mu_;  // serialises this process's write transactions
+};
+
+}  // namespace ingest::store::sqlite

@@ -1,0 +1,24 @@
+#include "ingest/store/store.h"
+
+#include <string>
+
+namespace ingest::store {
+
+Status Store::CheckSchemaCurrent() {
+  INGEST_ASSIGN_OR_RETURN(int current, SchemaVersion());
+  const std::vector<Migration> known = KnownMigrations();
+  const int latest = known.empty() ? 0 : known.back().version;
+  if (current == latest) return Status::Ok();
+  if (current > latest) {
+    return FailedPrecondition("database schema is at version " + std::to_string(current) +
+                                  ", newer than this build knows (" + std::to_string(latest) +
+                                  "); upgrade ingestd",
+                              "schema_too_new");
+  }
+  return FailedPrecondition("database schema is at version " + std::to_string(current) +
+                                ", latest is " + std::to_string(latest) +
+                                "; run `ingestd migrate up`",
+                            "schema_outdated");
+}
+
+}  // namespace ingest::store
