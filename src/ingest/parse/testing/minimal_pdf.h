@@ -30,7 +30,9 @@ inline std::string PdfTextAt(double x, double y, const std::string& text) {
 inline std::string PdfRectangle() { return "0.5 g 72 72 300 400 re f\n"; }
 
 // A US-letter PDF with one page per content stream; every page can use /F1 (Helvetica).
-inline std::string MakePdf(const std::vector<std::string>& page_contents) {
+// `trailer_extra` is appended inside the trailer dictionary (e.g. an /Encrypt entry).
+inline std::string MakePdf(const std::vector<std::string>& page_contents,
+                           const std::string& trailer_extra = "") {
   std::vector<std::string> objs;  // objs[i] is object i+1
   const size_t n = page_contents.size();
   // 1: catalog, 2: pages, 3: font, then per page: page object, content stream.
@@ -61,8 +63,8 @@ inline std::string MakePdf(const std::vector<std::string>& page_contents) {
     std::snprintf(line, sizeof line, "%010zu 00000 n \n", off);
     pdf += line;
   }
-  pdf += "trailer\n<< /Size " + std::to_string(objs.size() + 1) + " /Root 1 0 R >>\nstartxref\n" +
-         std::to_string(xref) + "\n%%EOF\n";
+  pdf += "trailer\n<< /Size " + std::to_string(objs.size() + 1) + " /Root 1 0 R " + trailer_extra +
+         " >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
   return pdf;
 }
 
