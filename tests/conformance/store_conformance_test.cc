@@ -1,0 +1,820 @@
+// Store conformance: every Store implementation must pass this suite unchanged. It speaks only
+// the Store interface (no SQL), so a new backend joins by adding a factory in
+// store_factories_support.cc.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ingest/common/hash.h"
+#include "ingest/common/ids.h"
+#include "ingest/store/store.h"
+#include "store_factories_support.h"
+
+namespace ingest::store {
+namespace {
+
+using ::ingest::testing::StoreFactory;
+using ::testing::ElementsAre;
+using ::testing::UnorderedElementsAre;
+
+constexpr Duration kTtl{30'000};
+
+class StoreConformance : public ::testing::TestWithParam<StoreFactory> {
+ protected:
+  void SetUp() override {
+    store_ = GetParam().make(&clock_);
+    ASSERT_NE(store_, nullptr);
+    ASSERT_TRUE(store_->MigrateTo(Latest()).ok());
+  }
+
+  int Latest() const { return store_->KnownMigrations().back().version; }
+  UnixMillis Now() const { return clock_.NowMillis(); }
+
+  // A document + job for `name` in `tenant`, due now.
+  SubmitResult Submit(const std::string& name, const std::string& tenant = "default",
+                      Lane lane = Lane::kBulk, int priority = 0, UnixMillis due = -1) {
+    Document d;
+    d.tenant = tenant;
+    d.sha256 = Sha256Hex(tenant + "/" + name);
+    d.id = DocumentId(tenant, d.sha256);
+    d.filename = name;
+    d.mime = "text/plain";
+    d.bytes = static_cast<int64_t>(name.size());
+    d.blob_key = d.sha256;
+    d.created_at = Now();
+    d.updated_at = Now();
+    Job j;
+    j.id = JobId(d.id);
+    j.document_id = d.id;
+    j.lane = lane;
+    j.priority = priority;
+    j.next_attempt_at = due < 0 ? Now() : due;
+    j.correlation_id = "corr-" + name;
+    j.created_at = Now();
+    j.updated_at = Now();
+    auto r = store_->SubmitDocument(d, j);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : SubmitResult{};
+  }
+
+  Lease MustLease(const std::string& owner) {
+    auto l = store_->LeaseNext(owner, kTtl, Now());
+    EXPECT_TRUE(l.ok()) << l.status().ToString();
+    EXPECT_TRUE(l.ok() && l->has_value());
+    return (l.ok() && l->has_value()) ? **l : Lease{};
+  }
+
+  static JobUpdate Update(Stage stage, JobState state, int attempts = 0) {
+    JobUpdate u;
+    u.stage = stage;
+    u.state = state;
+    u.attempts = attempts;
+    return u;
+  }
+
+  static Chunk MakeChunk(const std::string& doc, int ordinal, const std::string& text) {
+    Chunk c;
+    c.id = ChunkId(doc, "test@1", ordinal);
+    c.document_id = doc;
+    c.ordinal = ordinal;
+    c.text = text;
+    c.text_sha256 = Sha256Hex(text);
+    c.token_count = static_cast<int>(text.size() / 4) + 1;
+    c.heading_path = "Title > Section";
+    c.page_start = ordinal + 1;
+    c.page_end = ordinal + 2;
+    return c;
+  }
+
+  static StoredVector MakeVector(const std::string& text_sha, int dims, float seed) {
+    StoredVector v;
+    v.text_sha256 = text_sha;
+    v.provider = "local";
+    for (int i = 0; i < dims; ++i) v.values.push_back(seed + static_cast<float>(i) * 0.25f);
+    return v;
+  }
+
+  FakeClock clock_;
+  std::unique_ptr<Store> store_;
+};
+
+// --- schema ---------------------------------------------------------------------------------
+
+TEST_P(StoreConformance, MigratesDownToZeroAndBackUp) {
+  const auto known = store_->KnownMigrations();
+  ASSERT_GE(known.size(), 2u);
+  for (size_t i = 0; i < known.size(); ++i) EXPECT_EQ(known[i].version, static_cast<int>(i) + 1);
+  EXPECT_EQ(*store_->SchemaVersion(), Latest());
+  EXPECT_TRUE(store_->CheckSchemaCurrent().ok());
+
+  ASSERT_TRUE(store_->MigrateTo(1).ok());
+  EXPECT_EQ(*store_->SchemaVersion(), 1);
+  Status st = store_->CheckSchemaCurrent();
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+
+  ASSERT_TRUE(store_->MigrateTo(0).ok());
+  EXPECT_EQ(*store_->SchemaVersion(), 0);
+  EXPECT_FALSE(store_->GetJob("nope").ok());  // no tables: an error, not "not found"
+  EXPECT_NE(store_->GetJob("nope").status().code(), StatusCode::kNotFound);
+
+  ASSERT_TRUE(store_->MigrateTo(Latest()).ok());
+  EXPECT_EQ(*store_->SchemaVersion(), Latest());
+  EXPECT_TRUE(store_->CheckSchemaCurrent().ok());
+  // Migrating to the current version is a no-op.
+  EXPECT_TRUE(store_->MigrateTo(Latest()).ok());
+  EXPECT_EQ(store_->MigrateTo(Latest() + 1).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->MigrateTo(-1).code(), StatusCode::kInvalidArgument);
+
+  SubmitResult r = Submit("after-remigrate.txt");
+  EXPECT_TRUE(r.created);
+}
+
+TEST_P(StoreConformance, DownMigrationDropsData) {
+  SubmitResult r = Submit("a.txt");
+  ASSERT_TRUE(store_->MigrateTo(0).ok());
+  ASSERT_TRUE(store_->MigrateTo(Latest()).ok());
+  EXPECT_EQ(store_->GetJob(r.job.id).status().code(), StatusCode::kNotFound);
+}
+
+// --- documents and jobs ---------------------------------------------------------------------
+
+TEST_P(StoreConformance, SubmitIsIdempotent) {
+  SubmitResult first = Submit("report.pdf", "acme");
+  EXPECT_TRUE(first.created);
+  EXPECT_EQ(first.job.state, JobState::kQueued);
+  EXPECT_EQ(first.job.stage, Stage::kReceive);
+
+  clock_.Advance(Duration(5000));
+  SubmitResult second = Submit("report.pdf", "acme");
+  EXPECT_FALSE(second.created);
+  EXPECT_EQ(second.document.id, first.document.id);
+  EXPECT_EQ(second.job.id, first.job.id);
+  EXPECT_EQ(second.document.created_at, first.document.created_at);  // nothing rewritten
+  EXPECT_EQ(second.job.created_at, first.job.created_at);
+
+  auto doc = store_->GetDocument(first.document.id);
+  ASSERT_TRUE(doc.ok());
+  EXPECT_EQ(doc->filename, "report.pdf");
+  EXPECT_EQ(doc->tenant, "acme");
+  EXPECT_EQ(doc->sha256, first.document.sha256);
+  auto job = store_->GetJob(first.job.id);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->document_id, first.document.id);
+  EXPECT_EQ(job->correlation_id, "corr-report.pdf");
+
+  // Same content, other tenant: a different document.
+  SubmitResult other = Submit("report.pdf", "globex");
+  EXPECT_TRUE(other.created);
+  EXPECT_NE(other.document.id, first.document.id);
+}
+
+TEST_P(StoreConformance, MissingRowsAreNotFound) {
+  EXPECT_EQ(store_->GetJob("missing").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetDocument("missing").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->UpdateDocumentParseInfo("missing", 1, "local", "").code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(store_->UpdateJob("missing", 0, Update(Stage::kParse, JobState::kQueued), Now())
+                .status()
+                .code(),
+            StatusCode::kNotFound);
+}
+
+TEST_P(StoreConformance, UpdateDocumentParseInfo) {
+  SubmitResult r = Submit("a.pdf");
+  ASSERT_TRUE(
+      store_->UpdateDocumentParseInfo(r.document.id, 12, "local:pdf", "fell back to local parser")
+          .ok());
+  auto doc = store_->GetDocument(r.document.id);
+  ASSERT_TRUE(doc.ok());
+  EXPECT_EQ(doc->page_count, 12);
+  EXPECT_EQ(doc->parser, "local:pdf");
+  EXPECT_EQ(doc->parse_note, "fell back to local parser");
+}
+
+TEST_P(StoreConformance, LeaseNextPicksByLanePriorityAndTime) {
+  const UnixMillis t0 = Now();
+  Submit("bulk-low.txt", "default", Lane::kBulk, 0, t0 - 3000);
+  Submit("bulk-high.txt", "default", Lane::kBulk, 5, t0 - 1000);
+  Submit("inter-old.txt", "default", Lane::kInteractive, 0, t0 - 2000);
+  Submit("inter-new.txt", "default", Lane::kInteractive, 0, t0 - 1000);
+  Submit("inter-future.txt", "default", Lane::kInteractive, 9, t0 + 60'000);
+
+  std::vector<std::string> order;
+  for (int i = 0; i < 4; ++i) {
+    Lease l = MustLease("w1");
+    EXPECT_EQ(l.job.state, JobState::kRunning);
+    EXPECT_EQ(l.job.lease_owner, "w1");
+    EXPECT_EQ(l.owner, "w1");
+    EXPECT_EQ(l.job.lease_expires_at, Now() + kTtl.count());
+    auto doc = store_->GetDocument(l.job.document_id);
+    ASSERT_TRUE(doc.ok());
+    order.push_back(doc->filename);
+  }
+  EXPECT_THAT(order,
+              ElementsAre("inter-old.txt", "inter-new.txt", "bulk-high.txt", "bulk-low.txt"));
+  // The future job is not due yet; nothing else is runnable.
+  auto none = store_->LeaseNext("w1", kTtl, Now());
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+
+  clock_.Advance(Duration(60'000));
+  Lease l = MustLease("w1");
+  auto doc = store_->GetDocument(l.job.document_id);
+  EXPECT_EQ(doc->filename, "inter-future.txt");
+}
+
+TEST_P(StoreConformance, LeaseNextTakesDeferredAndWaitingWhenDue) {
+  SubmitResult a = Submit("a.txt");
+  SubmitResult b = Submit("b.txt");
+  Lease la = MustLease("w");
+  Lease lb = MustLease("w");
+  JobUpdate defer = Update(Stage::kEmbed, JobState::kDeferred);
+  defer.next_attempt_at = Now() + 10'000;
+  defer.defer_reason = "budget";
+  ASSERT_TRUE(store_->UpdateJob(la.job.id, la.job.version, defer, Now()).ok());
+  JobUpdate wait = Update(Stage::kParse, JobState::kWaiting);
+  wait.next_attempt_at = Now() + 20'000;
+  wait.remote_job_id = "remote-1";
+  ASSERT_TRUE(store_->UpdateJob(lb.job.id, lb.job.version, wait, Now()).ok());
+
+  EXPECT_FALSE(store_->LeaseNext("w", kTtl, Now())->has_value());
+  clock_.Advance(Duration(10'000));
+  Lease again = MustLease("w");
+  EXPECT_EQ(again.job.id, la.job.id);
+  EXPECT_EQ(again.job.stage, Stage::kEmbed);
+  EXPECT_EQ(again.job.defer_reason, "budget");
+  clock_.Advance(Duration(10'000));
+  Lease waiting = MustLease("w");
+  EXPECT_EQ(waiting.job.id, lb.job.id);
+  EXPECT_EQ(waiting.job.remote_job_id, "remote-1");
+}
+
+TEST_P(StoreConformance, TerminalJobsAreNeverLeased) {
+  SubmitResult a = Submit("a.txt");
+  Lease l = MustLease("w");
+  JobUpdate done = Update(Stage::kFinalize, JobState::kComplete);
+  done.completed_at = Now();
+  auto j = store_->UpdateJob(l.job.id, l.job.version, done, Now());
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ(j->completed_at, Now());
+  clock_.Advance(Duration(10 * kTtl.count()));
+  EXPECT_FALSE(store_->LeaseNext("w", kTtl, Now())->has_value());
+}
+
+// The core safety property: with many workers racing, no job is held by two at once.
+TEST_P(StoreConformance, ConcurrentLeasesNeverGrantOneJobTwice) {
+  constexpr int kJobs = 120;
+  constexpr int kThreads = 8;
+  for (int i = 0; i < kJobs; ++i) Submit("doc-" + std::to_string(i) + ".txt");
+
+  std::mutex mu;
+  std::map<std::string, std::vector<std::string>> holders;  // job id -> owners
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  const UnixMillis now = Now();
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string owner = "worker-" + std::to_string(t);
+      int empty_in_a_row = 0;
+      while (empty_in_a_row < 3) {
+        auto l = store_->LeaseNext(owner, kTtl, now);
+        if (!l.ok()) {
+          // Busy is allowed (kUnavailable: the caller retries); anything else is a failure.
+          if (l.status().code() != StatusCode::kUnavailable) ++errors;
+          continue;
+        }
+        if (!l->has_value()) {
+          ++empty_in_a_row;
+          continue;
+        }
+        empty_in_a_row = 0;
+        std::lock_guard<std::mutex> lock(mu);
+        holders[(*l)->job.id].push_back(owner);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(holders.size(), static_cast<size_t>(kJobs));
+  for (const auto& [job, owners] : holders) {
+    EXPECT_EQ(owners.size(), 1u) << "job " << job << " leased " << owners.size() << " times";
+  }
+  auto counts = store_->CountJobsByState();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_THAT(*counts, ElementsAre(std::pair<JobState, int64_t>(JobState::kRunning, kJobs)));
+}
+
+TEST_P(StoreConformance, ExpiredLeaseIsTakenOverAndOldOwnerLosesIt) {
+  Submit("a.txt");
+  Lease first = MustLease("old");
+  // Not expired yet: nobody else can take it.
+  clock_.Advance(Duration(kTtl.count() - 1));
+  EXPECT_FALSE(store_->LeaseNext("new", kTtl, Now())->has_value());
+  // Heartbeat extends the lease.
+  ASSERT_TRUE(store_->Heartbeat(&first, kTtl, Now()).ok());
+  EXPECT_EQ(first.job.lease_expires_at, Now() + kTtl.count());
+  clock_.Advance(Duration(kTtl.count() - 1));
+  EXPECT_FALSE(store_->LeaseNext("new", kTtl, Now())->has_value());
+
+  clock_.Advance(Duration(2));  // now past the extended expiry
+  Lease second = MustLease("new");
+  EXPECT_EQ(second.job.id, first.job.id);
+  EXPECT_EQ(second.job.lease_owner, "new");
+  EXPECT_GT(second.job.version, first.job.version);
+
+  Status hb = store_->Heartbeat(&first, kTtl, Now());
+  EXPECT_EQ(hb.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(hb.reason(), "lease_lost");
+  auto upd = store_->UpdateJob(first.job.id, first.job.version,
+                               Update(Stage::kParse, JobState::kQueued), Now());
+  EXPECT_EQ(upd.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(upd.status().reason(), "lease_lost");
+
+  // The new owner is unaffected.
+  const int64_t before = second.job.version;
+  ASSERT_TRUE(store_->Heartbeat(&second, kTtl, Now()).ok());
+  EXPECT_EQ(second.job.version, before + 1);
+  auto ok = store_->UpdateJob(second.job.id, second.job.version,
+                              Update(Stage::kParse, JobState::kQueued, 1), Now());
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+}
+
+TEST_P(StoreConformance, UpdateJobIsCompareAndSet) {
+  SubmitResult r = Submit("a.txt");
+  Lease l = MustLease("w");
+  JobUpdate u = Update(Stage::kParse, JobState::kRunning, 2);
+  u.keep_lease = true;
+  u.remote_job_id = "llama-123";
+  u.last_error_code = "timeout";
+  u.last_error_message = "read timed out";
+  u.last_error_stage = "parse";
+  clock_.Advance(Duration(7));
+  auto j = store_->UpdateJob(l.job.id, l.job.version, u, Now());
+  ASSERT_TRUE(j.ok()) << j.status().ToString();
+  EXPECT_EQ(j->version, l.job.version + 1);
+  EXPECT_EQ(j->stage, Stage::kParse);
+  EXPECT_EQ(j->attempts, 2);
+  EXPECT_EQ(j->lease_owner, "w");  // kept
+  EXPECT_EQ(j->remote_job_id, "llama-123");
+  EXPECT_EQ(j->last_error_code, "timeout");
+  EXPECT_EQ(j->last_error_message, "read timed out");
+  EXPECT_EQ(j->last_error_stage, "parse");
+  EXPECT_EQ(j->updated_at, Now());
+  EXPECT_EQ(j->created_at, r.job.created_at);
+
+  // Stale version: rejected, row unchanged.
+  auto stale =
+      store_->UpdateJob(l.job.id, l.job.version, Update(Stage::kChunk, JobState::kQueued), Now());
+  EXPECT_EQ(stale.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store_->GetJob(l.job.id)->stage, Stage::kParse);
+
+  // remote_job_id nullopt leaves it; keep_lease=false clears the lease.
+  JobUpdate next = Update(Stage::kValidate, JobState::kQueued, 0);
+  next.next_attempt_at = Now() + 100;
+  auto j2 = store_->UpdateJob(l.job.id, j->version, next, Now());
+  ASSERT_TRUE(j2.ok());
+  EXPECT_EQ(j2->remote_job_id, "llama-123");
+  EXPECT_EQ(j2->lease_owner, "");
+  EXPECT_EQ(j2->lease_expires_at, 0);
+  EXPECT_EQ(j2->state, JobState::kQueued);
+  EXPECT_EQ(j2->next_attempt_at, Now() + 100);
+  EXPECT_EQ(j2->last_error_code, "");
+
+  auto read = store_->GetJob(l.job.id);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->version, j2->version);
+  EXPECT_EQ(read->stage, Stage::kValidate);
+}
+
+TEST_P(StoreConformance, ListJobsFiltersAndJoins) {
+  SubmitResult a = Submit("alpha.pdf", "acme");
+  clock_.Advance(Duration(1));
+  SubmitResult b = Submit("beta.pdf", "acme");
+  clock_.Advance(Duration(1));
+  SubmitResult c = Submit("gamma.pdf", "globex");
+  Lease l = MustLease("w");  // one of them (all bulk priority 0: the oldest, alpha)
+  EXPECT_EQ(l.job.id, a.job.id);
+
+  auto all = store_->ListJobs({});
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  std::set<std::string> names;
+  for (const JobView& v : *all) names.insert(v.filename);
+  EXPECT_THAT(names, UnorderedElementsAre("alpha.pdf", "beta.pdf", "gamma.pdf"));
+
+  JobFilter running;
+  running.state = JobState::kRunning;
+  auto r = store_->ListJobs(running);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].filename, "alpha.pdf");
+  EXPECT_EQ((*r)[0].tenant, "acme");
+  EXPECT_EQ((*r)[0].job.lease_owner, "w");
+
+  JobFilter tenant;
+  tenant.tenant = "globex";
+  auto g = store_->ListJobs(tenant);
+  ASSERT_TRUE(g.ok());
+  ASSERT_EQ(g->size(), 1u);
+  EXPECT_EQ((*g)[0].job.id, c.job.id);
+
+  JobFilter by_doc;
+  by_doc.document_id = b.document.id;
+  auto bd = store_->ListJobs(by_doc);
+  ASSERT_TRUE(bd.ok());
+  ASSERT_EQ(bd->size(), 1u);
+  EXPECT_EQ((*bd)[0].filename, "beta.pdf");
+
+  JobFilter limited;
+  limited.limit = 2;
+  EXPECT_EQ(store_->ListJobs(limited)->size(), 2u);
+
+  // cost_micros: reserved + settled ledger rows of the job; released ones do not count.
+  LedgerEntry e;
+  e.service = "openai";
+  e.operation = "embed";
+  e.tenant = "acme";
+  e.document_id = a.document.id;
+  e.job_id = a.job.id;
+  e.id = "l1";
+  e.cost_micros = 300;
+  e.state = LedgerState::kSettled;
+  ASSERT_TRUE(store_->AppendLedger(e).ok());
+  e.id = "l2";
+  e.cost_micros = 50;
+  e.state = LedgerState::kReserved;
+  ASSERT_TRUE(store_->AppendLedger(e).ok());
+  e.id = "l3";
+  e.cost_micros = 1000;
+  e.state = LedgerState::kReleased;
+  ASSERT_TRUE(store_->AppendLedger(e).ok());
+  JobFilter one;
+  one.document_id = a.document.id;
+  auto withcost = store_->ListJobs(one);
+  ASSERT_TRUE(withcost.ok());
+  ASSERT_EQ(withcost->size(), 1u);
+  EXPECT_EQ((*withcost)[0].cost_micros, 350);
+}
+
+TEST_P(StoreConformance, CountsAndOldestQueued) {
+  EXPECT_TRUE(store_->CountJobsByState()->empty());
+  EXPECT_FALSE(store_->OldestQueuedAt(Now())->has_value());
+
+  const UnixMillis t0 = Now();
+  Submit("a.txt");
+  clock_.Advance(Duration(1000));
+  Submit("b.txt");
+  clock_.Advance(Duration(1000));
+  Submit("later.txt", "default", Lane::kBulk, 0, Now() + 100'000);  // queued but not due
+  Lease l = MustLease("w");                                         // takes a.txt
+  (void)l;
+
+  auto counts = store_->CountJobsByState();
+  ASSERT_TRUE(counts.ok());
+  std::map<JobState, int64_t> m(counts->begin(), counts->end());
+  EXPECT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[JobState::kQueued], 2);
+  EXPECT_EQ(m[JobState::kRunning], 1);
+
+  auto oldest = store_->OldestQueuedAt(Now());
+  ASSERT_TRUE(oldest.ok());
+  ASSERT_TRUE(oldest->has_value());
+  EXPECT_EQ(**oldest, t0 + 1000);  // b.txt; a.txt is running, later.txt not due
+}
+
+TEST_P(StoreConformance, StageTimingsRoundTrip) {
+  SubmitResult r = Submit("a.txt");
+  ASSERT_TRUE(store_->RecordStageTiming(r.job.id, {Stage::kReceive, 0, 100, 150, "ok"}).ok());
+  ASSERT_TRUE(store_->RecordStageTiming(r.job.id, {Stage::kParse, 0, 200, 400, "timeout"}).ok());
+  ASSERT_TRUE(store_->RecordStageTiming(r.job.id, {Stage::kParse, 1, 500, 900, "ok"}).ok());
+  auto t = store_->ListStageTimings(r.job.id);
+  ASSERT_TRUE(t.ok());
+  ASSERT_EQ(t->size(), 3u);
+  EXPECT_EQ((*t)[0].stage, Stage::kReceive);
+  EXPECT_EQ((*t)[1].stage, Stage::kParse);
+  EXPECT_EQ((*t)[1].attempt, 0);
+  EXPECT_EQ((*t)[1].outcome, "timeout");
+  EXPECT_EQ((*t)[2].attempt, 1);
+  EXPECT_EQ((*t)[2].started_at, 500);
+  EXPECT_EQ((*t)[2].finished_at, 900);
+  EXPECT_TRUE(store_->ListStageTimings("other")->empty());
+}
+
+// --- parse cache ----------------------------------------------------------------------------
+
+TEST_P(StoreConformance, ParseCacheRoundTripAndUpsert) {
+  const std::string sha = Sha256Hex("file");
+  EXPECT_FALSE(store_->GetParse(sha, "local", "cfg1")->has_value());
+  ParseRecord rec;
+  rec.file_sha256 = sha;
+  rec.parser = "local";
+  rec.config_hash = "cfg1";
+  rec.pages = {{1, "# Title\n\nfirst page"}, {3, "third page, \xC3\xA9 \"quoted\"\n"}, {4, ""}};
+  rec.detail_json = R"({"pages_billed":3})";
+  rec.created_at = 1234;
+  ASSERT_TRUE(store_->PutParse(rec).ok());
+
+  auto got = store_->GetParse(sha, "local", "cfg1");
+  ASSERT_TRUE(got.ok());
+  ASSERT_TRUE(got->has_value());
+  const ParseRecord& g = **got;
+  ASSERT_EQ(g.pages.size(), 3u);
+  EXPECT_EQ(g.pages[0].page, 1);
+  EXPECT_EQ(g.pages[0].text, "# Title\n\nfirst page");
+  EXPECT_EQ(g.pages[1].page, 3);
+  EXPECT_EQ(g.pages[1].text, "third page, \xC3\xA9 \"quoted\"\n");
+  EXPECT_EQ(g.pages[2].page, 4);
+  EXPECT_EQ(g.pages[2].text, "");
+  EXPECT_EQ(g.detail_json, R"({"pages_billed":3})");
+  EXPECT_EQ(g.created_at, 1234);
+
+  // Other parser or config: a different entry.
+  EXPECT_FALSE(store_->GetParse(sha, "llamaparse", "cfg1")->has_value());
+  EXPECT_FALSE(store_->GetParse(sha, "local", "cfg2")->has_value());
+
+  rec.pages = {{1, "replaced"}};
+  ASSERT_TRUE(store_->PutParse(rec).ok());
+  auto again = store_->GetParse(sha, "local", "cfg1");
+  ASSERT_TRUE(again.ok() && again->has_value());
+  ASSERT_EQ((*again)->pages.size(), 1u);
+  EXPECT_EQ((*again)->pages[0].text, "replaced");
+}
+
+// --- chunks, vectors, index -----------------------------------------------------------------
+
+TEST_P(StoreConformance, ReplaceChunksReplacesTheSet) {
+  SubmitResult r = Submit("a.md");
+  const std::string doc = r.document.id;
+  std::vector<Chunk> three = {MakeChunk(doc, 0, "zero"), MakeChunk(doc, 1, "one"),
+                              MakeChunk(doc, 2, "two")};
+  ASSERT_TRUE(store_->ReplaceChunks(doc, three).ok());
+  ASSERT_TRUE(store_->ReplaceChunks(doc, three).ok());  // repeat: no duplicates
+  auto got = store_->ListChunks(doc);
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->size(), 3u);
+  EXPECT_EQ((*got)[1].id, three[1].id);
+  EXPECT_EQ((*got)[1].text, "one");
+  EXPECT_EQ((*got)[1].text_sha256, Sha256Hex("one"));
+  EXPECT_EQ((*got)[1].heading_path, "Title > Section");
+  EXPECT_EQ((*got)[1].page_start, 2);
+  EXPECT_EQ((*got)[1].page_end, 3);
+  EXPECT_EQ((*got)[1].token_count, three[1].token_count);
+  EXPECT_EQ((*got)[1].document_id, doc);
+
+  std::vector<Chunk> two = {MakeChunk(doc, 0, "zero edited"), MakeChunk(doc, 1, "one")};
+  ASSERT_TRUE(store_->ReplaceChunks(doc, two).ok());
+  got = store_->ListChunks(doc);
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->size(), 2u);
+  EXPECT_EQ((*got)[0].text, "zero edited");
+  EXPECT_EQ((*got)[1].text, "one");
+
+  // Another document's chunks are untouched.
+  SubmitResult other = Submit("b.md");
+  ASSERT_TRUE(store_->ReplaceChunks(other.document.id, {}).ok());
+  EXPECT_EQ(store_->ListChunks(doc)->size(), 2u);
+  ASSERT_TRUE(store_->ReplaceChunks(doc, {}).ok());
+  EXPECT_TRUE(store_->ListChunks(doc)->empty());
+}
+
+TEST_P(StoreConformance, VectorsFirstWriteWinsAndRoundTripBitExact) {
+  const VectorSpace space{"text-embedding-3-small", 6};
+  const std::string h1 = Sha256Hex("one");
+  const std::string h2 = Sha256Hex("two");
+  const std::string h3 = Sha256Hex("three");
+  std::vector<std::string> asked = {h1, h2, h3};
+  auto missing = store_->MissingVectors(space, asked);
+  ASSERT_TRUE(missing.ok());
+  EXPECT_THAT(*missing, UnorderedElementsAre(h1, h2, h3));
+
+  StoredVector v1;
+  v1.text_sha256 = h1;
+  v1.provider = "openai";
+  v1.values = {0.1f,
+               -0.0f,
+               std::numeric_limits<float>::denorm_min(),
+               std::numeric_limits<float>::max(),
+               -std::numeric_limits<float>::infinity(),
+               std::bit_cast<float>(0x3f8ccccdU)};
+  std::vector<StoredVector> batch = {v1, MakeVector(h2, 6, 1.0f)};
+  ASSERT_TRUE(store_->PutVectors(space, batch).ok());
+  missing = store_->MissingVectors(space, asked);
+  ASSERT_TRUE(missing.ok());
+  EXPECT_THAT(*missing, ElementsAre(h3));
+
+  auto got = store_->GetVector(space, h1);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->provider, "openai");
+  ASSERT_EQ((*got)->values.size(), 6u);
+  EXPECT_EQ(std::memcmp((*got)->values.data(), v1.values.data(), 6 * sizeof(float)), 0);
+
+  // First write wins.
+  std::vector<StoredVector> overwrite = {MakeVector(h1, 6, 99.0f)};
+  ASSERT_TRUE(store_->PutVectors(space, overwrite).ok());
+  got = store_->GetVector(space, h1);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ(std::memcmp((*got)->values.data(), v1.values.data(), 6 * sizeof(float)), 0);
+
+  // Wrong dimensions: rejected, nothing written.
+  std::vector<StoredVector> wrong = {MakeVector(h3, 6, 0.0f), MakeVector(Sha256Hex("x"), 5, 0)};
+  EXPECT_EQ(store_->PutVectors(space, wrong).code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(store_->GetVector(space, h3)->has_value());
+
+  // Spaces never mix: same model, other dimensions, and other model.
+  EXPECT_FALSE(store_->GetVector({"text-embedding-3-small", 3}, h1)->has_value());
+  EXPECT_FALSE(store_->GetVector({"lexical-v1", 6}, h1)->has_value());
+  EXPECT_EQ(store_->MissingVectors({"lexical-v1", 6}, asked)->size(), 3u);
+}
+
+TEST_P(StoreConformance, MarkIndexedRequiresEveryVector) {
+  const VectorSpace space{"lexical-v1", 4};
+  SubmitResult r = Submit("a.md");
+  const std::string doc = r.document.id;
+  std::vector<Chunk> chunks = {MakeChunk(doc, 0, "alpha"), MakeChunk(doc, 1, "beta")};
+  ASSERT_TRUE(store_->ReplaceChunks(doc, chunks).ok());
+  std::vector<StoredVector> one = {MakeVector(chunks[0].text_sha256, 4, 1.0f)};
+  ASSERT_TRUE(store_->PutVectors(space, one).ok());
+  Status st = store_->MarkIndexed(doc, space, Now());
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+  int seen = 0;
+  ASSERT_TRUE(store_->ScanIndex(space, std::nullopt, [&](const IndexedChunk&) { ++seen; }).ok());
+  EXPECT_EQ(seen, 0);
+
+  std::vector<StoredVector> two = {MakeVector(chunks[1].text_sha256, 4, 2.0f)};
+  ASSERT_TRUE(store_->PutVectors(space, two).ok());
+  EXPECT_TRUE(store_->MarkIndexed(doc, space, Now()).ok());
+  EXPECT_TRUE(store_->MarkIndexed(doc, space, Now()).ok());  // idempotent
+  EXPECT_EQ(store_->MarkIndexed("no-such-doc", space, Now()).code(), StatusCode::kNotFound);
+}
+
+TEST_P(StoreConformance, ScanIndexReturnsOnlyIndexedDocsOfSpaceAndTenant) {
+  const VectorSpace space{"lexical-v1", 3};
+  const VectorSpace other_space{"text-embedding-3-small", 3};
+  auto add = [&](const std::string& name, const std::string& tenant,
+                 const std::vector<std::string>& texts, bool index, const VectorSpace& sp) {
+    SubmitResult r = Submit(name, tenant);
+    std::vector<Chunk> chunks;
+    std::vector<StoredVector> vecs;
+    for (size_t i = 0; i < texts.size(); ++i) {
+      chunks.push_back(MakeChunk(r.document.id, static_cast<int>(i), texts[i]));
+      vecs.push_back(MakeVector(chunks.back().text_sha256, 3, static_cast<float>(i)));
+    }
+    EXPECT_TRUE(store_->ReplaceChunks(r.document.id, chunks).ok());
+    EXPECT_TRUE(store_->PutVectors(sp, vecs).ok());
+    if (index) EXPECT_TRUE(store_->MarkIndexed(r.document.id, sp, Now()).ok());
+    return r.document.id;
+  };
+  add("a.md", "acme", {"a0", "a1"}, true, space);
+  add("b.md", "globex", {"b0"}, true, space);
+  add("c.md", "acme", {"c0"}, false, space);       // not indexed
+  add("d.md", "acme", {"d0"}, true, other_space);  // other space
+  add("e.md", "acme", {"a0", "e1"}, true, space);  // shares a vector with a.md
+
+  struct Seen {
+    std::string filename, text;
+    std::vector<float> vec;
+  };
+  auto scan = [&](std::optional<std::string_view> tenant) {
+    std::vector<Seen> out;
+    Status st = store_->ScanIndex(space, tenant, [&](const IndexedChunk& c) {
+      out.push_back(
+          {std::string(c.filename), c.chunk->text, std::vector<float>(c.vector, c.vector + 3)});
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return out;
+  };
+  std::vector<Seen> all = scan(std::nullopt);
+  std::multiset<std::string> texts;
+  for (const Seen& s : all) texts.insert(s.filename + ":" + s.text);
+  EXPECT_THAT(texts, UnorderedElementsAre("a.md:a0", "a.md:a1", "b.md:b0", "e.md:a0", "e.md:e1"));
+  for (const Seen& s : all) {
+    if (s.text == "a1") EXPECT_THAT(s.vec, ElementsAre(1.0f, 1.25f, 1.5f));
+  }
+  std::vector<Seen> acme = scan("acme");
+  EXPECT_EQ(acme.size(), 4u);
+  for (const Seen& s : acme) EXPECT_NE(s.filename, "b.md");
+  EXPECT_TRUE(scan("nobody").empty());
+}
+
+// --- ledger, events, workers ----------------------------------------------------------------
+
+TEST_P(StoreConformance, LedgerAppendAndList) {
+  LedgerEntry e;
+  e.id = "l-1";
+  e.service = "llamaparse";
+  e.operation = "parse";
+  e.tenant = "acme";
+  e.document_id = "doc-1";
+  e.job_id = "job-1";
+  e.model = "agentic";
+  e.pages = 12;
+  e.credits = 36;
+  e.requests = 1;
+  e.cost_micros = 135'000;
+  e.state = LedgerState::kReserved;
+  e.provider_request_id = "req-9";
+  e.created_at = 1000;
+  e.updated_at = 1000;
+  ASSERT_TRUE(store_->AppendLedger(e).ok());
+  LedgerEntry f = e;
+  f.id = "l-2";
+  f.document_id = "doc-2";
+  f.service = "openai";
+  f.tokens = 5000;
+  f.state = LedgerState::kSettled;
+  f.created_at = 2000;
+  ASSERT_TRUE(store_->AppendLedger(f).ok());
+  EXPECT_EQ(store_->AppendLedger(e).code(), StatusCode::kAlreadyExists);
+
+  auto all = store_->ListLedger(std::nullopt);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  const LedgerEntry& g = (*all)[0];
+  EXPECT_EQ(g.id, "l-1");
+  EXPECT_EQ(g.service, "llamaparse");
+  EXPECT_EQ(g.operation, "parse");
+  EXPECT_EQ(g.tenant, "acme");
+  EXPECT_EQ(g.job_id, "job-1");
+  EXPECT_EQ(g.model, "agentic");
+  EXPECT_EQ(g.pages, 12);
+  EXPECT_EQ(g.credits, 36);
+  EXPECT_EQ(g.requests, 1);
+  EXPECT_EQ(g.cost_micros, 135'000);
+  EXPECT_EQ(g.state, LedgerState::kReserved);
+  EXPECT_EQ(g.provider_request_id, "req-9");
+  EXPECT_EQ(g.created_at, 1000);
+  EXPECT_EQ((*all)[1].tokens, 5000);
+  EXPECT_EQ((*all)[1].state, LedgerState::kSettled);
+
+  auto d2 = store_->ListLedger("doc-2");
+  ASSERT_TRUE(d2.ok());
+  ASSERT_EQ(d2->size(), 1u);
+  EXPECT_EQ((*d2)[0].id, "l-2");
+}
+
+TEST_P(StoreConformance, EventsAreListedNewestFirst) {
+  for (int i = 0; i < 5; ++i) {
+    Event e;
+    e.at = 1000 + i;
+    e.kind = "job.transition";
+    e.job_id = i % 2 == 0 ? "job-even" : "job-odd";
+    e.document_id = "doc";
+    e.correlation_id = "corr";
+    e.detail_json = R"({"i":)" + std::to_string(i) + "}";
+    ASSERT_TRUE(store_->AppendEvent(e).ok());
+  }
+  auto all = store_->ListEvents(std::nullopt, 100);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 5u);
+  for (size_t i = 0; i + 1 < all->size(); ++i) EXPECT_GT((*all)[i].id, (*all)[i + 1].id);
+  EXPECT_EQ((*all)[0].detail_json, R"({"i":4})");
+  EXPECT_EQ((*all)[0].at, 1004);
+  EXPECT_EQ((*all)[0].kind, "job.transition");
+  EXPECT_EQ((*all)[0].correlation_id, "corr");
+
+  auto even = store_->ListEvents("job-even", 2);
+  ASSERT_TRUE(even.ok());
+  ASSERT_EQ(even->size(), 2u);
+  EXPECT_EQ((*even)[0].detail_json, R"({"i":4})");
+  EXPECT_EQ((*even)[1].detail_json, R"({"i":2})");
+}
+
+TEST_P(StoreConformance, WorkersUpsert) {
+  WorkerInfo w{"w-1", "host-a", 100, "0.1.0", 1000, 1000, 0};
+  ASSERT_TRUE(store_->UpsertWorker(w).ok());
+  w.last_seen = 5000;
+  w.in_flight = 3;
+  ASSERT_TRUE(store_->UpsertWorker(w).ok());
+  ASSERT_TRUE(store_->UpsertWorker({"w-2", "host-b", 200, "0.1.0", 2000, 2000, 1}).ok());
+  auto ws = store_->ListWorkers();
+  ASSERT_TRUE(ws.ok());
+  ASSERT_EQ(ws->size(), 2u);
+  EXPECT_EQ((*ws)[0].id, "w-1");
+  EXPECT_EQ((*ws)[0].host, "host-a");
+  EXPECT_EQ((*ws)[0].pid, 100);
+  EXPECT_EQ((*ws)[0].started_at, 1000);
+  EXPECT_EQ((*ws)[0].last_seen, 5000);
+  EXPECT_EQ((*ws)[0].in_flight, 3);
+  EXPECT_EQ((*ws)[1].id, "w-2");
+}
+
+INSTANTIATE_TEST_SUITE_P(AllStores, StoreConformance,
+                         ::testing::ValuesIn(ingest::testing::StoreFactories()),
+                         [](const ::testing::TestParamInfo<StoreFactory>& info) {
+                           return info.param.name;
+                         });
+
+}  // namespace
+}  // namespace ingest::store
