@@ -673,7 +673,9 @@ TEST_P(StoreConformance, ScanIndexReturnsOnlyIndexedDocsOfSpaceAndTenant) {
     }
     EXPECT_TRUE(store_->ReplaceChunks(r.document.id, chunks).ok());
     EXPECT_TRUE(store_->PutVectors(sp, vecs).ok());
-    if (index) EXPECT_TRUE(store_->MarkIndexed(r.document.id, sp, Now()).ok());
+    if (index) {
+      EXPECT_TRUE(store_->MarkIndexed(r.document.id, sp, Now()).ok());
+    }
     return r.document.id;
   };
   add("a.md", "acme", {"a0", "a1"}, true, space);
@@ -700,7 +702,9 @@ TEST_P(StoreConformance, ScanIndexReturnsOnlyIndexedDocsOfSpaceAndTenant) {
   for (const Seen& s : all) texts.insert(s.filename + ":" + s.text);
   EXPECT_THAT(texts, UnorderedElementsAre("a.md:a0", "a.md:a1", "b.md:b0", "e.md:a0", "e.md:e1"));
   for (const Seen& s : all) {
-    if (s.text == "a1") EXPECT_THAT(s.vec, ElementsAre(1.0f, 1.25f, 1.5f));
+    if (s.text == "a1") {
+      EXPECT_THAT(s.vec, ElementsAre(1.0f, 1.25f, 1.5f));
+    }
   }
   std::vector<Seen> acme = scan("acme");
   EXPECT_EQ(acme.size(), 4u);
