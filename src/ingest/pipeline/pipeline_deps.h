@@ -1,0 +1,36 @@
+// Everything the pipeline's stages, workers and submission need, as non-owning pointers.
+// app/ owns the objects and keeps them alive longer than any WorkerPool or call using them.
+#pragma once
+
+#include "ingest/common/clock.h"
+#include "ingest/common/status.h"
+#include "ingest/embed/embedder.h"
+#include "ingest/governor/retry_policy.h"
+#include "ingest/parse/parser.h"
+#include "ingest/store/blob_store.h"
+#include "ingest/store/store.h"
+#include "ingest/text/chunker.h"
+#include "ingest/text/token_counter.h"
+
+namespace ingest::pipeline {
+
+// A plain bundle; copying it copies the pointers. Every pointee is thread-safe by its own
+// contract (Store, BlobStore, Parser, Embedder, TokenCounter, Clock).
+struct PipelineDeps {
+  store::Store* store = nullptr;
+  store::BlobStore* blobs = nullptr;
+  const parse::Parser* parser = nullptr;
+  const embed::Embedder* embedder = nullptr;
+  const text::TokenCounter* tokens = nullptr;
+  Clock* clock = nullptr;
+  text::ChunkerOptions chunker;
+  parse::ParseLimits limits;
+  governor::RetryPolicy retry;
+  // Texts per Embedder::Embed call. The embedder may split further to fit provider limits.
+  int embed_batch_size = 64;
+};
+
+// kInvalidArgument naming the first missing pointer or bad option.
+Status ValidatePipelineDeps(const PipelineDeps& deps);
+
+}  // namespace ingest::pipeline

@@ -1,0 +1,105 @@
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "ingest/common/ids.h"
+#include "ingest/pipeline/stages/stage_support.h"
+#include "ingest/pipeline/stages/stages.h"
+
+namespace ingest::pipeline {
+namespace {
+
+std::string JoinIds(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const auto& id : ids) {
+    if (!out.empty()) out += ',';
+    out += id;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<StageResult> EmbedStage::Run(JobContext& ctx) const {
+  const embed::Embedder& embedder = *deps_.embedder;
+  const store::VectorSpace& space = embedder.Space();
+  INGEST_ASSIGN_OR_RETURN(std::vector<store::Chunk> chunks,
+                          deps_.store->ListChunks(ctx.document.id));
+  if (chunks.empty()) {
+    return FailedPrecondition(
+        "document " + ctx.document.id + " has no chunks; requeue the job from chunk",
+        "missing_stage_input");
+  }
+  // Distinct texts in chunk order: identical text is embedded once, ever (vector cache).
+  std::vector<std::string> hashes;
+  std::unordered_map<std::string, const std::string*> text_of;
+  for (const auto& c : chunks) {
+    if (text_of.emplace(c.text_sha256, &c.text).second) hashes.push_back(c.text_sha256);
+  }
+  INGEST_ASSIGN_OR_RETURN(std::vector<std::string> missing,
+                          deps_.store->MissingVectors(space, hashes));
+  // Keep the chunk order for the missing ones (stable batches across retries).
+  const std::unordered_set<std::string> missing_set(missing.begin(), missing.end());
+  std::vector<std::string> todo;
+  for (const auto& h : hashes) {
+    if (missing_set.count(h)) todo.push_back(h);
+  }
+  ctx.stats.vectors_reused = static_cast<int64_t>(hashes.size() - todo.size());
+
+  const size_t batch = static_cast<size_t>(std::max(deps_.embed_batch_size, 1));
+  for (size_t begin = 0; begin < todo.size(); begin += batch) {
+    if (ctx.Cancelled()) return Cancelled("job abandoned during embed", "abandoned");
+    const size_t end = std::min(todo.size(), begin + batch);
+    std::vector<std::string> texts;
+    texts.reserve(end - begin);
+    for (size_t i = begin; i < end; ++i) texts.push_back(*text_of.at(todo[i]));
+
+    const UnixMillis started = deps_.clock->NowMillis();
+    INGEST_ASSIGN_OR_RETURN(embed::EmbedOutput out, embedder.Embed(texts));
+    if (out.vectors.size() != texts.size()) {
+      return Internal("embedder " + embedder.Describe() + " returned " +
+                          std::to_string(out.vectors.size()) + " vectors for " +
+                          std::to_string(texts.size()) + " texts",
+                      "embedder_contract");
+    }
+    std::vector<store::StoredVector> vectors;
+    vectors.reserve(texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+      if (static_cast<int>(out.vectors[i].size()) != space.dimensions) {
+        return Internal("embedder " + embedder.Describe() + " returned a vector of " +
+                            std::to_string(out.vectors[i].size()) + " floats, expected " +
+                            std::to_string(space.dimensions),
+                        "embedder_contract");
+      }
+      vectors.push_back(store::StoredVector{todo[begin + i], std::string(embedder.Provider()),
+                                            std::move(out.vectors[i])});
+    }
+    // The ledger row is written for every call that returned, before the vectors: the provider
+    // has billed it whether or not the store write below succeeds.
+    store::LedgerEntry entry;
+    entry.id = UuidV4();
+    entry.service = std::string(embedder.Provider());
+    entry.operation = "embed";
+    entry.tenant = ctx.document.tenant;
+    entry.document_id = ctx.document.id;
+    entry.job_id = ctx.job.id;
+    entry.model = space.model;
+    entry.tokens = out.usage.tokens;
+    entry.requests = out.usage.requests;
+    // TODO(governor, issue 3): price the call (governor pricing table) and move cost
+    // accounting into the governed embedder's reserve/settle; 0 is exact for the local
+    // embedder only.
+    entry.cost_micros = 0;
+    entry.state = store::LedgerState::kSettled;
+    entry.provider_request_id = JoinIds(out.usage.request_ids);
+    entry.created_at = started;
+    INGEST_RETURN_IF_ERROR(deps_.store->AppendLedger(entry));
+    INGEST_RETURN_IF_ERROR(deps_.store->PutVectors(space, vectors));
+    ctx.stats.tokens += out.usage.tokens;
+    ctx.stats.vectors_added += static_cast<int64_t>(vectors.size());
+  }
+  return StageResult::Done();
+}
+
+}  // namespace ingest::pipeline
