@@ -85,10 +85,11 @@ bool IsHtml(std::string_view head) {
   return false;
 }
 
-// Text-like: no NUL, and at most 10% of the bytes are ill-formed UTF-8 or control characters
-// other than whitespace (tolerates a Latin-1 file or a stray escape; rejects binaries, whose
-// high bytes rarely form valid sequences). A sequence cut by the end of `head` is not held
-// against the text.
+// Text-like: no NUL, and at most 30% of the bytes are ill-formed UTF-8 or control characters
+// other than whitespace. That tolerates a short Latin-1 text ("crème brûlée": ~15%) or stray
+// escapes, and still rejects binaries: in random bytes about 55% are bad (high bytes rarely
+// form valid sequences, an eighth of the low ones are controls). A sequence cut by the end of
+// `head` is not held against the text.
 bool IsTextLike(std::string_view head) {
   if (head.empty() || head.find('\0') != std::string_view::npos) return false;
   size_t bad = 0;
@@ -104,7 +105,7 @@ bool IsTextLike(std::string_view head) {
     if (!d.valid && i + d.length < head.size()) ++bad;
     i += d.length;
   }
-  return bad * 10 <= head.size();
+  return bad * 10 <= head.size() * 3;
 }
 
 // Markdown structure: an ATX heading, a code fence, or at least two of link / list / emphasis.

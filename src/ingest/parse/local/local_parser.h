@@ -1,0 +1,45 @@
+// The local parser: text, Markdown, HTML, PDF and DOCX on this machine, for free.
+//
+// Parse() checks the file size before reading anything, detects the type from content (unless
+// the input names one), and dispatches to one converter per format:
+//   text, markdown -> the bytes as one page (normalising is the validate stage's job);
+//   html           -> html_markdown.h, one page;
+//   pdf            -> pdf_text.h, one page per PDF page, page limit checked first;
+//   docx           -> docx_markdown.h, one page, zip-bomb limits enforced.
+// Thread-safe: Parse() is const and keeps no state between calls.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "ingest/parse/parser.h"
+
+namespace ingest::parse {
+
+struct LocalParserOptions {
+  ParseLimits limits;
+};
+
+class LocalParser final : public Parser {
+ public:
+  // Bump when any converter's output changes for the same input: it invalidates cached parses.
+  static constexpr int kVersion = 1;
+
+  explicit LocalParser(LocalParserOptions options = {});
+
+  std::string_view Name() const override { return "local"; }
+  // Covers the version and every option that changes the output. Limits are deliberately not
+  // part of it: they only decide whether a parse runs, and a successful parse is the same
+  // under any limits, so raising a limit must not invalidate the cache.
+  std::string ConfigHash() const override;
+  // Errors (reason in brackets): not_found (unreadable file), resource_exhausted[file_too_large],
+  // invalid_argument[empty_document] (0 bytes), invalid_argument[unsupported_type] (binary or
+  // unknown content; the message says what it is and what the extension claimed), and the
+  // format errors of pdf_text.h and docx_markdown.h.
+  Result<ParsedDocument> Parse(const ParseInput& input) const override;
+
+ private:
+  LocalParserOptions options_;
+};
+
+}  // namespace ingest::parse
