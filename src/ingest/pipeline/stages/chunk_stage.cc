@@ -28,7 +28,7 @@ Result<StageResult> ChunkStage::Run(JobContext& ctx) const {
     c.heading_path = std::move(p.heading_path);
     c.page_start = p.page_start;
     c.page_end = p.page_end;
-    ctx.stats.tokens += c.token_count;
+    ctx.stats.chunk_tokens += c.token_count;
     chunks.push_back(std::move(c));
   }
   INGEST_RETURN_IF_ERROR(deps_.store->ReplaceChunks(ctx.document.id, chunks));

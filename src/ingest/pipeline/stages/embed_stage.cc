@@ -96,7 +96,7 @@ Result<StageResult> EmbedStage::Run(JobContext& ctx) const {
     entry.created_at = started;
     INGEST_RETURN_IF_ERROR(deps_.store->AppendLedger(entry));
     INGEST_RETURN_IF_ERROR(deps_.store->PutVectors(space, vectors));
-    ctx.stats.tokens += out.usage.tokens;
+    ctx.stats.embedded_tokens += out.usage.tokens;
     ctx.stats.vectors_added += static_cast<int64_t>(vectors.size());
   }
   return StageResult::Done();

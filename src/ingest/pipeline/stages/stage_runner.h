@@ -18,11 +18,12 @@ namespace ingest::pipeline {
 
 // Facts a stage reports for progress displays and counters (zero when not applicable).
 struct StageStats {
-  int64_t pages = 0;           // parse: pages of the document
-  int64_t chunks = 0;          // chunk: chunks stored
-  int64_t tokens = 0;          // chunk: tokens in chunks; embed: tokens sent to the embedder
-  int64_t vectors_added = 0;   // embed: vectors computed (cache misses)
-  int64_t vectors_reused = 0;  // embed: chunk texts already in the vector cache
+  int64_t pages = 0;            // parse: pages of the document
+  int64_t chunks = 0;           // chunk: chunks stored
+  int64_t chunk_tokens = 0;     // chunk: tokens in the stored chunks
+  int64_t embedded_tokens = 0;  // embed: tokens sent to the embedder (provider usage)
+  int64_t vectors_added = 0;    // embed: vectors computed (cache misses)
+  int64_t vectors_reused = 0;   // embed: chunk texts already in the vector cache
   bool parse_cache_hit = false;
 };
 

@@ -1,0 +1,56 @@
+#include "ingest/pipeline/operator_actions.h"
+
+#include <nlohmann/json.hpp>
+
+#include "ingest/pipeline/state_machine.h"
+
+namespace ingest::pipeline {
+namespace {
+
+Result<store::Job> Apply(store::Store& store, Clock& clock, std::string_view job_id,
+                         const JobEvent& event, std::string_view action) {
+  // Two tries: a concurrent heartbeat or stage write bumps the version between our read and
+  // write; deciding again on the fresh row is correct (the state machine re-checks legality).
+  for (int attempt = 0;; ++attempt) {
+    INGEST_ASSIGN_OR_RETURN(store::Job job, store.GetJob(job_id));
+    const UnixMillis now = clock.NowMillis();
+    INGEST_ASSIGN_OR_RETURN(auto update,
+                            DecideTransition(job, event, now, 0, governor::RetryPolicy{}));
+    if (!update) return job;  // not reached for operator events
+    auto written = store.UpdateJob(job.id, job.version, *update, now);
+    if (!written.ok()) {
+      if (written.status().code() == StatusCode::kFailedPrecondition && attempt == 0) continue;
+      return written.status();
+    }
+    store::Event e;
+    e.at = now;
+    e.kind = "job." + std::string(action);
+    e.job_id = job.id;
+    e.document_id = job.document_id;
+    e.correlation_id = job.correlation_id;
+    e.detail_json = nlohmann::json{{"from_state", store::JobStateName(job.state)},
+                                   {"from_stage", store::StageName(job.stage)},
+                                   {"to_state", store::JobStateName(written->state)},
+                                   {"to_stage", store::StageName(written->stage)}}
+                        .dump();
+    INGEST_RETURN_IF_ERROR(store.AppendEvent(e));
+    return written;
+  }
+}
+
+}  // namespace
+
+Result<store::Job> RetryJob(store::Store& store, Clock& clock, std::string_view job_id) {
+  return Apply(store, clock, job_id, OperatorRetry{}, "retry");
+}
+
+Result<store::Job> CancelJob(store::Store& store, Clock& clock, std::string_view job_id) {
+  return Apply(store, clock, job_id, OperatorCancel{}, "cancel");
+}
+
+Result<store::Job> RequeueJob(store::Store& store, Clock& clock, std::string_view job_id,
+                              store::Stage from) {
+  return Apply(store, clock, job_id, OperatorRequeue{from}, "requeue");
+}
+
+}  // namespace ingest::pipeline

@@ -1,0 +1,30 @@
+// Operator actions on jobs (`ingestd jobs retry|cancel|requeue --from STAGE`, and the API).
+// Each reads the job, asks the state machine, writes the update with compare-and-set (re-reading
+// and deciding again once on a version conflict, e.g. a heartbeat in between), and appends an
+// event "job.<action>". Thread-safe.
+#pragma once
+
+#include <string_view>
+
+#include "ingest/common/clock.h"
+#include "ingest/common/result.h"
+#include "ingest/governor/retry_policy.h"
+#include "ingest/store/store.h"
+
+namespace ingest::pipeline {
+
+// failed/dead/deferred/cancelled -> queued at the same stage, attempts 0, due now.
+// kFailedPrecondition ("illegal_transition") for other states; kNotFound for an unknown id.
+Result<store::Job> RetryJob(store::Store& store, Clock& clock, std::string_view job_id);
+
+// Any state but complete/cancelled -> cancelled. A running job's worker loses its CAS and
+// writes nothing more.
+Result<store::Job> CancelJob(store::Store& store, Clock& clock, std::string_view job_id);
+
+// Any state but running-with-a-live-lease -> queued at `from`, attempts 0 (from receive:
+// kInvalidArgument). Stages are idempotent, so re-running from an earlier stage rewrites the
+// same rows; the parse cache still applies (requeue from parse does not re-bill a parse).
+Result<store::Job> RequeueJob(store::Store& store, Clock& clock, std::string_view job_id,
+                              store::Stage from);
+
+}  // namespace ingest::pipeline
