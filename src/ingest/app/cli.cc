@@ -16,6 +16,7 @@ int RunCli(int argc, char** argv) {
   int exit_code = 0;
 
   AddTokenizeCommand(app, global, &exit_code);
+  AddEmulateCommand(app, global, &exit_code);
 
   try {
     app.parse(argc, argv);

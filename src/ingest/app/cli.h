@@ -21,5 +21,6 @@ int RunCli(int argc, char** argv);
 
 // Each returns after adding its subcommand to `app`; the callback it installs sets `*exit_code`.
 void AddTokenizeCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
+void AddEmulateCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 
 }  // namespace ingest::app
