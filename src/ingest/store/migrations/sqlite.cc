@@ -47,9 +47,16 @@ CREATE TABLE jobs (
   updated_at          INTEGER NOT NULL,
   completed_at        INTEGER NOT NULL DEFAULT 0
 );
--- LeaseNext: runnable jobs by state, then urgency.
-CREATE INDEX jobs_runnable ON jobs (state, lane, priority DESC, next_attempt_at, created_at);
-CREATE INDEX jobs_lease_expiry ON jobs (state, lease_expires_at);
+-- LeaseNext walks this partial index in urgency order and stops at the first due row, so its
+-- cost does not grow with the number of finished jobs. The ORDER BY in LeaseNext must use the
+-- same expressions for the index to apply.
+CREATE INDEX jobs_runnable ON jobs ((lane <> 'interactive'), priority DESC, next_attempt_at,
+                                    created_at, id)
+  WHERE state IN ('queued', 'deferred', 'waiting');
+-- Expired-lease takeover and the queue-age gauge. Partial, so the planner cannot prefer them
+-- over jobs_runnable for LeaseNext's due-job scan.
+CREATE INDEX jobs_lease_expiry ON jobs (lease_expires_at) WHERE state = 'running';
+CREATE INDEX jobs_queued_created ON jobs (created_at) WHERE state = 'queued';
 CREATE INDEX jobs_document ON jobs (document_id);
 
 CREATE TABLE stage_timings (

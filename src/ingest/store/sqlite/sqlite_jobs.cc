@@ -209,11 +209,22 @@ Result<std::optional<Lease>> SqliteStore::LeaseNext(std::string_view owner, Dura
   static const std::string sql =
       Cat({"UPDATE jobs SET state = 'running', lease_owner = ?1, lease_expires_at = ?2, "
            "version = version + 1, updated_at = ?3 "
-           "WHERE id = (SELECT id FROM jobs WHERE "
-           "(state IN ('queued', 'deferred', 'waiting') AND next_attempt_at <= ?3) OR "
-           "(state = 'running' AND lease_expires_at < ?3) "
-           "ORDER BY CASE lane WHEN 'interactive' THEN 0 ELSE 1 END, priority DESC, "
-           "next_attempt_at, created_at, id LIMIT 1) "
+           "WHERE id = (SELECT id FROM ("
+           // Due jobs, through the partial index jobs_runnable (same expressions as the
+           // index, so SQLite walks it in order and stops at the first due row).
+           "SELECT * FROM (SELECT id, (lane <> 'interactive') AS bulk, priority, "
+           "next_attempt_at, created_at FROM jobs "
+           "WHERE state IN ('queued', 'deferred', 'waiting') AND next_attempt_at <= ?3 "
+           "ORDER BY (lane <> 'interactive'), priority DESC, next_attempt_at, created_at, id "
+           "LIMIT 1) "
+           "UNION ALL "
+           // Expired leases (few: at most one per worker), through jobs_lease_expiry.
+           "SELECT * FROM (SELECT id, (lane <> 'interactive') AS bulk, priority, "
+           "next_attempt_at, created_at FROM jobs "
+           "WHERE state = 'running' AND lease_expires_at < ?3 "
+           "ORDER BY (lane <> 'interactive'), priority DESC, next_attempt_at, created_at, id "
+           "LIMIT 1)) "
+           "ORDER BY bulk, priority DESC, next_attempt_at, created_at, id LIMIT 1) "
            "RETURNING ",
            kJobColumns});
   INGEST_ASSIGN_OR_RETURN(WriteScope w, BeginWrite());
