@@ -351,6 +351,33 @@ TEST_P(StoreConformance, ExpiredLeaseIsTakenOverAndOldOwnerLosesIt) {
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
 }
 
+// Expired leases compete with due jobs on the same urgency order.
+TEST_P(StoreConformance, ExpiredLeasesAreRankedWithDueJobs) {
+  SubmitResult inter = Submit("inter.txt", "default", Lane::kInteractive, 0);
+  Lease held = MustLease("crashed");
+  EXPECT_EQ(held.job.id, inter.job.id);
+  clock_.Advance(Duration(kTtl.count() + 1));
+  SubmitResult bulk = Submit("bulk.txt", "default", Lane::kBulk, 9);
+  // The expired interactive job outranks a due bulk job of higher priority.
+  Lease first = MustLease("w");
+  EXPECT_EQ(first.job.id, inter.job.id);
+  Lease second = MustLease("w");
+  EXPECT_EQ(second.job.id, bulk.job.id);
+  EXPECT_FALSE(store_->LeaseNext("w", kTtl, Now())->has_value());
+}
+
+// A re-submitted document returns the job as it is now, not as first submitted.
+TEST_P(StoreConformance, ResubmitReturnsCurrentJob) {
+  SubmitResult r = Submit("a.txt");
+  Lease l = MustLease("w");
+  SubmitResult again = Submit("a.txt");
+  EXPECT_FALSE(again.created);
+  EXPECT_EQ(again.job.id, r.job.id);
+  EXPECT_EQ(again.job.state, JobState::kRunning);
+  EXPECT_EQ(again.job.version, l.job.version);
+  EXPECT_EQ(store_->ListJobs({})->size(), 1u);
+}
+
 TEST_P(StoreConformance, UpdateJobIsCompareAndSet) {
   SubmitResult r = Submit("a.txt");
   Lease l = MustLease("w");
@@ -710,6 +737,37 @@ TEST_P(StoreConformance, ScanIndexReturnsOnlyIndexedDocsOfSpaceAndTenant) {
   EXPECT_EQ(acme.size(), 4u);
   for (const Seen& s : acme) EXPECT_NE(s.filename, "b.md");
   EXPECT_TRUE(scan("nobody").empty());
+}
+
+TEST_P(StoreConformance, ReplaceChunksRejectsDuplicateIds) {
+  SubmitResult r = Submit("a.md");
+  std::vector<Chunk> dup = {MakeChunk(r.document.id, 0, "x"), MakeChunk(r.document.id, 0, "y")};
+  EXPECT_EQ(store_->ReplaceChunks(r.document.id, dup).code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(store_->ListChunks(r.document.id)->empty());
+}
+
+// Search may look things up while streaming; the store must allow calls from the callback.
+TEST_P(StoreConformance, ScanIndexCallbackMayUseTheStore) {
+  const VectorSpace space{"lexical-v1", 2};
+  SubmitResult r = Submit("a.md");
+  std::vector<Chunk> chunks = {MakeChunk(r.document.id, 0, "alpha")};
+  ASSERT_TRUE(store_->ReplaceChunks(r.document.id, chunks).ok());
+  std::vector<StoredVector> v = {MakeVector(chunks[0].text_sha256, 2, 1.0f)};
+  ASSERT_TRUE(store_->PutVectors(space, v).ok());
+  ASSERT_TRUE(store_->MarkIndexed(r.document.id, space, Now()).ok());
+  int calls = 0;
+  Status st = store_->ScanIndex(space, std::nullopt, [&](const IndexedChunk& c) {
+    auto doc = store_->GetDocument(c.chunk->document_id);
+    EXPECT_TRUE(doc.ok());
+    Event e;
+    e.kind = "search.hit";
+    e.document_id = c.chunk->document_id;
+    EXPECT_TRUE(store_->AppendEvent(e).ok());
+    ++calls;
+  });
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(store_->ListEvents(std::nullopt, 10)->size(), 1u);
 }
 
 // --- ledger, events, workers ----------------------------------------------------------------

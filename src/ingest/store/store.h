@@ -53,6 +53,7 @@ class Store {
   virtual Status UpdateDocumentParseInfo(std::string_view document_id, int page_count,
                                          std::string_view parser, std::string_view parse_note) = 0;
   virtual Result<Job> GetJob(std::string_view job_id) = 0;
+  // Newest first (created_at descending), at most filter.limit rows (<= 0: no limit).
   virtual Result<std::vector<JobView>> ListJobs(const JobFilter& filter) = 0;
   // Number of jobs in each state (states with no job are absent).
   virtual Result<std::vector<std::pair<JobState, int64_t>>> CountJobsByState() = 0;
@@ -61,17 +62,22 @@ class Store {
 
   // Picks the most urgent runnable job and leases it to `owner` until now + ttl. Runnable:
   // state queued/deferred/waiting with next_attempt_at <= now, or running with an expired lease
-  // (taken over). Urgency: interactive lane first, then priority, then next_attempt_at.
-  // Returns nullopt when nothing is runnable.
+  // (taken over). Urgency: interactive lane first, then priority, then next_attempt_at, then
+  // created_at. Leaves attempts and stage unchanged (the state machine owns them). Returns
+  // nullopt when nothing is runnable.
   virtual Result<std::optional<Lease>> LeaseNext(std::string_view owner, Duration ttl,
                                                  UnixMillis now) = 0;
   // Extends the lease. kFailedPrecondition when the lease was lost (row changed by someone
-  // else); the caller must stop working on the job. On success lease->job.version is updated.
+  // else; reason "lease_lost"); the caller must stop working on the job. On success
+  // lease->job.version and lease_expires_at are updated.
   virtual Status Heartbeat(Lease* lease, Duration ttl, UnixMillis now) = 0;
-  // Compare-and-set on (job id, expected_version). kFailedPrecondition when the row changed.
-  // Clears the lease unless update.keep_lease. Returns the row as written.
+  // Compare-and-set on (job id, expected_version). kFailedPrecondition (reason "lease_lost")
+  // when the row changed, kNotFound when there is no such job. Clears the lease unless
+  // update.keep_lease; completed_at is written only when update.completed_at > 0. Returns the
+  // row as written.
   virtual Result<Job> UpdateJob(std::string_view job_id, int64_t expected_version,
                                 const JobUpdate& update, UnixMillis now) = 0;
+  // Upsert on (job, stage, attempt). Listed in started_at order.
   virtual Status RecordStageTiming(std::string_view job_id, const StageTiming& timing) = 0;
   virtual Result<std::vector<StageTiming>> ListStageTimings(std::string_view job_id) = 0;
 
@@ -86,6 +92,7 @@ class Store {
   // Makes `chunks` the document's chunk set in one transaction: upserts by id and deletes the
   // document's chunks whose id is not in the set.
   virtual Status ReplaceChunks(std::string_view document_id, std::span<const Chunk> chunks) = 0;
+  // In ordinal order.
   virtual Result<std::vector<Chunk>> ListChunks(std::string_view document_id) = 0;
   // Of `text_sha256s`, the ones with no vector in `space`.
   virtual Result<std::vector<std::string>> MissingVectors(
