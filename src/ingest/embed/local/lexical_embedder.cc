@@ -112,15 +112,20 @@ struct Feature {
   int tf = 0;
 };
 
+Status CheckDimensions(int dimensions) {
+  if (dimensions < 1 || dimensions > kMaxDimensions) {
+    return InvalidArgument(
+        "lexical embedder dimensions must be in 1..65536, got " + std::to_string(dimensions),
+        "invalid_config");
+  }
+  return Status();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<LexicalEmbedder>> LexicalEmbedder::Create(LexicalOptions options) {
-  if (options.dimensions < 1 || options.dimensions > kMaxDimensions) {
-    return InvalidArgument("lexical embedder dimensions must be in 1..65536, got " +
-                               std::to_string(options.dimensions),
-                           "invalid_config");
-  }
-  return std::unique_ptr<LexicalEmbedder>(new LexicalEmbedder(options));
+  INGEST_RETURN_IF_ERROR(CheckDimensions(options.dimensions));
+  return std::make_unique<LexicalEmbedder>(options);
 }
 
 LexicalEmbedder::LexicalEmbedder(LexicalOptions options)
@@ -132,6 +137,8 @@ std::string LexicalEmbedder::Describe() const {
 
 Result<std::vector<float>> LexicalEmbedder::EmbedText(std::string_view text,
                                                       int64_t* word_count) const {
+  *word_count = 0;
+  INGEST_RETURN_IF_ERROR(CheckDimensions(space_.dimensions));
   const std::vector<std::string> words = Words(text);
   *word_count = static_cast<int64_t>(words.size());
   if (words.empty()) {

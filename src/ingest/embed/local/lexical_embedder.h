@@ -28,6 +28,9 @@ struct LexicalOptions {
 // Thread-safe: immutable after construction.
 class LexicalEmbedder final : public Embedder {
  public:
+  // Any options are accepted; with dimensions outside 1..65536 every Embed call fails with
+  // kInvalidArgument (reason "invalid_config"). Create reports that up front instead.
+  explicit LexicalEmbedder(LexicalOptions options = {});
   // kInvalidArgument (reason "invalid_config") when dimensions are out of range.
   static Result<std::unique_ptr<LexicalEmbedder>> Create(LexicalOptions options);
 
@@ -44,8 +47,6 @@ class LexicalEmbedder final : public Embedder {
   Result<std::vector<float>> EmbedText(std::string_view text, int64_t* words) const;
 
  private:
-  explicit LexicalEmbedder(LexicalOptions options);
-
   store::VectorSpace space_;
 };
 

@@ -89,6 +89,12 @@ TEST(LexicalEmbedderTest, DimensionsOption) {
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
     EXPECT_EQ(r.status().reason(), "invalid_config");
+    // Constructed directly, it fails every call instead of returning a wrong-sized vector.
+    LexicalEmbedder direct({bad});
+    std::vector<std::string> texts = {"some text"};
+    auto out = direct.Embed(texts);
+    ASSERT_FALSE(out.ok());
+    EXPECT_EQ(out.status().reason(), "invalid_config");
   }
 }
 
