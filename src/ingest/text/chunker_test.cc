@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "ingest/text/tokenizer.h"
+
 namespace ingest::text {
 namespace {
 
@@ -387,6 +389,23 @@ TEST(ChunkerPropertyTest, InvariantsHoldOnRandomMarkdown) {
       for (const auto& c : chunks) out += NonSpace(c.text);
       EXPECT_EQ(out, in);
     }
+    if (HasFailure()) break;
+  }
+}
+
+// The real cl100k_base BPE is not additive (merges across the "\n\n" seams, across split points
+// inside a word): the bound must still hold exactly.
+TEST(ChunkerPropertyTest, InvariantsHoldWithTheCl100kTokenizer) {
+  auto tokenizer = Tokenizer::Get(Encoding::kCl100kBase);
+  ASSERT_TRUE(tokenizer.ok()) << tokenizer.status().ToString();
+  const TokenCounter& counter = **tokenizer;
+  for (uint32_t seed = 1000; seed < 1050; ++seed) {
+    RandomMarkdown gen(seed);
+    std::vector<store::PageText> pages = gen.Pages(seed % 2 == 0);
+    ChunkerOptions options{static_cast<size_t>(gen.Uniform(16, 300)),
+                           static_cast<size_t>(seed % 3 == 0 ? gen.Uniform(1, 40) : 0)};
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    ExpectInvariants(ChunkMarkdown(pages, options, counter), options.max_tokens, counter);
     if (HasFailure()) break;
   }
 }
