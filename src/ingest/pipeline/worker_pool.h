@@ -64,7 +64,8 @@ class WorkerPool {
   void Wake();
   // Stop leasing; running stages finish and release their jobs. Does not block.
   void RequestStop();
-  // Stop leasing and cancel running stages; nothing more is written. Does not block.
+  // Stop leasing and cancel running stages; nothing more is written. Does not block. Call
+  // after Start() has returned (not concurrently with it).
   void StopNow();
   // Waits for every thread to exit (after RequestStop/StopNow). Idempotent.
   void Join();

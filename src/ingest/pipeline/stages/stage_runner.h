@@ -35,8 +35,9 @@ struct JobContext {
   // Cooperative cancellation: set when the lease is lost or the pool stops now. Long stages
   // check it between units of work and return kCancelled; the worker then writes nothing.
   std::atomic<bool> cancelled{false};
-  // Wall-clock deadline for the current stage (0 = none). Stages that wait on remote work
-  // respect it.
+  // Wall-clock deadline for the current stage (0 = none). For stages that wait on remote work.
+  // The WorkerPool leaves it 0 for now: no stage waits yet (Parser and Embedder are
+  // synchronous), so there is nothing to bound.
   UnixMillis deadline = 0;
   StageStats stats;  // reset by the worker before each stage
 
