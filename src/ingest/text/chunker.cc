@@ -75,10 +75,10 @@ std::vector<TextChunk> ChunkMarkdown(std::span<const store::PageText> pages,
       continue;
     }
     bool first = true;
-    for (std::string& piece : chunker_internal::SplitOversizedBlock(block, cap, counter)) {
-      const size_t piece_tokens = counter.Count(piece);
-      const uint64_t hash = Fnv1a64(piece);
-      units.push_back({std::move(piece), b, section, heading && first, piece_tokens, hash});
+    for (chunker_internal::Piece& piece :
+         chunker_internal::SplitOversizedBlock(block, cap, counter)) {
+      const uint64_t hash = Fnv1a64(piece.text);
+      units.push_back({std::move(piece.text), b, section, heading && first, piece.tokens, hash});
       first = false;
     }
   }
@@ -115,7 +115,8 @@ std::vector<TextChunk> ChunkMarkdown(std::span<const store::PageText> pages,
     if (best_end > 0 && i < n && !units[i].heading) i = best_end;
     size_t end = i;
     std::string body = Join(units, start, end);
-    size_t count = counter.Count(body);
+    // A single unit's count is already exact; only joined text can differ from the sum.
+    size_t count = end - start == 1 ? units[start].tokens : counter.Count(body);
     while (count > cap && end - start > 1) {
       --end;
       body = Join(units, start, end);

@@ -117,7 +117,7 @@ std::vector<Span> Segment(std::string_view s, Level level) {
 class PieceSplitter {
  public:
   PieceSplitter(const TokenCounter& counter, size_t cap, std::string prefix, std::string suffix,
-                std::vector<std::string>* out)
+                std::vector<Piece>* out)
       : counter_(counter), cap_(cap), out_(out) {
     const size_t overhead = counter.Count(prefix) + counter.Count(suffix);
     // A wrapper that eats half the budget (a huge table header) would make pieces mostly
@@ -176,10 +176,14 @@ class PieceSplitter {
     body = Trim(body);
     if (body.empty()) return true;
     std::string piece = Wrap(body);
-    if (counter_.Count(piece) > cap_) return false;
-    out_->push_back(std::move(piece));
+    const size_t tokens = counter_.Count(piece);
+    if (tokens > cap_) return false;
+    out_->push_back({std::move(piece), tokens});
     return true;
   }
+
+  // Emits `text` as it is, whatever its count (see the header on counters that exceed cap).
+  void Push(std::string_view text) { out_->push_back({std::string(text), counter_.Count(text)}); }
 
   bool Fits(std::string_view body) const { return counter_.Count(Wrap(Trim(body))) <= cap_; }
 
@@ -221,9 +225,9 @@ class PieceSplitter {
       if (lo == 0) {
         // Not even one code point fits with the wrapper: emit it bare (see the header).
         lo = NextBoundary(s, 0);
-        out_->push_back(std::string(s.substr(0, lo)));
+        Push(s.substr(0, lo));
       } else if (!TryEmit(s.substr(0, lo))) {
-        out_->push_back(std::string(Trim(s.substr(0, lo))));  // unreachable for sane counters
+        Push(Trim(s.substr(0, lo)));  // unreachable for sane counters
       }
       s = Trim(s.substr(lo));
     }
@@ -231,7 +235,7 @@ class PieceSplitter {
 
   const TokenCounter& counter_;
   const size_t cap_;
-  std::vector<std::string>* out_;
+  std::vector<Piece>* out_;
   std::string prefix_;
   std::string suffix_;
   size_t budget_ = 0;
@@ -253,9 +257,9 @@ bool IsTableSeparator(std::string_view line) {
 
 }  // namespace
 
-std::vector<std::string> SplitOversizedBlock(const Block& block, size_t cap,
-                                             const TokenCounter& counter) {
-  std::vector<std::string> out;
+std::vector<Piece> SplitOversizedBlock(const Block& block, size_t cap,
+                                       const TokenCounter& counter) {
+  std::vector<Piece> out;
   std::string_view text = block.text;
   switch (block.kind) {
     case BlockKind::kTable: {
