@@ -15,6 +15,11 @@ int RunCli(int argc, char** argv) {
                  "Configuration profile (development|staging|production); env INGESTD_PROFILE");
   int exit_code = 0;
 
+  AddIngestCommand(app, global, &exit_code);
+  AddSearchCommand(app, global, &exit_code);
+  AddJobsCommand(app, global, &exit_code);
+  AddMigrateCommand(app, global, &exit_code);
+  AddConfigCommand(app, global, &exit_code);
   AddTokenizeCommand(app, global, &exit_code);
   AddEmulateCommand(app, global, &exit_code);
 

@@ -22,5 +22,10 @@ int RunCli(int argc, char** argv);
 // Each returns after adding its subcommand to `app`; the callback it installs sets `*exit_code`.
 void AddTokenizeCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddEmulateCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
+void AddConfigCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
+void AddMigrateCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
+void AddIngestCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
+void AddSearchCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
+void AddJobsCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 
 }  // namespace ingest::app

@@ -1,0 +1,117 @@
+#include "ingest/app/app.h"
+
+#include <filesystem>
+
+#include "ingest/embed/local/lexical_embedder.h"
+#include "ingest/obs/log.h"
+#include "ingest/parse/local/local_parser.h"
+#include "ingest/pipeline/pipeline_deps.h"
+#include "ingest/store/fs_blob_store.h"
+#include "ingest/store/sqlite/sqlite_store.h"
+#include "ingest/text/tokenizer.h"
+
+namespace ingest::app {
+
+Result<config::Config> LoadConfigFor(const GlobalOptions& global) {
+  config::LoadOptions options;
+  options.file = global.config_file;
+  options.profile = global.profile;
+  INGEST_ASSIGN_OR_RETURN(config::Config config, config::LoadConfig(options));
+  obs::InitLogging(config.log.level, config.log.format);
+  return config;
+}
+
+Result<std::unique_ptr<store::Store>> OpenStore(const config::Config& config, Clock* clock,
+                                                bool auto_migrate) {
+  std::string sqlite_path = config::SqlitePath(config);
+  if (sqlite_path.empty()) {
+    return FailedPrecondition(
+        "store " + config.store.url.substr(0, config.store.url.find(':')) +
+            " is not available in this build yet; use sqlite:PATH (the PostgreSQL backend is "
+            "tracked by the scale-out issue)",
+        "store_unsupported");
+  }
+  std::error_code ec;
+  std::filesystem::path parent = std::filesystem::path(sqlite_path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (ec) {
+    return Unavailable("cannot create " + parent.string() + ": " + ec.message(),
+                       "data_dir_unwritable");
+  }
+  INGEST_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store,
+                          store::OpenSqliteStore(sqlite_path, clock));
+  if (auto_migrate) {
+    auto known = store->KnownMigrations();
+    INGEST_ASSIGN_OR_RETURN(int current, store->SchemaVersion());
+    int latest = known.empty() ? 0 : known.back().version;
+    if (current < latest) {
+      INGEST_RETURN_IF_ERROR(store->MigrateTo(latest));
+      obs::LogDebug("migrated embedded store", {{"from", current}, {"to", latest}});
+    } else if (current > latest) {
+      return FailedPrecondition("database schema version " + std::to_string(current) +
+                                    " is newer than this ingestd (" + std::to_string(latest) +
+                                    "); upgrade ingestd or run an older build's migrate down",
+                                "schema_too_new");
+    }
+  }
+  return store;
+}
+
+App::~App() = default;
+
+Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
+  std::unique_ptr<App> app(new App());
+  app->config_ = config;
+  INGEST_ASSIGN_OR_RETURN(app->store_, OpenStore(config, app->clock_, /*auto_migrate=*/true));
+  app->blobs_ = std::make_unique<store::FsBlobStore>(config.store.data_dir + "/blobs");
+
+  INGEST_ASSIGN_OR_RETURN(text::Encoding encoding, text::ParseEncoding(config.chunk.encoding));
+  INGEST_ASSIGN_OR_RETURN(app->tokenizer_, text::Tokenizer::Get(encoding));
+
+  parse::ParseLimits limits;
+  limits.max_bytes = config.parse.max_bytes;
+  limits.max_pages = config.parse.max_pages;
+  limits.max_uncompressed_bytes = config.parse.max_uncompressed_bytes;
+  if (config.parse.parser != "local") {
+    return FailedPrecondition("parser \"" + config.parse.parser +
+                                  "\" is not available in this build yet; use parse.parser = "
+                                  "\"local\" (INGESTD_PARSER=local)",
+                              "parser_unsupported");
+  }
+  parse::LocalParserOptions parser_options;
+  parser_options.limits = limits;
+  app->parser_ = std::make_unique<parse::LocalParser>(parser_options);
+
+  if (config.embed.provider != "local") {
+    return FailedPrecondition("embedder \"" + config.embed.provider +
+                                  "\" is not available in this build yet; use embed.provider = "
+                                  "\"local\" (INGESTD_EMBEDDER=local)",
+                              "embedder_unsupported");
+  }
+  embed::LexicalOptions lexical;
+  if (config.embed.dimensions > 0) lexical.dimensions = config.embed.dimensions;
+  app->embedder_ = std::make_unique<embed::LexicalEmbedder>(lexical);
+  return app;
+}
+
+pipeline::PipelineDeps App::Deps() const {
+  pipeline::PipelineDeps deps;
+  deps.store = store_.get();
+  deps.blobs = blobs_.get();
+  deps.parser = parser_.get();
+  deps.embedder = embedder_.get();
+  deps.tokens = tokenizer_;
+  deps.clock = clock_;
+  deps.chunker.max_tokens = static_cast<size_t>(config_.chunk.max_tokens);
+  deps.chunker.overlap_tokens = static_cast<size_t>(config_.chunk.overlap_tokens);
+  deps.limits.max_bytes = config_.parse.max_bytes;
+  deps.limits.max_pages = config_.parse.max_pages;
+  deps.limits.max_uncompressed_bytes = config_.parse.max_uncompressed_bytes;
+  deps.embed_batch_size = config_.pipeline.embed_batch_size;
+  deps.retry.max_attempts = config_.pipeline.max_attempts;
+  deps.retry.base = Duration(config_.pipeline.backoff_base_ms);
+  deps.retry.cap = Duration(config_.pipeline.backoff_cap_ms);
+  return deps;
+}
+
+}  // namespace ingest::app

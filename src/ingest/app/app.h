@@ -1,0 +1,66 @@
+// The composition root: turns a Config into the owned object graph. Only app/ sees concrete
+// backends (DESIGN §2); everything below it works through interfaces.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "ingest/app/cli.h"
+#include "ingest/common/clock.h"
+#include "ingest/common/result.h"
+#include "ingest/config/config.h"
+#include "ingest/store/blob_store.h"
+#include "ingest/store/store.h"
+
+namespace ingest::parse {
+class Parser;
+}
+namespace ingest::embed {
+class Embedder;
+}
+namespace ingest::text {
+class Tokenizer;
+}
+namespace ingest::pipeline {
+struct PipelineDeps;
+}
+
+namespace ingest::app {
+
+// Loads the configuration named by the global options and the environment, and starts logging.
+Result<config::Config> LoadConfigFor(const GlobalOptions& global);
+
+// Opens the configured Store. The embedded SQLite default is migrated to the latest schema on
+// open so a first `ingestd ingest` needs no setup; a PostgreSQL store must be migrated
+// explicitly (`ingestd migrate up`), since many processes share it.
+Result<std::unique_ptr<store::Store>> OpenStore(const config::Config& config, Clock* clock,
+                                                bool auto_migrate);
+
+// Everything the pipeline needs, owned. Not copyable; lives for the command's duration.
+class App {
+ public:
+  static Result<std::unique_ptr<App>> Open(const config::Config& config);
+  ~App();
+
+  const config::Config& config() const { return config_; }
+  store::Store& store() { return *store_; }
+  store::BlobStore& blobs() { return *blobs_; }
+  const parse::Parser& parser() const { return *parser_; }
+  const embed::Embedder& embedder() const { return *embedder_; }
+  const text::Tokenizer& tokenizer() const { return *tokenizer_; }
+  Clock* clock() const { return clock_; }
+  // Non-owning view for the pipeline; valid while this App lives.
+  pipeline::PipelineDeps Deps() const;
+
+ private:
+  App() = default;
+  config::Config config_;
+  Clock* clock_ = Clock::Real();
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<store::BlobStore> blobs_;
+  std::unique_ptr<parse::Parser> parser_;
+  std::unique_ptr<embed::Embedder> embedder_;
+  const text::Tokenizer* tokenizer_ = nullptr;
+};
+
+}  // namespace ingest::app

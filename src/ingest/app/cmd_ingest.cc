@@ -1,0 +1,297 @@
+// `ingestd ingest PATH... [--json]`: submit every file, run the pipeline until each submitted
+// job is terminal, print a summary. Exit status 1 when any document failed.
+//
+// Signals: the first SIGINT/SIGTERM stops taking work; running stages finish and release their
+// jobs, which the next run resumes. A second signal exits at once (leases then expire and the
+// next run takes the jobs over).
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "ingest/app/app.h"
+#include "ingest/app/cli.h"
+#include "ingest/app/ingest_files.h"
+#include "ingest/app/progress.h"
+#include "ingest/common/ids.h"
+#include "ingest/obs/log.h"
+#include "ingest/pipeline/submit.h"
+#include "ingest/pipeline/worker_pool.h"
+
+namespace ingest::app {
+namespace {
+
+std::atomic<int> g_signals{0};
+
+void OnSignal(int) {
+  if (g_signals.fetch_add(1) >= 1) {
+    static const char kMsg[] = "\ningestd: second signal, exiting now\n";
+    ssize_t ignored = write(STDERR_FILENO, kMsg, sizeof(kMsg) - 1);
+    (void)ignored;
+    _exit(130);
+  }
+}
+
+void InstallSignalHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+struct IngestArgs {
+  std::vector<std::string> paths;
+  bool json = false;
+  int workers = -1;
+  std::string tenant;
+  bool no_progress = false;
+};
+
+struct Tracked {
+  std::string path;
+  std::string job_id;
+  std::string document_id;
+  bool created = false;
+  store::JobState state = store::JobState::kQueued;
+  std::string error_code;
+  std::string error_message;
+};
+
+bool Terminal(store::JobState s) { return store::IsTerminal(s); }
+
+// Prints one line per finished document when the output is not a terminal.
+class LineObserver : public pipeline::PipelineObserver {
+ public:
+  LineObserver(const std::map<std::string, std::string>* paths, bool enabled)
+      : paths_(paths), enabled_(enabled) {}
+  void OnStageFinished(const store::Job& before, const store::Job& after, const Status& status,
+                       const pipeline::StageStats&, Duration) override {
+    (void)before;
+    if (!enabled_ || !Terminal(after.state)) return;
+    auto it = paths_->find(after.id);
+    std::string path = it == paths_->end() ? after.document_id : it->second;
+    if (after.state == store::JobState::kComplete) {
+      std::fprintf(stderr, "complete  %s\n", path.c_str());
+    } else {
+      std::fprintf(stderr, "%-9s %s: %s: %s\n",
+                   std::string(store::JobStateName(after.state)).c_str(), path.c_str(),
+                   after.last_error_code.c_str(),
+                   status.ok() ? after.last_error_message.c_str() : status.message().c_str());
+    }
+  }
+
+ private:
+  const std::map<std::string, std::string>* paths_;
+  bool enabled_;
+};
+
+int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
+  auto started = std::chrono::steady_clock::now();
+  auto config = LoadConfigFor(global);
+  if (!config.ok()) {
+    std::fprintf(stderr, "ingestd: %s\n", config.status().message().c_str());
+    return 2;
+  }
+  FoundFiles found = FindFiles(args.paths);
+  for (const auto& e : found.errors) std::fprintf(stderr, "ingestd: %s\n", e.c_str());
+  if (found.files.empty()) {
+    std::fprintf(stderr, "ingestd: no files to ingest\n");
+    return found.errors.empty() ? 0 : 2;
+  }
+  auto app_or = App::Open(*config);
+  if (!app_or.ok()) {
+    std::fprintf(stderr, "ingestd: %s\n", app_or.status().ToString().c_str());
+    return 2;
+  }
+  App& app = **app_or;
+  pipeline::PipelineDeps deps = app.Deps();
+  std::string tenant = args.tenant.empty() ? config->pipeline.tenant : args.tenant;
+  InstallSignalHandlers();
+
+  // Receive: every file becomes (or is found to be) a document with a job.
+  std::vector<Tracked> tracked;
+  std::map<std::string, std::string> path_by_job;
+  std::string correlation_id = UuidV4();
+  for (const std::string& path : found.files) {
+    if (g_signals.load() > 0) break;
+    Tracked t;
+    t.path = path;
+    pipeline::SubmitOptions options;
+    options.correlation_id = correlation_id;
+    auto outcome = pipeline::SubmitFile(deps, path, tenant, options);
+    if (!outcome.ok()) {
+      t.state = store::JobState::kFailed;
+      t.error_code = outcome.status().reason();
+      t.error_message = outcome.status().message();
+      tracked.push_back(std::move(t));
+      continue;
+    }
+    t.job_id = outcome->job.id;
+    t.document_id = outcome->document.id;
+    t.created = outcome->created;
+    t.state = outcome->job.state;
+    t.error_code = outcome->job.last_error_code;
+    t.error_message = outcome->job.last_error_message;
+    path_by_job[t.job_id] = path;
+    tracked.push_back(std::move(t));
+  }
+
+  int64_t new_count = 0, already = 0;
+  std::vector<size_t> pending;
+  for (size_t i = 0; i < tracked.size(); ++i) {
+    if (tracked[i].created) ++new_count;
+    if (tracked[i].job_id.empty()) continue;
+    if (Terminal(tracked[i].state)) {
+      if (!tracked[i].created && tracked[i].state == store::JobState::kComplete) ++already;
+    } else {
+      pending.push_back(i);
+    }
+  }
+
+  bool tty = isatty(STDERR_FILENO) && !args.no_progress && !args.json;
+  LineObserver observer(&path_by_job, !tty && !args.json);
+  int64_t tokens_embedded = 0;
+  int64_t pages_parsed = 0;
+  bool interrupted = false;
+  if (!pending.empty()) {
+    pipeline::WorkerOptions wo;
+    wo.threads = args.workers >= 0 ? args.workers : config->pipeline.workers;
+    wo.lease_ttl = std::chrono::seconds(config->pipeline.lease_ttl_s);
+    pipeline::WorkerPool pool(deps, wo, &observer);
+    Status started_st = pool.Start();
+    if (!started_st.ok()) {
+      std::fprintf(stderr, "ingestd: cannot start workers: %s\n", started_st.ToString().c_str());
+      return 2;
+    }
+    Progress progress(tty, static_cast<int64_t>(pending.size()));
+    std::vector<size_t> open = pending;
+    while (!open.empty()) {
+      if (g_signals.load() > 0) {
+        interrupted = true;
+        std::fprintf(stderr,
+                     "\ningestd: stopping: finishing running stages (signal again to exit now)\n");
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(tty ? 100 : 250));
+      std::vector<size_t> still;
+      for (size_t i : open) {
+        auto job = app.store().GetJob(tracked[i].job_id);
+        if (!job.ok()) {
+          still.push_back(i);
+          continue;
+        }
+        tracked[i].state = job->state;
+        tracked[i].error_code = job->last_error_code;
+        tracked[i].error_message = job->last_error_message;
+        if (!Terminal(job->state)) still.push_back(i);
+      }
+      open.swap(still);
+      auto snap = pool.counters().Snapshot();
+      progress.Update(static_cast<int64_t>(pending.size() - open.size()), snap.pages, snap.chunks);
+    }
+    pool.RequestStop();
+    pool.Join();
+    progress.Finish();
+    auto snap = pool.counters().Snapshot();
+    tokens_embedded = snap.tokens_embedded;
+    pages_parsed = snap.pages;
+  }
+
+  // Summary over every document of this invocation, read back from the store.
+  int64_t completed = 0, failed = 0, chunks = 0, tokens = 0, cost_micros = 0, unfinished = 0;
+  nlohmann::json failures = nlohmann::json::array();
+  for (const Tracked& t : tracked) {
+    if (t.state == store::JobState::kComplete) {
+      ++completed;
+      auto cs = app.store().ListChunks(t.document_id);
+      if (cs.ok()) {
+        chunks += static_cast<int64_t>(cs->size());
+        for (const auto& c : *cs) tokens += c.token_count;
+      }
+    } else if (Terminal(t.state)) {
+      ++failed;
+      failures.push_back({{"path", t.path},
+                          {"state", std::string(store::JobStateName(t.state))},
+                          {"code", t.error_code.empty() ? "unknown" : t.error_code},
+                          {"message", t.error_message}});
+    } else {
+      ++unfinished;
+    }
+    if (!t.document_id.empty()) {
+      auto ledger = app.store().ListLedger(std::string_view(t.document_id));
+      if (ledger.ok()) {
+        for (const auto& e : *ledger) {
+          if (e.state != store::LedgerState::kReleased) cost_micros += e.cost_micros;
+        }
+      }
+    }
+  }
+  double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  int exit_code = failed > 0 ? 1 : (interrupted || unfinished > 0 ? 130 : 0);
+
+  if (args.json) {
+    nlohmann::json s = {{"documents", static_cast<int64_t>(tracked.size())},
+                        {"completed", completed},
+                        {"failed", failed},
+                        {"unfinished", unfinished},
+                        {"new", new_count},
+                        {"already_done", already},
+                        {"pages_parsed", pages_parsed},
+                        {"chunks", chunks},
+                        {"tokens", tokens},
+                        {"tokens_embedded", tokens_embedded},
+                        {"cost_usd", static_cast<double>(cost_micros) / 1e6},
+                        {"elapsed_s", elapsed},
+                        {"interrupted", interrupted},
+                        {"embedder", app.embedder().Describe()},
+                        {"failures", failures}};
+    std::puts(s.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    return exit_code;
+  }
+  if (pending.empty() && failed == 0) {
+    std::printf("nothing to do: all %zu documents are already ingested (%lld chunks)\n",
+                tracked.size(), static_cast<long long>(chunks));
+    return exit_code;
+  }
+  std::printf(
+      "%zu documents: %lld complete, %lld failed%s (%lld new, %lld already done)\n"
+      "%lld chunks, %lld tokens, %lld pages parsed, cost $%.6f, %.1f s\n",
+      tracked.size(), static_cast<long long>(completed), static_cast<long long>(failed),
+      unfinished > 0 ? (", " + std::to_string(unfinished) + " unfinished").c_str() : "",
+      static_cast<long long>(new_count), static_cast<long long>(already),
+      static_cast<long long>(chunks), static_cast<long long>(tokens),
+      static_cast<long long>(pages_parsed), static_cast<double>(cost_micros) / 1e6, elapsed);
+  if (!failures.empty()) {
+    std::printf("failed:\n");
+    for (const auto& f : failures) {
+      std::printf("  %s: %s: %s\n", f["path"].get<std::string>().c_str(),
+                  f["code"].get<std::string>().c_str(), f["message"].get<std::string>().c_str());
+    }
+  }
+  if (unfinished > 0)
+    std::printf("run `ingestd ingest` again to resume the unfinished documents\n");
+  return exit_code;
+}
+
+}  // namespace
+
+void AddIngestCommand(CLI::App& app, GlobalOptions& global, int* exit_code) {
+  auto args = std::make_shared<IngestArgs>();
+  CLI::App* cmd = app.add_subcommand("ingest", "Ingest files and folders to completion");
+  cmd->add_option("paths", args->paths, "Files or folders (recursive)")->required();
+  cmd->add_flag("--json", args->json, "Print the summary as one JSON object");
+  cmd->add_option("--workers", args->workers, "Worker threads (default: pipeline.workers)");
+  cmd->add_option("--tenant", args->tenant, "Tenant (default: pipeline.tenant)");
+  cmd->add_flag("--no-progress", args->no_progress, "No progress bar even on a terminal");
+  cmd->callback([&global, exit_code, args] { *exit_code = RunIngest(global, *args); });
+}
+
+}  // namespace ingest::app

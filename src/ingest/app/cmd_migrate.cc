@@ -1,0 +1,82 @@
+// `ingestd migrate up|down|status`: numbered schema migrations (DESIGN §3).
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "ingest/app/app.h"
+#include "ingest/app/cli.h"
+
+namespace ingest::app {
+namespace {
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "ingestd: %s\n", s.ToString().c_str());
+  return 1;
+}
+
+}  // namespace
+
+void AddMigrateCommand(CLI::App& app, GlobalOptions& global, int* exit_code) {
+  CLI::App* cmd = app.add_subcommand("migrate", "Apply or roll back schema migrations");
+  cmd->require_subcommand(1);
+  static int target = -1;
+  static int steps = 1;
+
+  CLI::App* up = cmd->add_subcommand("up", "Migrate to the latest (or --to) version");
+  up->add_option("--to", target, "Target version (default: latest)");
+  up->callback([&global, exit_code] {
+    auto config = LoadConfigFor(global);
+    if (!config.ok()) return void(*exit_code = Fail(config.status()));
+    auto store = OpenStore(*config, Clock::Real(), /*auto_migrate=*/false);
+    if (!store.ok()) return void(*exit_code = Fail(store.status()));
+    auto known = (*store)->KnownMigrations();
+    int to = target >= 0 ? target : (known.empty() ? 0 : known.back().version);
+    auto before = (*store)->SchemaVersion();
+    if (!before.ok()) return void(*exit_code = Fail(before.status()));
+    if (to < *before) {
+      std::fprintf(stderr, "ingestd: migrate up --to %d is below the current version %d\n", to,
+                   *before);
+      return void(*exit_code = 2);
+    }
+    Status s = (*store)->MigrateTo(to);
+    if (!s.ok()) return void(*exit_code = Fail(s));
+    std::printf("schema at version %d (was %d)\n", to, *before);
+  });
+
+  CLI::App* down = cmd->add_subcommand("down", "Roll back --steps migrations (default 1)");
+  down->add_option("--steps", steps, "How many migrations to roll back");
+  down->add_option("--to", target, "Roll back to this version instead");
+  down->callback([&global, exit_code] {
+    auto config = LoadConfigFor(global);
+    if (!config.ok()) return void(*exit_code = Fail(config.status()));
+    auto store = OpenStore(*config, Clock::Real(), /*auto_migrate=*/false);
+    if (!store.ok()) return void(*exit_code = Fail(store.status()));
+    auto before = (*store)->SchemaVersion();
+    if (!before.ok()) return void(*exit_code = Fail(before.status()));
+    int to = target >= 0 ? target : std::max(0, *before - steps);
+    if (to > *before) {
+      std::fprintf(stderr, "ingestd: migrate down --to %d is above the current version %d\n", to,
+                   *before);
+      return void(*exit_code = 2);
+    }
+    Status s = (*store)->MigrateTo(to);
+    if (!s.ok()) return void(*exit_code = Fail(s));
+    std::printf("schema at version %d (was %d)\n", to, *before);
+  });
+
+  CLI::App* status = cmd->add_subcommand("status", "Show applied and pending migrations");
+  status->callback([&global, exit_code] {
+    auto config = LoadConfigFor(global);
+    if (!config.ok()) return void(*exit_code = Fail(config.status()));
+    auto store = OpenStore(*config, Clock::Real(), /*auto_migrate=*/false);
+    if (!store.ok()) return void(*exit_code = Fail(store.status()));
+    auto current = (*store)->SchemaVersion();
+    if (!current.ok()) return void(*exit_code = Fail(current.status()));
+    for (const auto& m : (*store)->KnownMigrations()) {
+      std::printf("%4d  %-8s  %s\n", m.version, m.version <= *current ? "applied" : "pending",
+                  m.name.c_str());
+    }
+    std::printf("current version: %d\n", *current);
+  });
+}
+
+}  // namespace ingest::app

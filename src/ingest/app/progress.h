@@ -1,0 +1,24 @@
+// A one-line progress bar for `ingestd ingest` on a terminal: documents, pages, chunks, rate
+// and ETA, redrawn in place on stderr. Not thread-safe; driven by the CLI's polling loop.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace ingest::app {
+
+class Progress {
+ public:
+  Progress(bool enabled, int64_t total_documents);
+  void Update(int64_t documents_done, int64_t pages, int64_t chunks);
+  // Ends the line.
+  void Finish();
+
+ private:
+  bool enabled_;
+  int64_t total_;
+  std::chrono::steady_clock::time_point start_;
+  bool drawn_ = false;
+};
+
+}  // namespace ingest::app
