@@ -85,18 +85,16 @@ TEST(EmulatorCliTest, OpenAiServesRealTokenCountsAndStopsOnSigterm) {
   ASSERT_TRUE(tok.ok());
   const size_t expected = (*tok)->Count(texts[0]) + (*tok)->Count(texts[1]);
   EXPECT_EQ(json::parse(r->body)["usage"]["total_tokens"], expected);
-  EXPECT_EQ(client
-                .Post("/v1/embeddings", {{"Authorization", "Bearer wrong"}}, req.dump(),
-                      "application/json")
-                ->status,
-            401);
-  EXPECT_EQ(client
-                .Post("/v1/embeddings", {{"Authorization", "Bearer sk-cli-test"}}, req.dump(),
-                      "application/json")
-                ->status,
-            503);  // the third request, per --fault-every 503:3
+  const httplib::Headers good = {{"Authorization", "Bearer sk-cli-test"}};
+  const httplib::Headers bad = {{"Authorization", "Bearer wrong"}};
+  EXPECT_EQ(client.Post("/v1/embeddings", bad, req.dump(), "application/json")->status, 401);
+  // Faults number authenticated requests only: the 401 did not count, so the second request
+  // below is the third numbered one and gets --fault-every 503:3.
+  EXPECT_EQ(client.Post("/v1/embeddings", good, req.dump(), "application/json")->status, 200);
+  EXPECT_EQ(client.Post("/v1/embeddings", good, req.dump(), "application/json")->status, 503);
   const json stats = json::parse(client.Get("/_emulator/stats")->body);
-  EXPECT_EQ(stats["billed_tokens"], expected);
+  EXPECT_EQ(stats["billed_tokens"], 2 * expected);
+  EXPECT_EQ(stats["by_status"]["503"], 1);
   EXPECT_EQ(proc.Terminate(), 0);
 }
 

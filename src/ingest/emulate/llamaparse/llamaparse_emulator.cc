@@ -150,6 +150,7 @@ class LlamaParseEmulator::Impl {
     }
     slow_ = fault == FaultKind::kSlow;
     handler();
+    if (res.status == -1) res.status = 200;  // httplib fills in 200 only after we return
     Record(res.status, fault == FaultKind::kSlow ? outcome : OutcomeOf(res.status),
            fault == FaultKind::kSlow);
   }

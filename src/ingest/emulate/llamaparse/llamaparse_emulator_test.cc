@@ -137,6 +137,9 @@ TEST_F(LlamaParseEmulatorTest, PdfUploadGoesPendingThenSuccessWithRealPageText) 
   EXPECT_EQ(stats.pages_billed, 3);
   EXPECT_DOUBLE_EQ(stats.credits_billed, 9);
   EXPECT_EQ(stats.jobs_by_status.at("SUCCESS"), 1);
+  EXPECT_EQ(stats.by_status.at(400), 1);  // the early result request
+  EXPECT_EQ(stats.by_status.at(200), stats.requests - 1);
+  EXPECT_EQ(stats.by_outcome.at("ok"), stats.requests - 1);
   Get("/api/v1/parsing/job/no-such-job", 404);
 }
 
