@@ -94,6 +94,7 @@ Result<RankTable> RankTable::Parse(std::string_view file) {
     hashes[rank] = Hash(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   }
   for (auto& r : t.byte_rank_) r = kNoRank;
+  t.pair_rank_.assign(65536, kNoRank);
   constexpr uint32_t kPrefetchDistance = 16;
   for (uint32_t rank = 0; rank < n; ++rank) {
     if (rank + kPrefetchDistance < n) {
@@ -105,6 +106,12 @@ Result<RankTable> RankTable::Parse(std::string_view file) {
     if (size == 1) {
       if (t.byte_rank_[data[0]] != kNoRank) return Duplicate(rank);
       t.byte_rank_[data[0]] = rank;
+      continue;
+    }
+    if (size == 2) {
+      uint32_t& pair = t.pair_rank_[(data[0] << 8) | data[1]];
+      if (pair != kNoRank) return Duplicate(rank);
+      pair = rank;
       continue;
     }
     if (size > UINT16_MAX) {

@@ -24,6 +24,7 @@ class RankTable {
   // Rank of the token whose bytes are [data, data + size), or kNoRank.
   uint32_t Find(const uint8_t* data, size_t size) const {
     if (size == 1) return byte_rank_[data[0]];
+    if (size == 2) return pair_rank_[(data[0] << 8) | data[1]];
     uint64_t h = Hash(data, size);
     uint64_t head = Head(data, size);
     uint16_t tag = static_cast<uint16_t>(h >> 48);
@@ -46,8 +47,12 @@ class RankTable {
   size_t size() const { return offsets_.size() - 1; }
   size_t MemoryBytes() const {
     return arena_.capacity() + offsets_.capacity() * sizeof(uint32_t) +
-           slots_.capacity() * sizeof(Slot);
+           slots_.capacity() * sizeof(Slot) + pair_rank_.capacity() * sizeof(uint32_t);
   }
+
+ public:
+  // Hash of a byte string; also used by the tokenizer's per-thread piece cache.
+  static uint64_t HashBytes(const uint8_t* data, size_t size) { return Hash(data, size); }
 
  private:
   // Loads that never touch bytes outside [p, p + n): pieces may end at the end of the text.
@@ -115,6 +120,9 @@ class RankTable {
   std::vector<Slot> slots_;
   uint64_t mask_ = 0;
   uint32_t byte_rank_[256];
+  // Ranks of all two-byte strings: BPE starts every merge by looking up each adjacent byte pair,
+  // and a 256 KB array (which stays in L2) answers those without hashing.
+  std::vector<uint32_t> pair_rank_;
 };
 
 }  // namespace ingest::text::internal

@@ -1,6 +1,7 @@
 #include "ingest/text/tokenizer.h"
 
 #include <algorithm>
+#include <cstring>
 #include <functional>
 #include <queue>
 #include <utility>
@@ -119,6 +120,38 @@ size_t MergeLarge(const RankTable& ranks, const uint8_t* p, size_t n, Emit&& emi
   return count;
 }
 
+// Per-thread cache of merged pieces. Text repeats words heavily (Zipf), and a piece that is not
+// a single token costs dozens of rank lookups to merge, so remembering recent results pays off,
+// most of all for non-Latin scripts whose words are rarely single tokens. Direct-mapped and
+// per thread: no locks, and the Tokenizer itself stays immutable. 256 KB per thread and
+// encoding, allocated on first use.
+class PieceCache {
+ public:
+  static constexpr size_t kMaxBytes = 30;
+  static constexpr size_t kMaxIds = 8;
+  struct Entry {
+    uint8_t size = 0;  // 0: empty
+    uint8_t count = 0;
+    uint8_t bytes[kMaxBytes];
+    uint32_t ids[kMaxIds];
+  };
+  static_assert(sizeof(Entry) == 64);
+
+  static PieceCache& ForThread(Encoding encoding) {
+    thread_local std::unique_ptr<PieceCache> caches[2];
+    auto& cache = caches[encoding == Encoding::kCl100kBase ? 0 : 1];
+    if (cache == nullptr) cache = std::make_unique<PieceCache>();
+    return *cache;
+  }
+  Entry& Slot(const uint8_t* piece, size_t size) {
+    return entries_[RankTable::HashBytes(piece, size) & (kEntries - 1)];
+  }
+
+ private:
+  static constexpr size_t kEntries = 4096;
+  Entry entries_[kEntries];
+};
+
 }  // namespace
 
 Result<Encoding> ParseEncoding(std::string_view name) {
@@ -193,6 +226,24 @@ size_t Tokenizer::EncodePiece(const uint8_t* piece, size_t size, std::vector<uin
   if (whole != RankTable::kNoRank) {
     if (out != nullptr) out->push_back(whole);
     return 1;
+  }
+  if (size <= PieceCache::kMaxBytes) {
+    PieceCache::Entry& entry = PieceCache::ForThread(encoding_).Slot(piece, size);
+    if (entry.size == size && std::memcmp(entry.bytes, piece, size) == 0) {
+      if (out != nullptr) out->insert(out->end(), entry.ids, entry.ids + entry.count);
+      return entry.count;
+    }
+    uint32_t ids[PieceCache::kMaxBytes];
+    size_t count = 0;
+    MergeSmall(*ranks_, piece, size, [&](uint32_t rank) { ids[count++] = rank; });
+    if (count <= PieceCache::kMaxIds) {
+      entry.size = static_cast<uint8_t>(size);
+      entry.count = static_cast<uint8_t>(count);
+      std::memcpy(entry.bytes, piece, size);
+      std::memcpy(entry.ids, ids, count * sizeof(uint32_t));
+    }
+    if (out != nullptr) out->insert(out->end(), ids, ids + count);
+    return count;
   }
   if (out != nullptr) {
     auto emit = [out](uint32_t rank) { out->push_back(rank); };
