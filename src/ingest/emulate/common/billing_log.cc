@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "ingest/emulate/common/json_text.h"
+
 namespace ingest::emulate {
 
 BillingLog::~BillingLog() {
@@ -24,7 +26,7 @@ Status BillingLog::Open(const std::string& path) {
 void BillingLog::Append(const nlohmann::json& line) {
   std::lock_guard<std::mutex> lock(mu_);
   if (file_ == nullptr) return;
-  const std::string text = line.dump() + "\n";
+  const std::string text = JsonText(line) + "\n";
   std::fwrite(text.data(), 1, text.size(), file_);
   std::fflush(file_);
 }

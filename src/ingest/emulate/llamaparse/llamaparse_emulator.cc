@@ -12,6 +12,7 @@
 #include "ingest/common/hash.h"
 #include "ingest/common/ids.h"
 #include "ingest/emulate/common/billing_log.h"
+#include "ingest/emulate/common/json_text.h"
 #include "ingest/emulate/common/server_thread.h"
 #include "ingest/emulate/common/token_bucket.h"
 #include "ingest/emulate/llamaparse/job.h"
@@ -32,7 +33,7 @@ constexpr char kBadGatewayHtml[] =
 
 void Detail(httplib::Response& res, int status, const std::string& detail) {
   res.status = status;
-  res.set_content(json{{"detail", detail}}.dump(), kJson);
+  res.set_content(JsonText(json{{"detail", detail}}), kJson);
 }
 
 struct CacheEntry {
@@ -60,7 +61,7 @@ class LlamaParseEmulator::Impl {
     });
     server_.Get(prefix + "/supported_file_extensions", [this](const httplib::Request& q,
                                                               httplib::Response& r) {
-      Api(q, r, [&] { r.set_content(json(llamaparse::SupportedExtensions()).dump(), kJson); });
+      Api(q, r, [&] { r.set_content(JsonText(json(llamaparse::SupportedExtensions())), kJson); });
     });
     server_.Get(prefix + "/job/([^/]+)", [this](const httplib::Request& q, httplib::Response& r) {
       Api(q, r, [&] { HandleStatus(q.matches[1], r); });
@@ -70,7 +71,7 @@ class LlamaParseEmulator::Impl {
                   Api(q, r, [&] { HandleResult(q.matches[1], q.matches[2], q.matches[3], r); });
                 });
     server_.Get("/_emulator/stats", [this](const httplib::Request&, httplib::Response& r) {
-      r.set_content(Stats().ToJson().dump(2), kJson);
+      r.set_content(JsonText(Stats().ToJson(), 2), kJson);
     });
     server_.Post("/_emulator/reset", [this](const httplib::Request&, httplib::Response& r) {
       Reset();
@@ -289,7 +290,7 @@ class LlamaParseEmulator::Impl {
     const json body = {
         {"id", job.id}, {"status", "PENDING"}, {"error_code", nullptr}, {"error_message", nullptr}};
     jobs_.emplace(job.id, std::move(job));
-    res.set_content(body.dump(), kJson);
+    res.set_content(JsonText(body), kJson);
   }
 
   // Extracts and selects pages into job->pages; on failure sets the job's final ERROR instead.
@@ -321,7 +322,8 @@ class LlamaParseEmulator::Impl {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = jobs_.find(id);
     if (it == jobs_.end()) return Detail(res, 404, "Job not found");
-    res.set_content(llamaparse::StatusJson(it->second, options_.clock->NowMillis()).dump(), kJson);
+    res.set_content(JsonText(llamaparse::StatusJson(it->second, options_.clock->NowMillis())),
+                    kJson);
   }
 
   void HandleResult(const std::string& id, const std::string& raw, const std::string& kind,
@@ -345,7 +347,7 @@ class LlamaParseEmulator::Impl {
     if (kind == "text") body["text"] = llamaparse::JoinPages(job, false);
     if (kind == "json") body["pages"] = llamaparse::PagesJson(job);
     body["job_metadata"] = job.metadata;
-    res.set_content(body.dump(), kJson);
+    res.set_content(JsonText(body), kJson);
   }
 
   LlamaParseEmulatorOptions options_;

@@ -205,6 +205,13 @@ TEST_F(LlamaParseEmulatorTest, CreditsPerPageFollowTheMode) {
   EXPECT_EQ(bad->status, 400);
 }
 
+TEST_F(LlamaParseEmulatorTest, InvalidUtf8TextIsServedWithReplacementCharacters) {
+  StartWith({});
+  const std::string id = UploadAndFinish("latin1.txt", "caf\xe9 au lait");
+  const json md = Get("/api/v1/parsing/job/" + id + "/result/markdown");
+  EXPECT_EQ(md["markdown"], "caf\xef\xbf\xbd au lait");
+}
+
 TEST_F(LlamaParseEmulatorTest, OtherFormatsGetSeededDeterministicText) {
   StartWith({});
   const std::string a = UploadAndFinish("deck.pptx", std::string(1000, 'a'));

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ingest/emulate/common/json_text.h"
+
 namespace ingest::emulate::openai {
 
 std::string ApiError::ToJson() const {
@@ -9,7 +11,7 @@ std::string ApiError::ToJson() const {
       {"message", message}, {"type", type}, {"param", nullptr}, {"code", nullptr}};
   if (param) error["param"] = *param;
   if (code) error["code"] = *code;
-  return nlohmann::json{{"error", error}}.dump(2);
+  return JsonText(nlohmann::json{{"error", error}}, 2);
 }
 
 }  // namespace ingest::emulate::openai

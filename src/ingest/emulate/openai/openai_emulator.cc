@@ -12,6 +12,7 @@
 
 #include "ingest/common/ids.h"
 #include "ingest/emulate/common/billing_log.h"
+#include "ingest/emulate/common/json_text.h"
 #include "ingest/emulate/common/server_thread.h"
 #include "ingest/emulate/common/token_bucket.h"
 #include "ingest/emulate/openai/embedding_vectors.h"
@@ -66,7 +67,7 @@ class OpenAiEmulator::Impl {
       HandleModels(req, res);
     });
     server_.Get("/_emulator/stats", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_content(Stats().ToJson().dump(2), kJson);
+      res.set_content(JsonText(Stats().ToJson(), 2), kJson);
     });
     server_.Post("/_emulator/reset", [this](const httplib::Request&, httplib::Response& res) {
       Reset();
@@ -385,7 +386,7 @@ class OpenAiEmulator::Impl {
                       {"created", 1705948997},
                       {"owned_by", "system"}});
     }
-    res.set_content(nlohmann::json{{"object", "list"}, {"data", data}}.dump(), kJson);
+    res.set_content(JsonText(nlohmann::json{{"object", "list"}, {"data", data}}), kJson);
   }
 
   const OpenAiEmulatorOptions options_;
