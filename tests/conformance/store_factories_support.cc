@@ -1,12 +1,20 @@
 #include "store_factories_support.h"
 
+#include <gtest/gtest.h>
 #include <stdlib.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cstring>
 #include <filesystem>
+#include <iostream>
 #include <mutex>
+#include <pqxx/pqxx>
+#include <random>
 #include <string>
 
 #include "ingest/common/check.h"
+#include "ingest/store/postgres/postgres_store.h"
 #include "ingest/store/sqlite/sqlite_store.h"
 
 namespace ingest::testing {
@@ -46,12 +54,98 @@ std::unique_ptr<store::Store> MakeSqlite(Clock* clock) {
   return std::move(st).value();
 }
 
+const char* PostgresUrl() {
+  const char* url = ::getenv("INGESTD_TEST_PG_URL");
+  return (url != nullptr && *url != '\0') ? url : nullptr;
+}
+
+bool InCi() {
+  const char* ci = ::getenv("CI");
+  return ci != nullptr && std::strcmp(ci, "true") == 0;
+}
+
+// One empty schema per store, so tests (and parallel test processes) sharing the database
+// never see each other's rows; all are dropped at process exit.
+class PostgresSchemas {
+ public:
+  ~PostgresSchemas() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (schemas_.empty()) return;
+    try {
+      pqxx::connection conn(PostgresUrl());
+      for (const std::string& s : schemas_) {
+        pqxx::nontransaction tx(conn);
+        tx.exec("DROP SCHEMA IF EXISTS " + conn.quote_name(s) + " CASCADE");
+      }
+    } catch (const std::exception& e) {
+      std::cerr << "dropping test schemas: " << e.what() << "\n";
+    }
+  }
+  // Creates a fresh schema; empty on failure (logged).
+  std::string Make() {
+    static std::atomic<int> counter{0};
+    std::random_device rd;
+    const std::string name = "t_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) +
+                             "_" + std::to_string(rd() % 100000);
+    try {
+      pqxx::connection conn(PostgresUrl());
+      pqxx::nontransaction tx(conn);
+      tx.exec("CREATE SCHEMA " + conn.quote_name(name));
+    } catch (const std::exception& e) {
+      std::cerr << "cannot create test schema on INGESTD_TEST_PG_URL: " << e.what() << "\n";
+      return "";
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    schemas_.push_back(name);
+    return name;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> schemas_;
+};
+
+PostgresSchemas& Schemas() {
+  static PostgresSchemas schemas;
+  return schemas;
+}
+
+// nullptr (the test then fails) when the server is unreachable: a configured PostgreSQL that
+// does not answer is an error, not a reason to skip.
+std::unique_ptr<store::Store> MakePostgres(Clock* clock) {
+  const std::string schema = Schemas().Make();
+  if (schema.empty()) return nullptr;
+  store::PostgresStoreOptions options;
+  options.url = PostgresUrl();
+  options.schema = schema;
+  options.application_name = "ingestd_conformance";
+  auto st = store::OpenPostgresStore(options, clock);
+  if (!st.ok()) {
+    std::cerr << "OpenPostgresStore: " << st.status().ToString() << "\n";
+    return nullptr;
+  }
+  return std::move(st).value();
+}
+
 }  // namespace
 
 std::vector<StoreFactory> StoreFactories() {
   std::vector<StoreFactory> out;
   out.push_back({"sqlite", MakeSqlite});
+  // PostgreSQL runs when scripts/test.sh (start-test-services.sh) or the developer provides a
+  // server; see PostgresRequiredInCi for what happens when it does not.
+  if (PostgresUrl() != nullptr) out.push_back({"postgres", MakePostgres});
   return out;
 }
 
 }  // namespace ingest::testing
+
+// CI must run the PostgreSQL backend, not skip it: without a server this fails the suite.
+TEST(StoreBackends, PostgresRequiredInCi) {
+  if (!ingest::testing::InCi()) {
+    GTEST_SKIP() << "CI is not true; PostgreSQL conformance runs when INGESTD_TEST_PG_URL is set";
+  }
+  EXPECT_NE(ingest::testing::PostgresUrl(), nullptr)
+      << "CI=true but INGESTD_TEST_PG_URL is unset: run the suite through scripts/test.sh, which "
+         "starts PostgreSQL (scripts/start-test-services.sh)";
+}

@@ -24,6 +24,8 @@ struct MigrationStep {
 
 // SQLite dialect (migrations/sqlite.cc).
 std::span<const MigrationStep> SqliteMigrations();
+// PostgreSQL dialect (migrations/postgres.cc).
+std::span<const MigrationStep> PostgresMigrations();
 
 // {version, name} of each step, for Store::KnownMigrations().
 std::vector<Migration> Describe(std::span<const MigrationStep> steps);

@@ -1,0 +1,214 @@
+// PostgreSQL schema: the same tables, columns and step names as sqlite.cc. Times are BIGINT
+// Unix milliseconds, money BIGINT micro-dollars, enums their stable lower-case names
+// (types.cc), vectors float32 little-endian BYTEA. Statements are unqualified so the schema is
+// whatever search_path selects (PostgresStoreOptions::schema).
+#include <array>
+
+#include "ingest/store/migrations/migration.h"
+
+namespace ingest::store::migrations {
+namespace {
+
+constexpr std::string_view kInitialUp = R"sql(
+CREATE TABLE documents (
+  id          TEXT PRIMARY KEY,
+  tenant      TEXT NOT NULL,
+  filename    TEXT NOT NULL DEFAULT '',
+  mime        TEXT NOT NULL DEFAULT '',
+  bytes       BIGINT NOT NULL DEFAULT 0,
+  sha256      TEXT NOT NULL,
+  blob_key    TEXT NOT NULL DEFAULT '',
+  page_count  INTEGER NOT NULL DEFAULT 0,
+  parser      TEXT NOT NULL DEFAULT '',
+  parse_note  TEXT NOT NULL DEFAULT '',
+  created_at  BIGINT NOT NULL,
+  updated_at  BIGINT NOT NULL,
+  UNIQUE (tenant, sha256)
+);
+
+CREATE TABLE jobs (
+  id                  TEXT PRIMARY KEY,
+  document_id         TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+  stage               TEXT NOT NULL,
+  state               TEXT NOT NULL,
+  attempts            INTEGER NOT NULL DEFAULT 0,
+  max_attempts        INTEGER NOT NULL DEFAULT 5,
+  lease_owner         TEXT NOT NULL DEFAULT '',
+  lease_expires_at    BIGINT NOT NULL DEFAULT 0,
+  next_attempt_at     BIGINT NOT NULL DEFAULT 0,
+  defer_reason        TEXT NOT NULL DEFAULT '',
+  last_error_code     TEXT NOT NULL DEFAULT '',
+  last_error_message  TEXT NOT NULL DEFAULT '',
+  last_error_stage    TEXT NOT NULL DEFAULT '',
+  remote_job_id       TEXT NOT NULL DEFAULT '',
+  lane                TEXT NOT NULL DEFAULT 'bulk',
+  priority            INTEGER NOT NULL DEFAULT 0,
+  correlation_id      TEXT NOT NULL DEFAULT '',
+  version             BIGINT NOT NULL DEFAULT 0,
+  created_at          BIGINT NOT NULL,
+  updated_at          BIGINT NOT NULL,
+  completed_at        BIGINT NOT NULL DEFAULT 0
+);
+-- LeaseNext walks this partial index in urgency order (FOR UPDATE SKIP LOCKED stops at the
+-- first due row nobody else holds), so its cost does not grow with finished jobs. The ORDER BY
+-- in LeaseNext must use the same expressions for the index to apply.
+CREATE INDEX jobs_runnable ON jobs ((lane <> 'interactive'), priority DESC, next_attempt_at,
+                                    created_at, id)
+  WHERE state IN ('queued', 'deferred', 'waiting');
+-- Expired-lease takeover and the queue-age gauge; partial for the same reason.
+CREATE INDEX jobs_lease_expiry ON jobs (lease_expires_at) WHERE state = 'running';
+CREATE INDEX jobs_queued_created ON jobs (created_at) WHERE state = 'queued';
+CREATE INDEX jobs_document ON jobs (document_id);
+
+CREATE TABLE stage_timings (
+  job_id       TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  stage        TEXT NOT NULL,
+  attempt      INTEGER NOT NULL,
+  started_at   BIGINT NOT NULL,
+  finished_at  BIGINT NOT NULL,
+  outcome      TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (job_id, stage, attempt)
+);
+
+CREATE TABLE parses (
+  file_sha256  TEXT NOT NULL,
+  parser       TEXT NOT NULL,
+  config_hash  TEXT NOT NULL,
+  pages_json   TEXT NOT NULL,
+  detail_json  TEXT NOT NULL DEFAULT '{}',
+  created_at   BIGINT NOT NULL,
+  PRIMARY KEY (file_sha256, parser, config_hash)
+);
+
+CREATE TABLE chunks (
+  id            TEXT PRIMARY KEY,
+  document_id   TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+  ordinal       INTEGER NOT NULL,
+  text          TEXT NOT NULL,
+  text_sha256   TEXT NOT NULL,
+  token_count   INTEGER NOT NULL DEFAULT 0,
+  heading_path  TEXT NOT NULL DEFAULT '',
+  page_start    INTEGER NOT NULL DEFAULT 1,
+  page_end      INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX chunks_document ON chunks (document_id, ordinal);
+CREATE INDEX chunks_text ON chunks (text_sha256);
+
+CREATE TABLE vectors (
+  model        TEXT NOT NULL,
+  dimensions   INTEGER NOT NULL,
+  text_sha256  TEXT NOT NULL,
+  provider     TEXT NOT NULL DEFAULT '',
+  vector       BYTEA NOT NULL,
+  created_at   BIGINT NOT NULL,
+  PRIMARY KEY (model, dimensions, text_sha256)
+);
+
+CREATE TABLE document_index (
+  document_id  TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+  model        TEXT NOT NULL,
+  dimensions   INTEGER NOT NULL,
+  indexed_at   BIGINT NOT NULL,
+  PRIMARY KEY (document_id, model, dimensions)
+);
+CREATE INDEX document_index_space ON document_index (model, dimensions);
+
+CREATE TABLE ledger (
+  id                   TEXT PRIMARY KEY,
+  service              TEXT NOT NULL,
+  operation            TEXT NOT NULL,
+  tenant               TEXT NOT NULL DEFAULT '',
+  document_id          TEXT NOT NULL DEFAULT '',
+  job_id               TEXT NOT NULL DEFAULT '',
+  model                TEXT NOT NULL DEFAULT '',
+  tokens               BIGINT NOT NULL DEFAULT 0,
+  pages                BIGINT NOT NULL DEFAULT 0,
+  credits              BIGINT NOT NULL DEFAULT 0,
+  requests             BIGINT NOT NULL DEFAULT 0,
+  cost_micros          BIGINT NOT NULL DEFAULT 0,
+  state                TEXT NOT NULL,
+  provider_request_id  TEXT NOT NULL DEFAULT '',
+  created_at           BIGINT NOT NULL,
+  updated_at           BIGINT NOT NULL
+);
+CREATE INDEX ledger_document ON ledger (document_id);
+CREATE INDEX ledger_tenant_time ON ledger (tenant, created_at);
+CREATE INDEX ledger_service_time ON ledger (service, created_at);
+
+CREATE TABLE budgets (
+  scope         TEXT NOT NULL,              -- global | tenant | service
+  scope_key     TEXT NOT NULL DEFAULT '',   -- tenant or service name; '' for global
+  period        TEXT NOT NULL,              -- hour | day | month
+  limit_micros  BIGINT NOT NULL,
+  soft_ratio    DOUBLE PRECISION NOT NULL DEFAULT 0.8,
+  updated_at    BIGINT NOT NULL,
+  PRIMARY KEY (scope, scope_key, period)
+);
+
+-- Shared token-bucket state per provider key, so N workers share one key's RPM/TPM.
+CREATE TABLE limits (
+  provider_key    TEXT NOT NULL,
+  kind            TEXT NOT NULL,            -- requests | tokens
+  capacity        DOUBLE PRECISION NOT NULL,
+  available       DOUBLE PRECISION NOT NULL,
+  refill_per_sec  DOUBLE PRECISION NOT NULL,
+  updated_at      BIGINT NOT NULL,
+  PRIMARY KEY (provider_key, kind)
+);
+
+CREATE TABLE events (
+  id              BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+  at              BIGINT NOT NULL,
+  kind            TEXT NOT NULL,
+  job_id          TEXT NOT NULL DEFAULT '',
+  document_id     TEXT NOT NULL DEFAULT '',
+  correlation_id  TEXT NOT NULL DEFAULT '',
+  detail_json     TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX events_job ON events (job_id, id);
+
+CREATE TABLE workers (
+  id          TEXT PRIMARY KEY,
+  host        TEXT NOT NULL DEFAULT '',
+  pid         BIGINT NOT NULL DEFAULT 0,
+  version     TEXT NOT NULL DEFAULT '',
+  started_at  BIGINT NOT NULL,
+  last_seen   BIGINT NOT NULL,
+  in_flight   INTEGER NOT NULL DEFAULT 0
+);
+)sql";
+
+// Children before parents.
+constexpr std::string_view kInitialDown = R"sql(
+DROP TABLE workers;
+DROP TABLE events;
+DROP TABLE limits;
+DROP TABLE budgets;
+DROP TABLE ledger;
+DROP TABLE document_index;
+DROP TABLE vectors;
+DROP TABLE chunks;
+DROP TABLE parses;
+DROP TABLE stage_timings;
+DROP TABLE jobs;
+DROP TABLE documents;
+)sql";
+
+// Per-job cost for job listings (JobView::cost_micros) without scanning the ledger.
+constexpr std::string_view kLedgerJobUp = R"sql(
+CREATE INDEX ledger_job_state ON ledger (job_id, state);
+)sql";
+constexpr std::string_view kLedgerJobDown = R"sql(
+DROP INDEX ledger_job_state;
+)sql";
+
+constexpr std::array<MigrationStep, 2> kSteps = {{
+    {1, "initial_schema", kInitialUp, kInitialDown},
+    {2, "ledger_job_index", kLedgerJobUp, kLedgerJobDown},
+}};
+
+}  // namespace
+
+std::span<const MigrationStep> PostgresMigrations() { return kSteps; }
+
+}  // namespace ingest::store::migrations

@@ -1,0 +1,95 @@
+// PostgresStore: the Store over PostgreSQL. Split by concern across postgres_store.cc (open,
+// schema), postgres_jobs.cc (documents, jobs, timings), postgres_content.cc (parses, chunks,
+// vectors, index) and postgres_audit.cc (ledger, events, workers). Internal to store/postgres.
+//
+// Thread-safe. Each call borrows a pooled connection and runs in one READ COMMITTED
+// transaction; row locks (FOR UPDATE SKIP LOCKED in LeaseNext) and compare-and-set on
+// jobs.version give the same guarantees across processes as across threads. libpqxx exceptions
+// are caught here (Transact) and never leave the store.
+#pragma once
+
+#include <memory>
+#include <pqxx/pqxx>
+#include <string>
+#include <utility>
+
+#include "ingest/store/postgres/connection_pool.h"
+#include "ingest/store/postgres/postgres_store.h"
+
+namespace ingest::store::postgres {
+
+class PostgresStore final : public Store {
+ public:
+  PostgresStore(const PostgresStoreOptions& options, Clock* clock);
+
+  // Opens one connection eagerly so a bad URL fails at open time.
+  Status Init();
+
+  std::vector<Migration> KnownMigrations() const override;
+  Result<int> SchemaVersion() override;
+  Status MigrateTo(int version) override;
+
+  Result<SubmitResult> SubmitDocument(const Document& doc, const Job& job) override;
+  Result<Document> GetDocument(std::string_view document_id) override;
+  Status UpdateDocumentParseInfo(std::string_view document_id, int page_count,
+                                 std::string_view parser, std::string_view parse_note) override;
+  Result<Job> GetJob(std::string_view job_id) override;
+  Result<std::vector<JobView>> ListJobs(const JobFilter& filter) override;
+  Result<std::vector<std::pair<JobState, int64_t>>> CountJobsByState() override;
+  Result<std::optional<UnixMillis>> OldestQueuedAt(UnixMillis now) override;
+  Result<std::optional<Lease>> LeaseNext(std::string_view owner, Duration ttl,
+                                         UnixMillis now) override;
+  Status Heartbeat(Lease* lease, Duration ttl, UnixMillis now) override;
+  Result<Job> UpdateJob(std::string_view job_id, int64_t expected_version, const JobUpdate& update,
+                        UnixMillis now) override;
+  Status RecordStageTiming(std::string_view job_id, const StageTiming& timing) override;
+  Result<std::vector<StageTiming>> ListStageTimings(std::string_view job_id) override;
+
+  Result<std::optional<ParseRecord>> GetParse(std::string_view file_sha256, std::string_view parser,
+                                              std::string_view config_hash) override;
+  Status PutParse(const ParseRecord& record) override;
+  Status ReplaceChunks(std::string_view document_id, std::span<const Chunk> chunks) override;
+  Result<std::vector<Chunk>> ListChunks(std::string_view document_id) override;
+  Result<std::vector<std::string>> MissingVectors(
+      const VectorSpace& space, std::span<const std::string> text_sha256s) override;
+  Status PutVectors(const VectorSpace& space, std::span<const StoredVector> vectors) override;
+  Result<std::optional<StoredVector>> GetVector(const VectorSpace& space,
+                                                std::string_view text_sha256) override;
+  Status MarkIndexed(std::string_view document_id, const VectorSpace& space,
+                     UnixMillis now) override;
+  Status ScanIndex(const VectorSpace& space, std::optional<std::string_view> tenant,
+                   const std::function<void(const IndexedChunk&)>& fn) override;
+
+  Status AppendLedger(const LedgerEntry& entry) override;
+  Result<std::vector<LedgerEntry>> ListLedger(std::optional<std::string_view> document_id) override;
+  Status AppendEvent(const Event& event) override;
+  Result<std::vector<Event>> ListEvents(std::optional<std::string_view> job_id, int limit) override;
+  Status UpsertWorker(const WorkerInfo& worker) override;
+  Result<std::vector<WorkerInfo>> ListWorkers() override;
+
+ private:
+  // Runs fn(pqxx::work&) -> Status or Result<T> in one transaction on a pooled connection and
+  // commits when it returns ok (rolls back otherwise). Exceptions become Status values; a
+  // broken connection is dropped from the pool and reported as kUnavailable.
+  template <typename Fn>
+  auto Transact(std::string_view what, Fn&& fn) -> decltype(fn(std::declval<pqxx::work&>())) {
+    using R = decltype(fn(std::declval<pqxx::work&>()));
+    Result<ConnectionPool::Handle> conn = pool_.Acquire();
+    if (!conn.ok()) return std::move(conn).status();
+    try {
+      pqxx::work w(**conn);
+      R r = fn(w);
+      if (r.ok()) w.commit();
+      return r;
+    } catch (...) {
+      return CurrentExceptionToStatus(what, &*conn);
+    }
+  }
+
+  UnixMillis Now() const { return clock_->NowMillis(); }
+
+  Clock* const clock_;
+  ConnectionPool pool_;
+};
+
+}  // namespace ingest::store::postgres
