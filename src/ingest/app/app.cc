@@ -7,6 +7,7 @@
 #include "ingest/parse/local/local_parser.h"
 #include "ingest/pipeline/pipeline_deps.h"
 #include "ingest/store/fs_blob_store.h"
+#include "ingest/store/postgres/postgres_store.h"
 #include "ingest/store/sqlite/sqlite_store.h"
 #include "ingest/text/tokenizer.h"
 
@@ -23,13 +24,33 @@ Result<config::Config> LoadConfigFor(const GlobalOptions& global) {
 
 Result<std::unique_ptr<store::Store>> OpenStore(const config::Config& config, Clock* clock,
                                                 bool auto_migrate) {
+  const std::string& url = config.store.url;
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+    store::PostgresStoreOptions pg;
+    pg.url = url;
+    // A pipeline worker holds at most one connection at a time; the spare ones serve
+    // heartbeats, the API and store calls made from ScanIndex callbacks.
+    pg.pool_size = config.pipeline.workers + 4 > 8 ? config.pipeline.workers + 4 : 8;
+    INGEST_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store,
+                            store::OpenPostgresStore(pg, clock));
+    // A shared database is never migrated implicitly (other processes, possibly other
+    // versions, use it): `ingestd migrate up` is an explicit step. `auto_migrate` therefore
+    // only asks that the schema be current.
+    if (auto_migrate) {
+      Status current = store->CheckSchemaCurrent();
+      if (!current.ok()) {
+        return FailedPrecondition("PostgreSQL store: " + current.message() +
+                                      " (PostgreSQL is never migrated automatically; run "
+                                      "`ingestd migrate up` with the same INGESTD_STORE)",
+                                  current.reason());
+      }
+    }
+    return store;
+  }
   std::string sqlite_path = config::SqlitePath(config);
   if (sqlite_path.empty()) {
-    return FailedPrecondition(
-        "store " + config.store.url.substr(0, config.store.url.find(':')) +
-            " is not available in this build yet; use sqlite:PATH (the PostgreSQL backend is "
-            "tracked by the scale-out issue)",
-        "store_unsupported");
+    return InvalidArgument("store.url must be sqlite:PATH or postgresql://..., got \"" + url + "\"",
+                           "store_unsupported");
   }
   std::error_code ec;
   std::filesystem::path parent = std::filesystem::path(sqlite_path).parent_path();
