@@ -229,7 +229,7 @@ ErrorVerdict MapErrorResponse(const http::HttpResponse& response, UnixMillis now
   } else if (status == 501) {
     // llama-server started without --embeddings: a deployment error, not an outage.
     v.status = InvalidArgument(detail, "embeddings_not_supported");
-  } else if (status == 408 || status == 409 || status >= 500) {
+  } else if (status == 408 || status == 409 || status == 424 || status >= 500) {
     v.retryable = true;
     v.status = Unavailable(detail, status == 408 ? "request_timeout" : "server_error");
   } else {

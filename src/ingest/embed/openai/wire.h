@@ -60,7 +60,8 @@ struct ErrorVerdict {
 //   401 -> kUnauthenticated "invalid_api_key"; 402 and 429 quota/billing codes ->
 //   kResourceExhausted "insufficient_quota"; 403 -> kInvalidArgument "model_not_allowed";
 //   404 -> kInvalidArgument "model_not_found"; 501 -> kInvalidArgument "embeddings_not_supported"
-//   429 rate limit -> kUnavailable "rate_limited" (retryable); 408/409/5xx -> kUnavailable
+//   429 rate limit -> kUnavailable "rate_limited" (retryable); 408/409/424 (TEI backend)/5xx ->
+//   kUnavailable
 //   (retryable); x-should-retry: false turns retrying off.
 ErrorVerdict MapErrorResponse(const http::HttpResponse& response, UnixMillis now);
 

@@ -168,6 +168,8 @@ TEST(WireTest, MapsOpenAiErrors) {
       {504, "", StatusCode::kUnavailable, "server_error", true, false},
       {408, "", StatusCode::kUnavailable, "request_timeout", true, false},
       {409, "", StatusCode::kUnavailable, "server_error", true, false},
+      {424, R"({"message":"backend error","code":424,"type":"backend"})", StatusCode::kUnavailable,
+       "server_error", true, false},
       // TEI: flat body, integer code; 413 = batch too large.
       {413,
        R"({"message":"batch size 64 > maximum allowed batch size 32","code":413,"type":"validation"})",
