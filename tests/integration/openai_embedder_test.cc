@@ -210,6 +210,7 @@ TEST_F(OpenAiEmbedderIntegrationTest, ServerErrorsAreRetried) {
     EXPECT_EQ(emulator_->Stats().requests, 3) << emulate::FaultKindName(kind);
     EXPECT_EQ(emulator_->Stats().billed_requests, 2) << emulate::FaultKindName(kind);
     EXPECT_EQ(out->usage.tokens, CountTokens(Texts(4)));
+    client.reset();  // closes its keep-alive connections, so Stop does not wait them out
     emulator_->Stop();
   }
 }
