@@ -86,6 +86,10 @@ class PostgresStore final : public Store {
     }
   }
 
+  // Refreshes `table`'s planner statistics after a bulk write when modifications since the
+  // last ANALYZE reach the table's size (at least kAnalyzeMinRows). See postgres_content.cc.
+  void AnalyzeIfGrown(std::string_view table, size_t rows_written);
+
   UnixMillis Now() const { return clock_->NowMillis(); }
 
   Clock* const clock_;
