@@ -4,5 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 preset="${1:-release}"
 jobs="${INGEST_BUILD_JOBS:-$(nproc)}"
+# Let ccache share objects between clones of the repository (CI builds a fresh clone each time).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -j "$jobs"
