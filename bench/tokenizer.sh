@@ -6,7 +6,7 @@
 #
 # Usage: bench/tokenizer.sh [BUILD_DIR] [SECONDS_PER_CASE]
 #   BUILD_DIR defaults to build/; it must be configured (cmake -S . -B BUILD_DIR -G Ninja
-#   -DCMAKE_BUILD_TYPE=RelWithDebInfo). Needs node/npm, pdftotext and r-doc-pdf.
+#   -DCMAKE_BUILD_TYPE=RelWithDebInfo). Needs node/npm, pdftotext, r-doc-pdf and debian-refcard.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,7 +15,10 @@ seconds="${2:-2}"
 out="$root/bench/results/tokenizer"
 mkdir -p "$out/texts"
 
-ninja -C "$build" -j2 bench/tokenizer_bench >/dev/null
+# TOKENIZER_BENCH_NO_BUILD=1 uses the binary as it is (handy while other modules are mid-edit).
+if [ "${TOKENIZER_BENCH_NO_BUILD:-0}" != 1 ]; then
+  ninja -C "$build" -j2 bench/tokenizer_bench >/dev/null
+fi
 if [ ! -d "$root/tests/peers/node_modules/tiktoken" ]; then
   npm ci --prefix "$root/tests/peers" --no-audit --no-fund >/dev/null
 fi
