@@ -18,6 +18,7 @@ int RunCli(int argc, char** argv) {
   AddIngestCommand(app, global, &exit_code);
   AddSearchCommand(app, global, &exit_code);
   AddJobsCommand(app, global, &exit_code);
+  AddServeCommand(app, global, &exit_code);
   AddMigrateCommand(app, global, &exit_code);
   AddConfigCommand(app, global, &exit_code);
   AddTokenizeCommand(app, global, &exit_code);
@@ -26,7 +27,8 @@ int RunCli(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; every usage error exits 2, as the commands document.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   return exit_code;
 }

@@ -61,7 +61,7 @@ std::vector<TextChunk> ChunkMarkdown(std::span<const store::PageText> pages,
   const size_t cap =
       overlap > 0 ? std::max(max_tokens - overlap - sep_tokens, kMinChunkTokens / 2) : max_tokens;
 
-  const std::vector<Block> blocks = chunker_internal::ParseMarkdownBlocks(pages);
+  const std::vector<Block> blocks = chunker_internal::ParseMarkdownBlocks(pages, options.markdown);
   std::vector<Unit> units;
   units.reserve(blocks.size());
   int section = 0;

@@ -18,6 +18,10 @@ inline constexpr std::string_view kChunkerVersion = "markdown@1";
 struct ChunkerOptions {
   size_t max_tokens = 512;    // hard upper bound on every chunk's token count
   size_t overlap_tokens = 0;  // tokens of the previous chunk repeated at the start of the next
+  // false for plain text (PDF text layers, .txt files): a line such as "# FALSE" in an R manual
+  // is a code comment, not a heading, so headings, fences and pipe tables are not recognised;
+  // paragraphs and lists still are.
+  bool markdown = true;
 };
 
 struct TextChunk {

@@ -91,8 +91,8 @@ bool IsTableLine(std::string_view line) {
 }
 
 // Lines that end a paragraph or a list without a blank line.
-bool StartsOtherBlock(std::string_view line) {
-  return HeadingLevel(line) > 0 || FenceOpen(line).has_value() || IsTableLine(line);
+bool StartsOtherBlock(std::string_view line, bool markdown) {
+  return markdown && (HeadingLevel(line) > 0 || FenceOpen(line).has_value() || IsTableLine(line));
 }
 
 std::vector<std::string_view> SplitLines(std::string_view text) {
@@ -141,7 +141,7 @@ bool IsListItemLine(std::string_view line) {
   return digits + 1 == s.size() || s[digits + 1] == ' ' || s[digits + 1] == '\t';
 }
 
-std::vector<Block> ParseMarkdownBlocks(std::span<const store::PageText> pages) {
+std::vector<Block> ParseMarkdownBlocks(std::span<const store::PageText> pages, bool markdown) {
   std::vector<Block> out;
   std::array<std::string, 6> levels;
   std::string path;
@@ -159,7 +159,7 @@ std::vector<Block> ParseMarkdownBlocks(std::span<const store::PageText> pages) {
         ++i;
         continue;
       }
-      if (int level = HeadingLevel(line); level > 0) {
+      if (int level = markdown ? HeadingLevel(line) : 0; level > 0) {
         levels[static_cast<size_t>(level - 1)] = HeadingText(line, level);
         for (size_t k = static_cast<size_t>(level); k < levels.size(); ++k) levels[k].clear();
         path = JoinPath(levels);
@@ -168,18 +168,18 @@ std::vector<Block> ParseMarkdownBlocks(std::span<const store::PageText> pages) {
         continue;
       }
       size_t j = i + 1;
-      if (auto fence = FenceOpen(line)) {
+      if (auto fence = markdown ? FenceOpen(line) : std::nullopt) {
         while (j < n && !FenceCloses(lines[j], *fence)) ++j;
         if (j < n) ++j;  // include the closing fence
         emit(BlockKind::kCode, JoinLines(lines, i, j), page.page);
-      } else if (IsTableLine(line)) {
+      } else if (markdown && IsTableLine(line)) {
         while (j < n && IsTableLine(lines[j])) ++j;
         emit(BlockKind::kTable, JoinLines(lines, i, j), page.page);
       } else if (IsListItemLine(line)) {
-        while (j < n && !IsBlank(lines[j]) && !StartsOtherBlock(lines[j])) ++j;
+        while (j < n && !IsBlank(lines[j]) && !StartsOtherBlock(lines[j], markdown)) ++j;
         emit(BlockKind::kList, JoinLines(lines, i, j), page.page);
       } else {
-        while (j < n && !IsBlank(lines[j]) && !StartsOtherBlock(lines[j]) &&
+        while (j < n && !IsBlank(lines[j]) && !StartsOtherBlock(lines[j], markdown) &&
                !IsListItemLine(lines[j]))
           ++j;
         emit(BlockKind::kParagraph, JoinLines(lines, i, j), page.page);

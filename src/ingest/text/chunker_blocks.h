@@ -25,7 +25,9 @@ struct Block {
 // fenced code (``` or ~~~; an unclosed fence runs to the end of its page), pipe tables
 // (consecutive lines starting with `|`), lists (consecutive non-blank lines starting with a list
 // item) and paragraphs (everything else, blank-line separated). Pure; never fails.
-std::vector<Block> ParseMarkdownBlocks(std::span<const store::PageText> pages);
+// With `markdown` false the text is plain: only paragraphs and lists are recognised.
+std::vector<Block> ParseMarkdownBlocks(std::span<const store::PageText> pages,
+                                       bool markdown = true);
 
 // True if `line` starts a list item ("- x", "* x", "+ x", "12. x", "3) x"), after indentation.
 bool IsListItemLine(std::string_view line);

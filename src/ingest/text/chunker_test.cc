@@ -118,6 +118,24 @@ TEST(ChunkerTest, HashInsideCodeIsNotAHeading) {
   EXPECT_EQ(chunks[0].text, "# A\n\n```sh\n# comment\necho hi\n```\n\nAfter.");
 }
 
+TEST(ChunkerTest, PlainTextHasNoHeadingsOrFences) {
+  // Regression: R code comments ("# FALSE", "## like the input") in a PDF's text layer were
+  // taken for Markdown headings, cutting fullrefman.pdf into tiny symbol-only chunks.
+  WordCounter words;
+  std::vector<store::PageText> pages = {
+      {7, "x <- c(1, 2)\n# FALSE\nget(\"a[1]\") == 2\n## like the input\n```\n| a | b |"}};
+  ChunkerOptions options;
+  options.max_tokens = 512;
+  options.markdown = false;
+  auto chunks = ChunkMarkdown(pages, options, words);
+  ASSERT_EQ(chunks.size(), 1u);
+  EXPECT_EQ(chunks[0].heading_path, "");
+  EXPECT_EQ(chunks[0].text, pages[0].text);
+  EXPECT_EQ(chunks[0].page_start, 7);
+  options.markdown = true;
+  EXPECT_GT(ChunkMarkdown(pages, options, words).size(), 1u);
+}
+
 std::string Table(int rows) {
   std::string t = "| name | value |\n|------|-------|\n";
   for (int i = 0; i < rows; ++i) {

@@ -107,6 +107,22 @@ std::vector<std::string> Words(std::string_view text) {
   return words;
 }
 
+// Whitespace-separated runs of `text`, for text that has no word characters at all.
+std::vector<std::string> SymbolRuns(std::string_view text) {
+  std::vector<std::string> runs;
+  std::string current;
+  for (char c : text) {
+    if (c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+      if (!current.empty()) runs.push_back(std::move(current));
+      current.clear();
+    } else {
+      current += c;
+    }
+  }
+  if (!current.empty()) runs.push_back(std::move(current));
+  return runs;
+}
+
 struct Feature {
   float weight = 0;
   int tf = 0;
@@ -139,7 +155,10 @@ Result<std::vector<float>> LexicalEmbedder::EmbedText(std::string_view text,
                                                       int64_t* word_count) const {
   *word_count = 0;
   INGEST_RETURN_IF_ERROR(CheckDimensions(space_.dimensions));
-  const std::vector<std::string> words = Words(text);
+  std::vector<std::string> words = Words(text);
+  // Text made only of symbols ("}", "-->", "|--|") is still a chunk someone may search for:
+  // its whitespace-separated runs stand in for words rather than failing the document.
+  if (words.empty()) words = SymbolRuns(text);
   *word_count = static_cast<int64_t>(words.size());
   if (words.empty()) {
     return InvalidArgument("text has no words to embed", "empty_text");

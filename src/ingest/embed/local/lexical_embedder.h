@@ -38,8 +38,9 @@ class LexicalEmbedder final : public Embedder {
   std::string Describe() const override;
   // {model "lexical-v1", dimensions}.
   const store::VectorSpace& Space() const override { return space_; }
-  // One unit vector per text. A text with no features (empty, whitespace, punctuation only) fails
-  // the whole call with kInvalidArgument, reason "empty_text"; no placeholder is ever returned.
+  // One unit vector per text. Text without word characters (e.g. "}" or "-->") uses its
+  // whitespace-separated runs as words. Empty or whitespace-only text fails the whole call with
+  // kInvalidArgument, reason "empty_text"; no placeholder is ever returned.
   // usage.tokens is the number of words (as defined above) over all texts; usage.requests is 0.
   Result<EmbedOutput> Embed(std::span<const std::string> texts) const override;
 

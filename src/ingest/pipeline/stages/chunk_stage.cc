@@ -10,8 +10,10 @@ Result<StageResult> ChunkStage::Run(JobContext& ctx) const {
   INGEST_ASSIGN_OR_RETURN(
       store::ParseRecord rec,
       ReadParseRecord(deps_, ctx, ValidatedParserKey(*deps_.parser), "validate"));
-  std::vector<text::TextChunk> pieces =
-      text::ChunkMarkdown(rec.pages, deps_.chunker, *deps_.tokens);
+  // PDF text layers and .txt files are plain text, not Markdown (see ChunkerOptions::markdown).
+  text::ChunkerOptions options = deps_.chunker;
+  options.markdown = ctx.document.mime != "application/pdf" && ctx.document.mime != "text/plain";
+  std::vector<text::TextChunk> pieces = text::ChunkMarkdown(rec.pages, options, *deps_.tokens);
   if (pieces.empty()) {
     return InvalidArgument("document " + ctx.document.id + " produced no chunks", "empty_document");
   }
