@@ -210,7 +210,15 @@ void WorkerPool::RunJob(int index, store::Lease lease, std::mt19937_64& rng) {
                                     std::string(governor::kLeaseLostReason));
         }
         auto r = deps_.store->UpdateJob(before.id, slot.lease->job.version, **decided, finished);
-        if (r.ok()) slot.lease->job = *r;
+        if (r.ok()) {
+          // A released job must not be heartbeated any more (the store would report the lease
+          // lost, which is noise, not news).
+          if (r->state == store::JobState::kRunning) {
+            slot.lease->job = *r;
+          } else {
+            slot.lease.reset();
+          }
+        }
         return r;
       }();
       if (!written.ok()) {

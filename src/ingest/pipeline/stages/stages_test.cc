@@ -207,7 +207,9 @@ TEST_F(StagesTest, FailedEmbedBatchFailsTheStageAndKeepsEarlierBatches) {
     return call == 2 ? Unavailable("503 from provider", "http_503") : Status::Ok();
   };
   auto r = Run(Stage::kEmbed, *ctx);
-  ASSERT_FALSE(r.ok());
+  ASSERT_FALSE(r.ok()) << "distinct texts " << distinct.size() << ", embed calls "
+                       << embedder_.calls.load() << ", texts embedded "
+                       << embedder_.texts_embedded.load();
   EXPECT_EQ(r.status().reason(), "http_503");
   EXPECT_EQ(embedder_.texts_embedded.load(), 4);
   EXPECT_EQ(store_->ListLedger(ctx->document.id).value().size(), 1u);
