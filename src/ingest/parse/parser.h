@@ -1,7 +1,9 @@
 // Parser: bytes of one document in, Markdown pages out (DESIGN §1, parse stage).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,22 +21,22 @@ std::string_view DocTypeMime(DocType t);  // "text/plain", ...
 // Limits checked before any parsing work starts (and enforced during it where only parsing can
 // tell, e.g. the page count of a PDF or the uncompressed size of a DOCX).
 struct ParseLimits {
-  int64_t max_bytes = 256ll << 20;             // file size
-  int max_pages = 5000;                        // PDF pages
+  int64_t max_bytes = 256ll << 20;               // file size
+  int max_pages = 5000;                          // PDF pages
   int64_t max_uncompressed_bytes = 512ll << 20;  // DOCX (zip bomb guard)
 };
 
 struct ParseInput {
-  std::string path;      // local file with the document's bytes (a blob)
-  std::string filename;  // original name, for the extension tie-break and messages
-  std::string sha256;    // of the bytes
+  std::string path;                  // local file with the document's bytes (a blob)
+  std::string filename;              // original name, for the extension tie-break and messages
+  std::string sha256;                // of the bytes
   DocType type = DocType::kUnknown;  // kUnknown: the parser detects
 };
 
 struct ParsedDocument {
   std::vector<store::PageText> pages;  // ascending page numbers, 1-based
   DocType type = DocType::kUnknown;
-  std::string parser;   // "local:pdf", "llamaparse", ...
+  std::string parser;              // "local:pdf", "llamaparse", ...
   std::string detail_json = "{}";  // billing facts etc.
 };
 
@@ -49,6 +51,52 @@ class Parser {
   // Hash of every setting that changes the output (parse cache key).
   virtual std::string ConfigHash() const = 0;
   virtual Result<ParsedDocument> Parse(const ParseInput& input) const = 0;
+};
+
+// What a remote parse job is doing: still pending (look again after `next_poll`), or done.
+struct RemoteParseStatus {
+  std::optional<ParsedDocument> document;  // set when done
+  std::chrono::milliseconds next_poll{1000};
+
+  bool done() const { return document.has_value(); }
+};
+
+// The polling schedule for remote jobs (specs/llamaparse.md §5): the first look 1 s after
+// submitting, then +1 s per look up to 5 s. Given the time since the submit, returns the gap
+// before the next look, so a caller needs no poll counter (the schedule survives restarts).
+inline std::chrono::milliseconds RemotePollDelay(std::chrono::milliseconds since_submit) {
+  std::chrono::milliseconds at{0}, gap{1000};
+  while (gap < std::chrono::milliseconds(5000) && at + gap <= since_submit) {
+    at += gap;
+    gap += std::chrono::milliseconds(1000);
+  }
+  return gap;
+}
+
+// A parser whose work runs on a remote service, split so that no worker blocks on it: the
+// parse stage calls Submit once, persists the returned id (StageResult::Waiting) and calls Poll
+// on later leases until the job is done (DESIGN §1: submit once, persist the id before
+// waiting). Parse() is the synchronous form (submit, then poll with backoff under a deadline)
+// for callers that want one call. Thread-safe, like Parser.
+class RemoteParser : public Parser {
+ public:
+  // Starts a remote job for `input`; returns its id. Called once per (document, config): a
+  // retry after a failed Submit may call it again, a pending id is never re-submitted.
+  virtual Result<std::string> Submit(const ParseInput& input) const = 0;
+  // Called before a first Submit: a document that needs no remote job (e.g. auto routing found
+  // the local parse good enough), or nullopt when Submit must run. Default: always nullopt.
+  virtual Result<std::optional<ParsedDocument>> ParseWithoutRemote(const ParseInput& input) const {
+    (void)input;
+    return std::optional<ParsedDocument>();
+  }
+  // One look at a submitted job. `input` is the same as at Submit (type detection, names).
+  // Errors: the job failed (see the implementation's mapping), or the service could not be
+  // asked (transient; the caller keeps polling until its own deadline).
+  virtual Result<RemoteParseStatus> Poll(const ParseInput& input,
+                                         std::string_view remote_job_id) const = 0;
+  // How long a caller waits for one document's remote work, counted from the first Submit
+  // (re-submits of an expired job included); past it the wait ends with kDeadlineExceeded.
+  virtual std::chrono::milliseconds PollDeadline() const = 0;
 };
 
 }  // namespace ingest::parse

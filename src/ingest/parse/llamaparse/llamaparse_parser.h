@@ -1,0 +1,58 @@
+// LlamaParse as a RemoteParser (DESIGN §4): Submit uploads the file once and returns the job id;
+// Poll looks at the job's status and, when it succeeded, fetches result/json so each LlamaParse
+// page becomes one ParsedDocument page with its original 1-based number. Billing facts (job id,
+// pages, credits, cache hit, failed pages) go to detail_json; nothing is hidden or invented: a
+// page LlamaParse failed on (PARTIAL_SUCCESS) is kept with whatever text it has and listed.
+//
+// Thread-safe: immutable after construction; the client is thread-safe.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "ingest/http/http_client.h"
+#include "ingest/parse/llamaparse/llamaparse_client.h"
+#include "ingest/parse/parser.h"
+
+namespace ingest::parse {
+
+struct LlamaParseParserOptions {
+  LlamaParseClientOptions client;
+  LlamaParseUploadOptions upload;
+  // How long one document may wait for LlamaParse (PollDeadline()): Parse() and the parse
+  // stage give up with kDeadlineExceeded after it. Config llamaparse.poll_deadline_s.
+  std::chrono::milliseconds poll_deadline = std::chrono::minutes(30);
+  ParseLimits limits;  // checked before an upload (nothing is spent on an oversized file)
+};
+
+class LlamaParseParser final : public RemoteParser {
+ public:
+  // Bump when the mapping from LlamaParse's result to pages changes.
+  static constexpr int kVersion = 1;
+
+  // `http` must outlive the parser.
+  LlamaParseParser(const http::HttpClient* http, LlamaParseParserOptions options);
+
+  std::string_view Name() const override { return "llamaparse"; }
+  // Covers kVersion and the upload options that change the output (parse mode, language,
+  // target pages, max pages); not the key, URL or cache switches.
+  std::string ConfigHash() const override;
+  // Submit, then Poll on the RemotePollDelay schedule until done or poll_deadline.
+  Result<ParsedDocument> Parse(const ParseInput& input) const override;
+  // resource_exhausted[file_too_large] before any upload; otherwise LlamaParseClient::Upload.
+  Result<std::string> Submit(const ParseInput& input) const override;
+  // Pending -> next_poll = 1 s (callers with a submit time use RemotePollDelay); success ->
+  // the document; a failed job -> LlamaParseClient::JobError; HTTP errors as the client maps
+  // them (404 = remote_job_not_found: the job is gone).
+  Result<RemoteParseStatus> Poll(const ParseInput& input,
+                                 std::string_view remote_job_id) const override;
+  std::chrono::milliseconds PollDeadline() const override { return options_.poll_deadline; }
+
+ private:
+  LlamaParseParserOptions options_;
+  LlamaParseClient client_;
+};
+
+}  // namespace ingest::parse
