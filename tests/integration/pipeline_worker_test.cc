@@ -155,6 +155,8 @@ TEST_F(PipelineWorkerTest, TwentyFilesCompleteWithFourWorkers) {
                               [&](const store::IndexedChunk&) { ++indexed; })
                   .ok());
   EXPECT_EQ(indexed, chunks);
+  pool.RequestStop();  // counters are bumped just after the final row is written: join first
+  pool.Join();
   const auto c = pool.counters().Snapshot();
   EXPECT_EQ(c.documents_completed, 20);
   EXPECT_EQ(c.chunks, static_cast<int64_t>(chunks));
@@ -186,6 +188,8 @@ TEST_F(PipelineWorkerTest, UnsupportedAndEmptyContentFailWithClearCodes) {
   EXPECT_EQ(jobs[0].last_error_code, "unsupported_type");
   EXPECT_EQ(jobs[1].state, store::JobState::kFailed);
   EXPECT_EQ(jobs[1].last_error_code, "empty_document");
+  pool.RequestStop();
+  pool.Join();
   EXPECT_EQ(pool.counters().Snapshot().documents_failed, 2);
 }
 

@@ -42,8 +42,10 @@ struct RunUntilTerminalOptions {
 
 // Blocks until every job in `job_ids` is complete, failed, dead or cancelled, and returns their
 // final rows in the order given. `pool` must be started; it is woken once at the beginning and
-// left running. Errors: kNotFound for an unknown job id, store errors as they come, kCancelled
-// / kDeadlineExceeded as above. Measures time with the real clock (it sleeps).
+// left running. The rows turn terminal just before the worker records the last stage timing
+// and bumps its counters: read final counters after pool.RequestStop() and Join(). Errors:
+// kNotFound for an unknown job id, store errors as they come, kCancelled / kDeadlineExceeded as
+// above. Measures time with the real clock (it sleeps).
 Result<std::vector<store::Job>> RunUntilTerminal(WorkerPool& pool, store::Store& store,
                                                  std::span<const std::string> job_ids,
                                                  const RunUntilTerminalOptions& options = {});

@@ -68,6 +68,9 @@ TEST_F(WorkerPoolTest, CompletesManyDocumentsWithFourThreads) {
   ASSERT_TRUE(pool.Start().ok());
   auto jobs = RunAll(pool, ids);
   ASSERT_EQ(jobs.size(), 20u);
+  // Rows turn terminal before the worker writes the last timing and bumps counters: join first.
+  pool.RequestStop();
+  pool.Join();
   std::set<std::string> chunk_ids, distinct_texts;
   size_t chunks = 0;
   for (const auto& j : jobs) {
@@ -122,6 +125,8 @@ TEST_F(WorkerPoolTest, TransientFailuresAreRetriedAndRecorded) {
       parse_outcomes.push_back(std::to_string(t.attempt) + ":" + t.outcome);
   }
   EXPECT_EQ(parse_outcomes, (std::vector<std::string>{"1:http_503", "2:http_503", "3:ok"}));
+  pool.RequestStop();
+  pool.Join();
   EXPECT_EQ(pool.counters().Snapshot().stage_retries, 2);
 }
 
@@ -140,6 +145,8 @@ TEST_F(WorkerPoolTest, PermanentFailureFailsTheJobWithItsCode) {
   EXPECT_EQ(jobs[0].last_error_stage, "parse");
   EXPECT_EQ(jobs[0].last_error_message, "not a PDF after all");
   EXPECT_EQ(parser_.calls.load(), 1);
+  pool.RequestStop();
+  pool.Join();
   EXPECT_EQ(pool.counters().Snapshot().documents_failed, 1);
 }
 
