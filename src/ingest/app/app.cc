@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "ingest/embed/local/lexical_embedder.h"
+#include "ingest/embed/openai/openai_embedder.h"
 #include "ingest/obs/log.h"
 #include "ingest/parse/local/local_parser.h"
 #include "ingest/pipeline/pipeline_deps.h"
@@ -103,15 +104,34 @@ Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
   parser_options.limits = limits;
   app->parser_ = std::make_unique<parse::LocalParser>(parser_options);
 
-  if (config.embed.provider != "local") {
-    return FailedPrecondition("embedder \"" + config.embed.provider +
-                                  "\" is not available in this build yet; use embed.provider = "
-                                  "\"local\" (INGESTD_EMBEDDER=local)",
+  // Only embed.provider switches a paid provider on; an API key alone never does (DESIGN §4).
+  if (config.embed.provider == "openai") {
+    if (config.openai.api_key.empty()) {
+      return FailedPrecondition(
+          "embed.provider = \"openai\" needs an API key: set OPENAI_API_KEY (or "
+          "OPENAI_API_KEY_FILE, or openai.api_key)",
+          "missing_api_key");
+    }
+    embed::OpenAiEmbedderOptions openai;
+    openai.base_url = config.openai.base_url.empty() ? std::string(embed::kOpenAiDefaultBaseUrl)
+                                                     : config.openai.base_url;
+    openai.api_key = config.openai.api_key;
+    openai.model = config.embed.model;
+    openai.dimensions = config.embed.dimensions;
+    // All OpenAI embedding models count tokens with cl100k_base, whatever the chunker uses.
+    INGEST_ASSIGN_OR_RETURN(openai.token_counter,
+                            text::Tokenizer::Get(text::Encoding::kCl100kBase));
+    INGEST_ASSIGN_OR_RETURN(app->embedder_, embed::OpenAiEmbedder::Create(std::move(openai)));
+  } else if (config.embed.provider == "local") {
+    embed::LexicalOptions lexical;
+    if (config.embed.dimensions > 0) lexical.dimensions = config.embed.dimensions;
+    app->embedder_ = std::make_unique<embed::LexicalEmbedder>(lexical);
+  } else {
+    return FailedPrecondition("unknown embedder \"" + config.embed.provider +
+                                  "\"; use embed.provider = \"local\" or \"openai\" "
+                                  "(INGESTD_EMBEDDER)",
                               "embedder_unsupported");
   }
-  embed::LexicalOptions lexical;
-  if (config.embed.dimensions > 0) lexical.dimensions = config.embed.dimensions;
-  app->embedder_ = std::make_unique<embed::LexicalEmbedder>(lexical);
   return app;
 }
 
