@@ -27,5 +27,6 @@ void AddMigrateCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddIngestCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddSearchCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddJobsCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
+void AddServeCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 
 }  // namespace ingest::app

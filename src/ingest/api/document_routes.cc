@@ -1,0 +1,174 @@
+// /v1/documents (upload, show), /v1/search and /v1/costs. Every read is scoped to the caller's
+// tenant; admin requests act for X-Tenant (default: the configured tenant) when they create or
+// search, and see every tenant when they read by id.
+#include <map>
+#include <span>
+#include <string>
+
+#include "ingest/api/route_env.h"
+#include "ingest/api/upload.h"
+#include "ingest/pipeline/submit.h"
+#include "ingest/search/vector_search.h"
+
+namespace ingest::api {
+namespace {
+
+constexpr int kMaxK = 100;
+
+nlohmann::json DocumentJson(const store::Document& d) {
+  return {{"document_id", d.id},
+          {"tenant", d.tenant},
+          {"filename", d.filename},
+          {"mime", d.mime},
+          {"bytes", d.bytes},
+          {"sha256", d.sha256},
+          {"pages", d.page_count},
+          {"parser", d.parser},
+          {"parse_note", d.parse_note},
+          {"created_at", Iso(d.created_at)},
+          {"updated_at", Iso(d.updated_at)}};
+}
+
+void Upload(const RouteEnv& env, const httplib::Request& req, httplib::Response& res,
+            const httplib::ContentReader& reader) {
+  auto p = Authorize(env, req);
+  if (!p.ok()) return SendError(res, p.status());
+  auto upload =
+      ReceiveUpload(req, reader, env.deps.data_dir + "/uploads", env.deps.max_upload_bytes);
+  if (!upload.ok()) return SendError(res, upload.status());
+  pipeline::SubmitOptions options;
+  options.filename = upload->filename();
+  // An upload is someone waiting on the answer: it goes ahead of bulk backfills.
+  options.lane = store::Lane::kInteractive;
+  options.correlation_id = req.get_header_value("X-Request-Id");
+  auto outcome = pipeline::SubmitFile(env.deps.pipeline, upload->path(),
+                                      EffectiveTenant(env, *p, req), options);
+  if (!outcome.ok()) return SendError(res, outcome.status());
+  if (outcome->created && env.deps.workers != nullptr) env.deps.workers->Wake();
+  SendJson(res, outcome->created ? 201 : 200,
+           {{"document_id", outcome->document.id},
+            {"job_id", outcome->job.id},
+            {"state", std::string(store::JobStateName(outcome->job.state))},
+            {"stage", std::string(store::StageName(outcome->job.stage))},
+            {"created", outcome->created},
+            {"filename", outcome->document.filename}});
+}
+
+void ShowDocument(const RouteEnv& env, const httplib::Request& req, httplib::Response& res) {
+  auto p = Authorize(env, req);
+  if (!p.ok()) return SendError(res, p.status());
+  auto doc = GetVisibleDocument(env, *p, req.matches[1].str());
+  if (!doc.ok()) return SendError(res, doc.status());
+  store::Store& store = *env.deps.pipeline.store;
+  nlohmann::json out = DocumentJson(*doc);
+  store::JobFilter filter;
+  filter.document_id = doc->id;
+  auto jobs = store.ListJobs(filter);
+  if (!jobs.ok()) return SendError(res, jobs.status());
+  out["job"] = jobs->empty() ? nlohmann::json(nullptr) : JobJson(jobs->front());
+  auto chunks = store.ListChunks(doc->id);
+  if (!chunks.ok()) return SendError(res, chunks.status());
+  int64_t tokens = 0;
+  for (const auto& c : *chunks) tokens += c.token_count;
+  out["chunks"] = chunks->size();
+  out["chunk_tokens"] = tokens;
+  SendJson(res, 200, out);
+}
+
+void Search(const RouteEnv& env, const httplib::Request& req, httplib::Response& res) {
+  auto p = Authorize(env, req);
+  if (!p.ok()) return SendError(res, p.status());
+  auto body = ParseJsonObject(req);
+  if (!body.ok()) return SendError(res, body.status());
+  auto q = body->find("query");
+  if (q == body->end() || !q->is_string() || q->get<std::string>().empty()) {
+    return SendError(res,
+                     InvalidArgument("body needs a non-empty \"query\" string", "missing_query"));
+  }
+  int k = 5;
+  if (auto kv = body->find("k"); kv != body->end()) {
+    if (!kv->is_number_integer() || kv->get<int64_t>() < 1 || kv->get<int64_t>() > kMaxK) {
+      return SendError(res, InvalidArgument("k must be an integer in [1, 100]", "invalid_k"));
+    }
+    k = static_cast<int>(kv->get<int64_t>());
+  }
+  const embed::Embedder& embedder = *env.deps.pipeline.embedder;
+  const std::string query = q->get<std::string>();
+  auto embedded = embedder.Embed(std::span<const std::string>(&query, 1));
+  if (!embedded.ok()) return SendError(res, embedded.status());
+  if (embedded->vectors.size() != 1) return SendError(res, Internal("embedder returned no vector"));
+  const std::string tenant = EffectiveTenant(env, *p, req);
+  auto hits = search::SearchExact(*env.deps.pipeline.store, embedder.Space(), embedded->vectors[0],
+                                  k, std::string_view(tenant));
+  if (!hits.ok()) return SendError(res, hits.status());
+  nlohmann::json results = nlohmann::json::array();
+  for (const auto& h : *hits) {
+    results.push_back({{"document_id", h.document_id},
+                       {"chunk_id", h.chunk_id},
+                       {"filename", h.filename},
+                       {"page_start", h.page_start},
+                       {"page_end", h.page_end},
+                       {"heading_path", h.heading_path},
+                       {"score", h.score},
+                       {"text", h.text}});
+  }
+  SendJson(res, 200, {{"model", embedder.Space().model}, {"results", results}});
+}
+
+// Ledger totals (settled + reserved; released reservations cost nothing), by service and, for
+// admin, by tenant. Reads the whole ledger: fine for now, a per-period aggregate comes with
+// budgets.
+void Costs(const RouteEnv& env, const httplib::Request& req, httplib::Response& res) {
+  auto p = Authorize(env, req);
+  if (!p.ok()) return SendError(res, p.status());
+  auto ledger = env.deps.pipeline.store->ListLedger(std::nullopt);
+  if (!ledger.ok()) return SendError(res, ledger.status());
+  struct Total {
+    int64_t micros = 0, tokens = 0, pages = 0, requests = 0;
+  };
+  Total all;
+  std::map<std::string, Total> by_service, by_tenant;
+  for (const auto& e : *ledger) {
+    if (e.state == store::LedgerState::kReleased) continue;
+    if (!p->admin && e.tenant != p->tenant) continue;
+    for (Total* t : {&all, &by_service[e.service], &by_tenant[e.tenant]}) {
+      t->micros += e.cost_micros;
+      t->tokens += e.tokens;
+      t->pages += e.pages;
+      t->requests += e.requests;
+    }
+  }
+  auto json_of = [](const Total& t) {
+    return nlohmann::json{{"cost_usd", static_cast<double>(t.micros) / 1e6},
+                          {"cost_micros", t.micros},
+                          {"tokens", t.tokens},
+                          {"pages", t.pages},
+                          {"requests", t.requests}};
+  };
+  nlohmann::json out = json_of(all);
+  out["by_service"] = nlohmann::json::object();
+  for (const auto& [s, t] : by_service) out["by_service"][s] = json_of(t);
+  if (p->admin) {
+    out["by_tenant"] = nlohmann::json::object();
+    for (const auto& [s, t] : by_tenant) out["by_tenant"][s] = json_of(t);
+  }
+  SendJson(res, 200, out);
+}
+
+}  // namespace
+
+void InstallDocumentRoutes(httplib::Server& server, const RouteEnv& env) {
+  server.Post("/v1/documents",
+              [&env](const httplib::Request& req, httplib::Response& res,
+                     const httplib::ContentReader& reader) { Upload(env, req, res, reader); });
+  server.Get(
+      R"(/v1/documents/([^/]+))",
+      [&env](const httplib::Request& req, httplib::Response& res) { ShowDocument(env, req, res); });
+  server.Post("/v1/search", [&env](const httplib::Request& req, httplib::Response& res) {
+    Search(env, req, res);
+  });
+  server.Get("/v1/costs",
+             [&env](const httplib::Request& req, httplib::Response& res) { Costs(env, req, res); });
+}
+
+}  // namespace ingest::api

@@ -1,0 +1,162 @@
+// /v1/jobs: list, show (with per-stage timings, events and cost), retry, cancel, requeue.
+// Actions go through pipeline/operator_actions.h (the state machine); nothing here writes
+// `state`. Tenant tokens see and act on their own tenant's jobs only.
+#include <string>
+
+#include "ingest/api/route_env.h"
+#include "ingest/pipeline/operator_actions.h"
+
+namespace ingest::api {
+namespace {
+
+// The JobView (filename, tenant, cost) of a job already checked visible.
+Result<store::JobView> ViewOf(const RouteEnv& env, const store::Job& job) {
+  store::JobFilter filter;
+  filter.document_id = job.document_id;
+  INGEST_ASSIGN_OR_RETURN(auto views, env.deps.pipeline.store->ListJobs(filter));
+  for (auto& v : views) {
+    if (v.job.id == job.id) return std::move(v);
+  }
+  return NotFound("no job " + job.id, "job_not_found");
+}
+
+void ListJobs(const RouteEnv& env, const httplib::Request& req, httplib::Response& res) {
+  auto p = Authorize(env, req);
+  if (!p.ok()) return SendError(res, p.status());
+  store::JobFilter filter;
+  filter.limit = 100;
+  if (req.has_param("state")) {
+    auto s = store::ParseJobState(req.get_param_value("state"));
+    if (!s.ok()) return SendError(res, InvalidArgument(s.status().message(), "invalid_state"));
+    filter.state = *s;
+  }
+  if (req.has_param("limit")) {
+    const std::string v = req.get_param_value("limit");
+    int limit = 0;
+    size_t used = 0;
+    try {
+      limit = std::stoi(v, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != v.size() || limit < 1 || limit > 1000) {
+      return SendError(res,
+                       InvalidArgument("limit must be an integer in [1, 1000]", "invalid_limit"));
+    }
+    filter.limit = limit;
+  }
+  if (!p->admin) {
+    filter.tenant = p->tenant;
+  } else if (req.has_param("tenant")) {
+    filter.tenant = req.get_param_value("tenant");
+  }
+  auto jobs = env.deps.pipeline.store->ListJobs(filter);
+  if (!jobs.ok()) return SendError(res, jobs.status());
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& v : *jobs) items.push_back(JobJson(v));
+  SendJson(res, 200, {{"jobs", items}});
+}
+
+void ShowJob(const RouteEnv& env, const httplib::Request& req, httplib::Response& res) {
+  auto p = Authorize(env, req);
+  if (!p.ok()) return SendError(res, p.status());
+  auto job = GetVisibleJob(env, *p, req.matches[1].str());
+  if (!job.ok()) return SendError(res, job.status());
+  auto view = ViewOf(env, *job);
+  if (!view.ok()) return SendError(res, view.status());
+  store::Store& store = *env.deps.pipeline.store;
+  nlohmann::json out = JobJson(*view);
+  out["error"] = job->last_error_code.empty() ? nlohmann::json(nullptr)
+                                              : nlohmann::json{{"code", job->last_error_code},
+                                                               {"message", job->last_error_message},
+                                                               {"stage", job->last_error_stage}};
+  auto timings = store.ListStageTimings(job->id);
+  if (!timings.ok()) return SendError(res, timings.status());
+  nlohmann::json ts = nlohmann::json::array();
+  for (const auto& t : *timings) {
+    ts.push_back({{"stage", std::string(store::StageName(t.stage))},
+                  {"attempt", t.attempt},
+                  {"started_at", Iso(t.started_at)},
+                  {"duration_ms", t.finished_at - t.started_at},
+                  {"outcome", t.outcome}});
+  }
+  out["stage_timings"] = ts;
+  auto events = store.ListEvents(std::string_view(job->id), 50);
+  if (!events.ok()) return SendError(res, events.status());
+  nlohmann::json es = nlohmann::json::array();
+  for (const auto& e : *events) {
+    es.push_back({{"at", Iso(e.at)},
+                  {"kind", e.kind},
+                  {"detail", nlohmann::json::parse(e.detail_json, nullptr, false)}});
+  }
+  for (auto& e : es) {
+    if (e["detail"].is_discarded()) e["detail"] = nullptr;
+  }
+  out["events"] = es;
+  SendJson(res, 200, out);
+}
+
+enum class Action { kRetry, kCancel, kRequeue };
+
+void ActOnJob(const RouteEnv& env, Action action, const httplib::Request& req,
+              httplib::Response& res) {
+  auto p = Authorize(env, req);
+  if (!p.ok()) return SendError(res, p.status());
+  auto job = GetVisibleJob(env, *p, req.matches[1].str());
+  if (!job.ok()) return SendError(res, job.status());
+  store::Store& store = *env.deps.pipeline.store;
+  Clock& clock = *env.deps.pipeline.clock;
+  Result<store::Job> done = Internal("unreachable");
+  switch (action) {
+    case Action::kRetry:
+      done = pipeline::RetryJob(store, clock, job->id);
+      break;
+    case Action::kCancel:
+      done = pipeline::CancelJob(store, clock, job->id);
+      break;
+    case Action::kRequeue: {
+      auto body = ParseJsonObject(req);
+      if (!body.ok()) return SendError(res, body.status());
+      auto from = body->find("from");
+      if (from == body->end() || !from->is_string()) {
+        return SendError(res,
+                         InvalidArgument("body needs {\"from\": \"<stage>\"}", "missing_from"));
+      }
+      auto stage = store::ParseStage(from->get<std::string>());
+      if (!stage.ok())
+        return SendError(res, InvalidArgument(stage.status().message(), "invalid_stage"));
+      done = pipeline::RequeueJob(store, clock, job->id, *stage);
+      break;
+    }
+  }
+  if (!done.ok()) return SendError(res, done.status());
+  if (env.deps.workers != nullptr) env.deps.workers->Wake();
+  auto view = ViewOf(env, *done);
+  if (!view.ok()) return SendError(res, view.status());
+  SendJson(res, 200, JobJson(*view));
+}
+
+}  // namespace
+
+void InstallJobRoutes(httplib::Server& server, const RouteEnv& env) {
+  server.Get("/v1/jobs", [&env](const httplib::Request& req, httplib::Response& res) {
+    ListJobs(env, req, res);
+  });
+  server.Get(R"(/v1/jobs/([^/]+))", [&env](const httplib::Request& req, httplib::Response& res) {
+    ShowJob(env, req, res);
+  });
+  server.Post(R"(/v1/jobs/([^/]+)/retry)",
+              [&env](const httplib::Request& req, httplib::Response& res) {
+                ActOnJob(env, Action::kRetry, req, res);
+              });
+  server.Post(R"(/v1/jobs/([^/]+)/cancel)",
+              [&env](const httplib::Request& req, httplib::Response& res) {
+                ActOnJob(env, Action::kCancel, req, res);
+              });
+  server.Post(R"(/v1/jobs/([^/]+)/requeue)",
+              [&env](const httplib::Request& req, httplib::Response& res) {
+                ActOnJob(env, Action::kRequeue, req, res);
+              });
+}
+
+}  // namespace ingest::api

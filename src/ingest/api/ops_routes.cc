@@ -1,0 +1,162 @@
+// Operational endpoints: liveness, readiness, Prometheus metrics, the OpenAPI document, the
+// dashboard page and the stats it polls. /healthz, /readyz, /metrics, /openapi.json and / are
+// unauthenticated (probes and scrapers carry no tokens, and none of them returns tenant data);
+// /v1/stats needs a token and is tenant-scoped.
+#include <algorithm>
+#include <chrono>
+
+#include "ingest/api/embedded_assets.h"
+#include "ingest/api/route_env.h"
+#include "ingest/store/types.h"
+
+namespace ingest::api {
+namespace {
+
+constexpr store::JobState kAllStates[] = {store::JobState::kQueued,   store::JobState::kRunning,
+                                          store::JobState::kWaiting,  store::JobState::kDeferred,
+                                          store::JobState::kComplete, store::JobState::kFailed,
+                                          store::JobState::kDead,     store::JobState::kCancelled};
+
+void Readyz(const RouteEnv& env, httplib::Response& res) {
+  nlohmann::json checks = nlohmann::json::object();
+  std::string failed;
+  auto note = [&](const char* name, const Status& st) {
+    checks[name] = st.ok() ? "ok" : st.message();
+    if (!st.ok() && failed.empty()) failed = std::string(name) + ": " + st.message();
+  };
+  store::Store& store = *env.deps.pipeline.store;
+  auto version = store.SchemaVersion();
+  note("store", version.ok() ? Status::Ok() : version.status());
+  note("migrations", version.ok() ? store.CheckSchemaCurrent() : Unavailable("store unreachable"));
+  Status workers = Status::Ok();
+  if (env.deps.workers == nullptr) {
+    workers = Unavailable("no worker pool in this process");
+  } else if (env.stopping->load()) {
+    workers = Unavailable("shutting down");
+  }
+  note("workers", workers);
+  if (failed.empty()) {
+    SendJson(res, 200, {{"ready", true}, {"checks", checks}});
+    return;
+  }
+  SendJson(res, 503,
+           {{"ready", false},
+            {"checks", checks},
+            {"error", {{"code", "not_ready"}, {"message", failed}}}});
+}
+
+// Refreshes the store-mirroring gauges, then serialises the registry.
+void Metrics(const RouteEnv& env, httplib::Response& res) {
+  store::Store& store = *env.deps.pipeline.store;
+  if (auto counts = store.CountJobsByState(); counts.ok()) {
+    std::vector<std::pair<std::string, int64_t>> by_state;
+    int64_t dead = 0;
+    for (store::JobState s : kAllStates) {
+      int64_t n = 0;
+      for (const auto& [state, count] : *counts) {
+        if (state == s) n = count;
+      }
+      if (s == store::JobState::kDead) dead = n;
+      by_state.emplace_back(std::string(store::JobStateName(s)), n);
+    }
+    env.metrics->SetJobs(by_state);
+    env.metrics->SetDeadJobs(dead);
+  }
+  const UnixMillis now = env.deps.pipeline.clock->NowMillis();
+  if (auto oldest = store.OldestQueuedAt(now); oldest.ok()) {
+    env.metrics->SetQueueOldestAge(oldest->has_value() ? (now - **oldest) / 1000.0 : 0.0);
+  }
+  res.status = 200;
+  res.set_content(env.metrics->Serialize(), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+// Jobs by state for the caller (admin: all tenants), process counters and queue age (admin),
+// and the most recent failed or dead jobs.
+void Stats(const RouteEnv& env, const httplib::Request& req, httplib::Response& res) {
+  auto p = Authorize(env, req);
+  if (!p.ok()) return SendError(res, p.status());
+  store::Store& store = *env.deps.pipeline.store;
+  nlohmann::json jobs = nlohmann::json::object();
+  for (store::JobState s : kAllStates) jobs[std::string(store::JobStateName(s))] = 0;
+  if (p->admin) {
+    auto counts = store.CountJobsByState();
+    if (!counts.ok()) return SendError(res, counts.status());
+    for (const auto& [s, n] : *counts) jobs[std::string(store::JobStateName(s))] = n;
+  } else {
+    store::JobFilter filter;
+    filter.tenant = p->tenant;
+    filter.limit = 0;
+    auto all = store.ListJobs(filter);
+    if (!all.ok()) return SendError(res, all.status());
+    for (const auto& v : *all) {
+      auto& slot = jobs[std::string(store::JobStateName(v.job.state))];
+      slot = slot.get<int64_t>() + 1;
+    }
+  }
+  nlohmann::json out = {{"jobs", jobs}, {"admin", p->admin}};
+  if (p->admin) {
+    const UnixMillis now = env.deps.pipeline.clock->NowMillis();
+    auto oldest = store.OldestQueuedAt(now);
+    if (!oldest.ok()) return SendError(res, oldest.status());
+    out["queue_oldest_age_seconds"] = oldest->has_value() ? (now - **oldest) / 1000.0 : 0.0;
+    if (env.deps.workers != nullptr) {
+      const pipeline::CountersSnapshot c = env.deps.workers->counters().Snapshot();
+      out["counters"] = {{"documents_completed", c.documents_completed},
+                         {"documents_failed", c.documents_failed},
+                         {"documents_dead", c.documents_dead},
+                         {"pages", c.pages},
+                         {"chunks", c.chunks},
+                         {"tokens_embedded", c.tokens_embedded},
+                         {"parse_cache_hits", c.parse_cache_hits},
+                         {"vectors_reused", c.vectors_reused},
+                         {"stage_retries", c.stage_retries}};
+      out["workers"] = env.deps.workers->thread_count();
+    } else {
+      out["counters"] = nullptr;
+      out["workers"] = 0;
+    }
+  }
+  std::vector<store::JobView> failures;
+  for (store::JobState s : {store::JobState::kFailed, store::JobState::kDead}) {
+    store::JobFilter filter;
+    filter.state = s;
+    filter.limit = 10;
+    if (!p->admin) filter.tenant = p->tenant;
+    auto some = store.ListJobs(filter);
+    if (!some.ok()) return SendError(res, some.status());
+    failures.insert(failures.end(), some->begin(), some->end());
+  }
+  std::sort(failures.begin(), failures.end(),
+            [](const auto& a, const auto& b) { return a.job.updated_at > b.job.updated_at; });
+  if (failures.size() > 10) failures.resize(10);
+  nlohmann::json recent = nlohmann::json::array();
+  for (const auto& v : failures) recent.push_back(JobJson(v));
+  out["recent_failures"] = recent;
+  SendJson(res, 200, out);
+}
+
+}  // namespace
+
+void InstallOpsRoutes(httplib::Server& server, const RouteEnv& env) {
+  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    SendJson(res, 200, {{"status", "ok"}});
+  });
+  server.Get("/readyz",
+             [&env](const httplib::Request&, httplib::Response& res) { Readyz(env, res); });
+  server.Get("/metrics",
+             [&env](const httplib::Request&, httplib::Response& res) { Metrics(env, res); });
+  server.Get("/openapi.json", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 200;
+    res.set_content(std::string(OpenApiDocument()), "application/json");
+  });
+  server.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 200;
+    res.set_header("Content-Security-Policy",
+                   "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'");
+    res.set_content(std::string(DashboardHtml()), "text/html; charset=utf-8");
+  });
+  server.Get("/v1/stats",
+             [&env](const httplib::Request& req, httplib::Response& res) { Stats(env, req, res); });
+}
+
+}  // namespace ingest::api

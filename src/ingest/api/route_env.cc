@@ -1,0 +1,125 @@
+#include "ingest/api/route_env.h"
+
+#include "ingest/api/http_status.h"
+
+namespace ingest::api {
+
+void SendJson(httplib::Response& res, int http_status, const nlohmann::json& body) {
+  res.status = http_status;
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json");
+}
+
+void SendError(httplib::Response& res, const Status& status) {
+  SendJson(res, HttpStatusFor(status), ErrorBody(status));
+  if (status.code() == StatusCode::kUnauthenticated) {
+    res.set_header("WWW-Authenticate", "Bearer");
+  }
+}
+
+Result<Principal> Authorize(const RouteEnv& env, const httplib::Request& req) {
+  return env.auth->Authenticate(req.get_header_value("Authorization"));
+}
+
+std::string EffectiveTenant(const RouteEnv& env, const Principal& p, const httplib::Request& req) {
+  if (!p.admin) return p.tenant;
+  std::string t = req.get_header_value("X-Tenant");
+  return t.empty() ? env.deps.default_tenant : t;
+}
+
+Result<nlohmann::json> ParseJsonObject(const httplib::Request& req) {
+  nlohmann::json body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded())
+    return InvalidArgument("request body is not valid JSON", "malformed_json");
+  if (!body.is_object())
+    return InvalidArgument("request body must be a JSON object", "expected_object");
+  return body;
+}
+
+Result<store::Document> GetVisibleDocument(const RouteEnv& env, const Principal& p,
+                                           std::string_view document_id) {
+  auto doc = env.deps.pipeline.store->GetDocument(document_id);
+  if (!doc.ok()) {
+    if (doc.status().code() == StatusCode::kNotFound) {
+      return NotFound("no document " + std::string(document_id), "document_not_found");
+    }
+    return doc.status();
+  }
+  if (!p.admin && doc->tenant != p.tenant) {
+    return NotFound("no document " + std::string(document_id), "document_not_found");
+  }
+  return doc;
+}
+
+Result<store::Job> GetVisibleJob(const RouteEnv& env, const Principal& p, std::string_view job_id) {
+  auto job = env.deps.pipeline.store->GetJob(job_id);
+  if (!job.ok()) {
+    if (job.status().code() == StatusCode::kNotFound) {
+      return NotFound("no job " + std::string(job_id), "job_not_found");
+    }
+    return job.status();
+  }
+  if (!p.admin) {
+    auto doc = GetVisibleDocument(env, p, job->document_id);
+    if (!doc.ok()) {
+      if (doc.status().code() == StatusCode::kNotFound) {
+        return NotFound("no job " + std::string(job_id), "job_not_found");
+      }
+      return doc.status();
+    }
+  }
+  return job;
+}
+
+std::string Iso(UnixMillis t) { return t > 0 ? FormatIso8601(t) : ""; }
+
+nlohmann::json JobJson(const store::JobView& v) {
+  const store::Job& j = v.job;
+  return {{"job_id", j.id},
+          {"document_id", j.document_id},
+          {"filename", v.filename},
+          {"tenant", v.tenant},
+          {"stage", std::string(store::StageName(j.stage))},
+          {"state", std::string(store::JobStateName(j.state))},
+          {"defer_reason", j.defer_reason},
+          {"attempts", j.attempts},
+          {"max_attempts", j.max_attempts},
+          {"last_error_code", j.last_error_code},
+          {"last_error_message", j.last_error_message},
+          {"last_error_stage", j.last_error_stage},
+          {"lane", std::string(store::LaneName(j.lane))},
+          {"next_attempt_at", Iso(j.next_attempt_at)},
+          {"lease_owner", j.lease_owner},
+          {"remote_job_id", j.remote_job_id},
+          {"cost_usd", static_cast<double>(v.cost_micros) / 1e6},
+          {"created_at", Iso(j.created_at)},
+          {"updated_at", Iso(j.updated_at)},
+          {"completed_at", Iso(j.completed_at)}};
+}
+
+std::string RouteTemplate(std::string_view method, std::string_view path) {
+  (void)method;
+  static constexpr std::string_view kExact[] = {
+      "/",        "/healthz",  "/readyz",       "/metrics",   "/openapi.json",
+      "/v1/jobs", "/v1/stats", "/v1/documents", "/v1/search", "/v1/costs"};
+  for (std::string_view e : kExact) {
+    if (path == e) return std::string(e);
+  }
+  auto id_route = [&](std::string_view prefix, std::string_view name) -> std::string {
+    std::string_view rest = path.substr(prefix.size());
+    const size_t slash = rest.find('/');
+    if (rest.empty() || slash == 0) return "";
+    if (slash == std::string_view::npos) return std::string(name) + "/{id}";
+    std::string_view action = rest.substr(slash + 1);
+    if (action == "retry" || action == "cancel" || action == "requeue") {
+      return std::string(name) + "/{id}/" + std::string(action);
+    }
+    return "";
+  };
+  std::string t;
+  if (path.starts_with("/v1/jobs/")) t = id_route("/v1/jobs/", "/v1/jobs");
+  if (path.starts_with("/v1/documents/")) t = id_route("/v1/documents/", "/v1/documents");
+  return t.empty() ? "unmatched" : t;
+}
+
+}  // namespace ingest::api

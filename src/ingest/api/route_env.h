@@ -1,0 +1,55 @@
+// Internal to api/: what route handlers share, and the helpers every handler uses (auth, JSON
+// bodies, tenant-checked reads). Not part of the module's interface.
+#pragma once
+
+#include <httplib.h>
+
+#include <atomic>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "ingest/api/api_server.h"
+#include "ingest/api/auth.h"
+#include "ingest/common/result.h"
+#include "ingest/store/types.h"
+
+namespace ingest::api {
+
+// Immutable after ApiServer::Start; shared by all handler threads.
+struct RouteEnv {
+  ApiDeps deps;
+  const TokenAuthenticator* auth = nullptr;
+  obs::Metrics* metrics = nullptr;
+  const std::atomic<bool>* stopping = nullptr;
+};
+
+void SendJson(httplib::Response& res, int http_status, const nlohmann::json& body);
+void SendError(httplib::Response& res, const Status& status);
+
+// The caller's principal from the Authorization header (kUnauthenticated otherwise).
+Result<Principal> Authorize(const RouteEnv& env, const httplib::Request& req);
+// The tenant a request acts as: the token's, or for admin X-Tenant / the default tenant.
+std::string EffectiveTenant(const RouteEnv& env, const Principal& p, const httplib::Request& req);
+
+// The body as a JSON object (kInvalidArgument "malformed_json" / "expected_object").
+Result<nlohmann::json> ParseJsonObject(const httplib::Request& req);
+
+// Reads a document / job the principal may see. Another tenant's id is kNotFound, exactly as
+// an unknown id, so ids cannot be probed.
+Result<store::Document> GetVisibleDocument(const RouteEnv& env, const Principal& p,
+                                           std::string_view document_id);
+Result<store::Job> GetVisibleJob(const RouteEnv& env, const Principal& p, std::string_view job_id);
+
+// The JSON shape of `ingestd jobs list --json`, for one job.
+nlohmann::json JobJson(const store::JobView& v);
+std::string Iso(UnixMillis t);
+
+void InstallOpsRoutes(httplib::Server& server, const RouteEnv& env);
+void InstallJobRoutes(httplib::Server& server, const RouteEnv& env);
+void InstallDocumentRoutes(httplib::Server& server, const RouteEnv& env);
+
+// "/v1/jobs/{id}" for "/v1/jobs/0b1c...": the route template used as a metrics label.
+std::string RouteTemplate(std::string_view method, std::string_view path);
+
+}  // namespace ingest::api

@@ -1,0 +1,144 @@
+// `ingestd serve [--listen HOST:PORT] [--workers N]`: the HTTP API, dashboard and metrics
+// (api/) with a worker pool in the same process (DESIGN §7, §9). The first line on stdout is
+// "listening on http://HOST:PORT" (the real port when PORT is 0), so scripts can read it.
+//
+// Shutdown on SIGINT/SIGTERM: the server stops accepting and finishes in-flight requests, then
+// the pool stops leasing and lets running stages finish and release their jobs.
+#include <pthread.h>
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "ingest/api/api_server.h"
+#include "ingest/api/metrics_observer.h"
+#include "ingest/app/app.h"
+#include "ingest/app/cli.h"
+#include "ingest/embed/embedder.h"
+#include "ingest/obs/log.h"
+#include "ingest/obs/metrics.h"
+#include "ingest/parse/parser.h"
+#include "ingest/pipeline/worker_pool.h"
+
+namespace ingest::app {
+namespace {
+
+struct ServeArgs {
+  std::string listen;  // "" = api.listen from config
+  int workers = -1;    // -1 = pipeline.workers from config
+};
+
+// "HOST:PORT" (IPv6 as "[::1]:PORT"). kInvalidArgument otherwise.
+Status ParseListen(const std::string& listen, std::string* host, int* port) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size()) {
+    return InvalidArgument("--listen must be HOST:PORT, got \"" + listen + "\"");
+  }
+  std::string h = listen.substr(0, colon);
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  const std::string p = listen.substr(colon + 1);
+  char* end = nullptr;
+  const long v = std::strtol(p.c_str(), &end, 10);
+  if (*end != '\0' || v < 0 || v > 65535) {
+    return InvalidArgument("--listen port must be 0..65535, got \"" + p + "\"");
+  }
+  *host = h;
+  *port = static_cast<int>(v);
+  return Status::Ok();
+}
+
+int RunServe(const GlobalOptions& global, const ServeArgs& args) {
+  auto config = LoadConfigFor(global);
+  if (!config.ok()) {
+    std::fprintf(stderr, "ingestd: %s\n", config.status().message().c_str());
+    return 2;
+  }
+  std::string host;
+  int port = 0;
+  if (Status st = ParseListen(args.listen.empty() ? config->api.listen : args.listen, &host, &port);
+      !st.ok()) {
+    std::fprintf(stderr, "ingestd: %s\n", st.message().c_str());
+    return 2;
+  }
+  // Blocked before any thread starts, so every thread inherits the mask and the signals are
+  // only ever taken by the sigwait below: no async handler, an orderly stop.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto app_or = App::Open(*config);
+  if (!app_or.ok()) {
+    std::fprintf(stderr, "ingestd: %s\n", app_or.status().ToString().c_str());
+    return 2;
+  }
+  App& app = **app_or;
+  obs::Metrics metrics;
+  api::MetricsObserver observer(&metrics, std::string(app.parser().Name()),
+                                std::string(app.embedder().Provider()),
+                                app.embedder().Space().model);
+  pipeline::WorkerOptions wo;
+  wo.threads = args.workers >= 0 ? args.workers : config->pipeline.workers;
+  wo.lease_ttl = std::chrono::seconds(config->pipeline.lease_ttl_s);
+  pipeline::WorkerPool pool(app.Deps(), wo, &observer);
+  if (Status st = pool.Start(); !st.ok()) {
+    std::fprintf(stderr, "ingestd: cannot start workers: %s\n", st.ToString().c_str());
+    return 2;
+  }
+
+  api::ApiDeps deps;
+  deps.pipeline = app.Deps();
+  deps.workers = &pool;
+  deps.metrics = &metrics;
+  deps.admin_token = config->api.admin_token;
+  if (const char* f = std::getenv("INGESTD_API_TOKENS_FILE"); f != nullptr) deps.tokens_file = f;
+  deps.data_dir = config->store.data_dir;
+  deps.max_upload_bytes = config->parse.max_bytes;
+  deps.default_tenant = config->pipeline.tenant;
+  if (deps.admin_token.empty() && deps.tokens_file.empty()) {
+    obs::LogWarn(
+        "no API tokens configured (INGESTD_ADMIN_TOKEN, INGESTD_API_TOKENS_FILE): "
+        "every /v1 request will be refused");
+  }
+  api::ApiServer server(std::move(deps));
+  if (Status st = server.Start(host, port); !st.ok()) {
+    std::fprintf(stderr, "ingestd: %s\n", st.ToString().c_str());
+    pool.RequestStop();
+    pool.Join();
+    return 2;
+  }
+  const bool v6 = host.find(':') != std::string::npos;
+  std::printf("listening on http://%s%s%s:%d\n", v6 ? "[" : "", host.c_str(), v6 ? "]" : "",
+              server.port());
+  std::fflush(stdout);
+  obs::LogInfo("serving",
+               {{"host", host}, {"port", server.port()}, {"workers", pool.thread_count()}});
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  obs::LogInfo("stopping", {{"signal", sig}});
+  server.Stop();
+  pool.RequestStop();
+  pool.Join();
+  return 0;
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app, GlobalOptions& global, int* exit_code) {
+  auto args = std::make_shared<ServeArgs>();
+  CLI::App* cmd = app.add_subcommand("serve", "HTTP API + dashboard + metrics + workers");
+  cmd->add_option("--listen", args->listen,
+                  "HOST:PORT to bind (port 0 picks a free one); default api.listen, env "
+                  "INGESTD_LISTEN");
+  cmd->add_option("--workers", args->workers, "Worker threads (0 = one per core)")
+      ->check(CLI::Range(0, 1024));
+  cmd->callback([&global, exit_code, args] { *exit_code = RunServe(global, *args); });
+}
+
+}  // namespace ingest::app

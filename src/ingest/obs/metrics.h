@@ -1,0 +1,73 @@
+// Prometheus metrics of DESIGN §8 that exist so far, in one registry served at GET /metrics.
+//
+// Thread-safe: every method may be called from any thread (prometheus-cpp families and metrics
+// are internally synchronised). Counters only go up; gauges that mirror the Store (jobs by
+// state, queue age, dead jobs) are refreshed by the caller at scrape time, not maintained here,
+// so several processes sharing one database all report the same, true values.
+//
+// Families not registered yet (they belong to later work, and a family with no source would
+// only ever show zeros): provider requests/latency, cost, budgets, rate limits, circuit state.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ingest::obs {
+
+class Metrics {
+ public:
+  Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  // ingestd_documents_total{state}: documents that reached a terminal state in this process.
+  void CountDocument(std::string_view state);
+  // ingestd_stage_duration_seconds{stage}: wall time of one stage attempt.
+  void ObserveStage(std::string_view stage, double seconds);
+  // ingestd_tokens_total{provider,model}: tokens sent to an embedder (provider-reported usage).
+  // The Add* methods accept 0, which creates the series at zero (done once for known labels).
+  void AddTokens(std::string_view provider, std::string_view model, int64_t tokens);
+  // ingestd_pages_total{parser}: pages parsed (parse-cache hits are not parsing).
+  void AddPages(std::string_view parser, int64_t pages);
+  // ingestd_cache_hits_total{cache}: cache = "parse" (a whole document) or "vector" (a chunk).
+  void AddCacheHits(std::string_view cache, int64_t hits);
+  // ingestd_http_requests_total{route,status}: `route` is a path template, never a raw path,
+  // so ids do not explode the label set.
+  void CountHttpRequest(std::string_view route, int status);
+
+  // Creates the stage's histogram series with no observations, so a fresh process already
+  // exposes it (a series appearing only after its first event breaks rate() and alerts).
+  void InitStage(std::string_view stage);
+
+  // Scrape-time mirrors of the Store. `by_state` lists every job state with its count.
+  void SetJobs(const std::vector<std::pair<std::string, int64_t>>& by_state);
+  void SetQueueOldestAge(double seconds);
+  void SetDeadJobs(int64_t dead);
+
+  // Prometheus text exposition format 0.0.4 of everything registered.
+  std::string Serialize() const;
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>* documents_;
+  prometheus::Family<prometheus::Histogram>* stage_duration_;
+  prometheus::Family<prometheus::Counter>* tokens_;
+  prometheus::Family<prometheus::Counter>* pages_;
+  prometheus::Family<prometheus::Counter>* cache_hits_;
+  prometheus::Family<prometheus::Counter>* http_requests_;
+  prometheus::Family<prometheus::Gauge>* jobs_;
+  prometheus::Gauge* queue_oldest_age_;
+  prometheus::Gauge* dead_jobs_;
+};
+
+}  // namespace ingest::obs
