@@ -40,10 +40,9 @@ Result<std::unique_ptr<store::Store>> OpenStore(const config::Config& config, Cl
     if (auto_migrate) {
       Status current = store->CheckSchemaCurrent();
       if (!current.ok()) {
-        return FailedPrecondition("PostgreSQL store: " + current.message() +
-                                      " (PostgreSQL is never migrated automatically; run "
-                                      "`ingestd migrate up` with the same INGESTD_STORE)",
-                                  current.reason());
+        return FailedPrecondition(
+            "PostgreSQL store: " + current.message() + " (never done automatically)",
+            current.reason());
       }
     }
     return store;
