@@ -65,10 +65,10 @@ bool InCi() {
 }
 
 // One empty schema per store, so tests (and parallel test processes) sharing the database
-// never see each other's rows; all are dropped at process exit.
+// never see each other's rows; all are dropped when the test run ends.
 class PostgresSchemas {
  public:
-  ~PostgresSchemas() {
+  void DropAll() {
     std::lock_guard<std::mutex> lock(mu_);
     if (schemas_.empty()) return;
     try {
@@ -80,6 +80,7 @@ class PostgresSchemas {
     } catch (const std::exception& e) {
       std::cerr << "dropping test schemas: " << e.what() << "\n";
     }
+    schemas_.clear();
   }
   // Creates a fresh schema; empty on failure (logged).
   std::string Make() {
@@ -109,6 +110,16 @@ PostgresSchemas& Schemas() {
   static PostgresSchemas schemas;
   return schemas;
 }
+
+// Drops the schemas inside RUN_ALL_TESTS. Not in a static destructor: at exit libpqxx's own
+// statics may already be gone (that crashed with SIGSEGV after every test had passed).
+class DropSchemasAtEnd : public ::testing::Environment {
+ public:
+  void TearDown() override { Schemas().DropAll(); }
+};
+// gtest wants environments registered before RUN_ALL_TESTS; static initialisation is.
+[[maybe_unused]] ::testing::Environment* const kDropSchemas =
+    ::testing::AddGlobalTestEnvironment(new DropSchemasAtEnd);
 
 void SkipWithoutPostgres() {
   GTEST_SKIP() << "INGESTD_TEST_PG_URL is unset: PostgreSQL conformance skipped (scripts/test.sh "
