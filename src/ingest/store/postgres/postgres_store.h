@@ -28,8 +28,8 @@ struct PostgresStoreOptions {
 
 // Connects once eagerly so a bad URL or an unreachable server fails at open time
 // (kUnavailable "database_unavailable"; kInvalidArgument when the URL is not postgresql:// or
-// postgres://, or pool_size < 1). Does not
-// migrate: run `ingestd migrate up` (MigrateTo) first, and check with CheckSchemaCurrent.
+// postgres://, or pool_size < 1). Does not migrate: run `ingestd migrate up` (MigrateTo)
+// first, and check with CheckSchemaCurrent.
 // `clock` must outlive the store and stamps rows whose time the caller left at 0. The returned
 // Store is thread-safe; connections broken by a server restart are discarded and re-opened on
 // next use, and the call that hit the broken connection returns kUnavailable.
