@@ -37,14 +37,15 @@ pass "server listening at $url"
 admin=(-H "Authorization: Bearer $INGESTD_ADMIN_TOKEN")
 alpha=(-H "Authorization: Bearer $ALPHA_TOKEN")
 beta=(-H "Authorization: Bearer $BETA_TOKEN")
+jqe() { jq -e "$@" > /dev/null; }  # a jq condition as a check, without echoing its value
 
 check "/healthz is 200" test "$(curl -s -o /dev/null -w '%{http_code}' "$url/healthz")" = 200
 check "/readyz is 200" test "$(curl -s -o /dev/null -w '%{http_code}' "$url/readyz")" = 200
 code=$(curl -s -o "$WORK/e401.json" -w '%{http_code}' "$url/v1/jobs")
 check "no token -> 401" test "$code" = 401
-check "401 body is a JSON error" jq -e '.error.code == "missing_token"' "$WORK/e401.json"
+check "401 body is a JSON error" jqe '.error.code == "missing_token"' "$WORK/e401.json"
 code=$(curl -s -o "$WORK/e404.json" -w '%{http_code}' "${admin[@]}" "$url/v1/does-not-exist")
-check "unknown route -> 404 JSON" jq -e '.error.code == "not_found"' "$WORK/e404.json"
+check "unknown route -> 404 JSON" jqe '.error.code == "not_found"' "$WORK/e404.json"
 
 cat > "$WORK/guide.md" <<'MD'
 # Field guide
@@ -69,7 +70,7 @@ for _ in $(seq 1 600); do
 done
 check "job reaches complete (got $state)" test "$state" = complete
 curl -s "${alpha[@]}" "$url/v1/jobs/$job" > "$WORK/job.json"
-check "job shows per-stage timings" jq -e '[.stage_timings[].stage] | index("embed") != null' "$WORK/job.json"
+check "job shows per-stage timings" jqe '[.stage_timings[].stage] | index("embed") != null' "$WORK/job.json"
 
 code=$(curl -s -o "$WORK/up2.json" -w '%{http_code}' "${alpha[@]}" -F "file=@$WORK/guide.md" "$url/v1/documents")
 check "multipart re-upload of the same bytes -> 200, same document" \
@@ -98,10 +99,10 @@ done
 check "ingestd_jobs{state=complete} is 1" grep -q '^ingestd_jobs{state="complete"} 1$' "$WORK/metrics.txt"
 
 curl -s "$url/openapi.json" > "$WORK/openapi.json"
-check "/openapi.json is OpenAPI 3 JSON" jq -e '.openapi | startswith("3.")' "$WORK/openapi.json"
+check "/openapi.json is OpenAPI 3 JSON" jqe '.openapi | startswith("3.")' "$WORK/openapi.json"
 for p in /v1/documents /v1/documents/{id} /v1/jobs /v1/jobs/{id} /v1/jobs/{id}/retry \
     /v1/jobs/{id}/cancel /v1/jobs/{id}/requeue /v1/search /v1/costs /v1/stats /healthz /readyz /metrics; do
-  check "openapi lists $p" jq -e --arg p "$p" '.paths | has($p)' "$WORK/openapi.json"
+  check "openapi lists $p" jqe --arg p "$p" '.paths | has($p)' "$WORK/openapi.json"
 done
 check "dashboard page is served" bash -c "curl -s '$url/' | grep -q '/v1/stats'"
 
