@@ -1,4 +1,6 @@
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "ingest/pipeline/stages/stage_support.h"
 #include "ingest/pipeline/stages/stages.h"
@@ -22,6 +24,104 @@ std::string RecordDetail(const parse::ParsedDocument& parsed) {
   j[kParserKey] = parsed.parser;
   j[kIsPdfKey] = parsed.type == parse::DocType::kPdf;
   return j.dump();
+}
+
+// Remote parsers (DESIGN §1: submit once, persist the id before waiting). The stage never
+// blocks on remote work: the first attempt submits and returns Waiting, so the state machine
+// writes the remote id into the job row before anyone waits; later leases (any worker, any
+// process) find the id in the row and poll it. Every submit appends kSubmittedEvent carrying the
+// time of the chain's first submit, which times the poll schedule and the deadline without any
+// extra column: after a crash the schedule resumes where it was.
+constexpr const char* kSubmittedEvent = "parse.remote_submitted";
+
+struct RemoteStep {
+  std::optional<parse::ParsedDocument> document;  // done
+  StageResult waiting;                            // otherwise
+};
+
+// Submits `input` and returns Waiting for the new id. `first_submitted_at`: 0 for a fresh
+// chain, else the first submit's time (a re-submit after the remote job expired or vanished).
+Result<RemoteStep> SubmitRemote(const PipelineDeps& deps, const parse::RemoteParser& remote,
+                                const parse::ParseInput& input, const JobContext& ctx,
+                                UnixMillis first_submitted_at, std::string_view why) {
+  INGEST_ASSIGN_OR_RETURN(std::string id, remote.Submit(input));
+  const UnixMillis now = deps.clock->NowMillis();
+  // A failed event append must not lose the id (the upload is paid for): the id is persisted by
+  // the Waiting transition; only the schedule falls back to the job's creation time.
+  (void)AppendJobEvent(
+      deps, ctx, kSubmittedEvent,
+      nlohmann::json{{"parser", remote.Name()},
+                     {"remote_job_id", id},
+                     {"first_submitted_at", first_submitted_at > 0 ? first_submitted_at : now},
+                     {"reason", why}}
+          .dump());
+  RemoteStep step;
+  step.waiting = StageResult::Waiting(
+      std::move(id), now + parse::RemotePollDelay(std::chrono::milliseconds(0)).count());
+  return step;
+}
+
+// When the job's current remote job was submitted (`at`) and when its chain began (`first`).
+struct SubmitTimes {
+  UnixMillis at = 0;
+  UnixMillis first = 0;
+};
+
+Result<SubmitTimes> FindSubmitTimes(const PipelineDeps& deps, const JobContext& ctx) {
+  INGEST_ASSIGN_OR_RETURN(auto events, deps.store->ListEvents(ctx.job.id, /*limit=*/0));
+  for (const auto& e : events) {  // newest first
+    if (e.kind != kSubmittedEvent) continue;
+    nlohmann::json j = nlohmann::json::parse(e.detail_json, nullptr, false);
+    if (!j.is_object() || j.value("remote_job_id", std::string()) != ctx.job.remote_job_id) {
+      continue;
+    }
+    return SubmitTimes{e.at, j.value("first_submitted_at", e.at)};
+  }
+  // No record (the append failed): the job's creation is the earliest the submit can have
+  // been, so the deadline still ends the wait.
+  return SubmitTimes{ctx.job.created_at, ctx.job.created_at};
+}
+
+// One step of a remote parse: submit when the job has no remote id, else poll it.
+Result<RemoteStep> StepRemote(const PipelineDeps& deps, const parse::RemoteParser& remote,
+                              const parse::ParseInput& input, const JobContext& ctx) {
+  if (ctx.job.remote_job_id.empty()) {
+    INGEST_ASSIGN_OR_RETURN(auto here, remote.ParseWithoutRemote(input));
+    if (here) return RemoteStep{std::move(here), {}};
+    return SubmitRemote(deps, remote, input, ctx, 0, "first");
+  }
+  INGEST_ASSIGN_OR_RETURN(SubmitTimes times, FindSubmitTimes(deps, ctx));
+  const UnixMillis now = deps.clock->NowMillis();
+  const bool past_deadline = now - times.first >= remote.PollDeadline().count();
+  const std::string& id = ctx.job.remote_job_id;
+  Result<parse::RemoteParseStatus> polled = remote.Poll(input, id);
+  if (polled.ok() && polled->done()) return RemoteStep{std::move(polled->document), {}};
+  if (!polled.ok()) {
+    const Status& st = polled.status();
+    // The remote job is gone (404) or expired on the server: its work is lost, so a new
+    // submit is the only way forward; the deadline from the first submit bounds how often.
+    const bool gone = st.reason() == "remote_job_not_found" || st.reason() == "remote_job_expired";
+    if (gone && !past_deadline) {
+      return SubmitRemote(deps, remote, input, ctx, times.first, st.reason());
+    }
+    // Transient trouble asking (429, 5xx, timeouts) does not end the wait before the deadline
+    // (the official clients keep polling too); anything else is the stage's error.
+    const bool transient =
+        !gone &&
+        (st.code() == StatusCode::kUnavailable || st.code() == StatusCode::kDeadlineExceeded) &&
+        st.reason() != "remote_job_failed";
+    if (!transient) return st;
+  }
+  if (past_deadline) {
+    return DeadlineExceeded(
+        "remote parse job " + id + " of document " + ctx.document.id + " did not finish within " +
+            std::to_string(remote.PollDeadline().count() / 1000) + " s of the first submit",
+        "remote_deadline");
+  }
+  RemoteStep step;
+  step.waiting = StageResult::Waiting(
+      id, now + parse::RemotePollDelay(std::chrono::milliseconds(now - times.at)).count());
+  return step;
 }
 
 }  // namespace
@@ -49,7 +149,14 @@ Result<StageResult> ParseStage::Run(JobContext& ctx) const {
     input.path = path;
     input.filename = ctx.document.filename;
     input.sha256 = ctx.document.sha256;
-    INGEST_ASSIGN_OR_RETURN(parse::ParsedDocument parsed, parser.Parse(input));
+    parse::ParsedDocument parsed;
+    if (const auto* remote = dynamic_cast<const parse::RemoteParser*>(&parser)) {
+      INGEST_ASSIGN_OR_RETURN(RemoteStep step, StepRemote(deps_, *remote, input, ctx));
+      if (!step.document) return std::move(step.waiting);
+      parsed = std::move(*step.document);
+    } else {
+      INGEST_ASSIGN_OR_RETURN(parsed, parser.Parse(input));
+    }
     if (ctx.Cancelled()) return Cancelled("job abandoned during parse", "abandoned");
     rec.file_sha256 = ctx.document.sha256;
     rec.parser = std::string(parser.Name());
