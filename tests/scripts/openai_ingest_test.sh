@@ -20,6 +20,7 @@ export INGESTD_LOG_FORMAT=json INGESTD_LOG_LEVEL=warn
 failures=0
 pass() { echo "ok   - $*"; }
 fail() { echo "FAIL - $*"; failures=$((failures + 1)); }
+check() { local what="$1"; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
 
 KEY="sk-emulator-script-key-0001"
 "$BIN" emulate openai --port 0 --api-key "$KEY" --billing-log "$WORK/billing.jsonl" \
@@ -72,14 +73,22 @@ else
 fi
 
 # A wrong key: the call is refused once (401, not retried) and the job is deferred as a
-# configuration problem with reason invalid_api_key (an operator must act), so `ingest` keeps
-# waiting; stop it after a few seconds and look at the job.
+# configuration problem with reason invalid_api_key (an operator must act); `ingest` stops
+# waiting for it by itself, lists it under "deferred" and exits 75.
 export INGESTD_DATA_DIR="$WORK/data-badkey" OPENAI_API_KEY="sk-wrong-key-0000000000"
 before="$(curl -sf "http://127.0.0.1:$PORT/_emulator/stats")"
 set +e
-timeout 10 "$BIN" ingest "$docs/notes.md" --json > "$WORK/bad.json" 2> "$WORK/bad.log"
+timeout 30 "$BIN" ingest "$docs/notes.md" --json > "$WORK/bad.json" 2> "$WORK/bad.log"
+bad_rc=$?
 "$BIN" jobs list --json > "$WORK/badjobs.json" 2>> "$WORK/bad.log"
 set -e
+check "wrong key: ingest returns 75 on its own (rc=$bad_rc)" test "$bad_rc" -eq 75
+python3 - "$WORK/bad.json" <<'PY' && pass "wrong key: summary lists the deferred document" || fail "deferred summary"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["failed"] == 0 and s["unfinished"] == 1, s
+assert s["deferred"][0]["code"] == "invalid_api_key" and s["deferred"][0]["path"].endswith("notes.md"), s
+PY
 after="$(curl -sf "http://127.0.0.1:$PORT/_emulator/stats")"
 python3 - "$WORK/badjobs.json" "$before" "$after" <<'PY' && pass "wrong key: one 401, job deferred with invalid_api_key" || { fail "wrong key"; tail -5 "$WORK/bad.log"; }
 import json, sys

@@ -62,7 +62,12 @@ struct Tracked {
   store::JobState state = store::JobState::kQueued;
   std::string error_code;
   std::string error_message;
+  std::string defer_reason;
+  UnixMillis next_attempt_at = 0;
 };
+
+// A deferred job due later than this is reported instead of waited for.
+constexpr int64_t kParkedAfterMs = 60'000;
 
 bool Terminal(store::JobState s) { return store::IsTerminal(s); }
 
@@ -190,9 +195,20 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
         tracked[i].state = job->state;
         tracked[i].error_code = job->last_error_code;
         tracked[i].error_message = job->last_error_message;
+        tracked[i].defer_reason = job->defer_reason;
+        tracked[i].next_attempt_at = job->next_attempt_at;
         if (!Terminal(job->state)) still.push_back(i);
       }
       open.swap(still);
+      // Jobs deferred far into the future (a bad key, exhausted quota or budget) need a person,
+      // not patience: stop waiting once nothing else is left and report them.
+      UnixMillis now = app.clock()->NowMillis();
+      bool all_parked = !open.empty();
+      for (size_t i : open) {
+        all_parked = all_parked && tracked[i].state == store::JobState::kDeferred &&
+                     tracked[i].next_attempt_at - now > kParkedAfterMs;
+      }
+      if (all_parked) break;
       auto snap = pool.counters().Snapshot();
       progress.Update(static_cast<int64_t>(pending.size() - open.size()), snap.pages, snap.chunks);
     }
@@ -207,6 +223,7 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
   // Summary over every document of this invocation, read back from the store.
   int64_t completed = 0, failed = 0, chunks = 0, tokens = 0, cost_micros = 0, unfinished = 0;
   nlohmann::json failures = nlohmann::json::array();
+  nlohmann::json deferred = nlohmann::json::array();
   for (const Tracked& t : tracked) {
     if (t.state == store::JobState::kComplete) {
       ++completed;
@@ -223,6 +240,13 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
                           {"message", t.error_message}});
     } else {
       ++unfinished;
+      if (t.state == store::JobState::kDeferred) {
+        deferred.push_back({{"path", t.path},
+                            {"reason", t.defer_reason},
+                            {"code", t.error_code},
+                            {"message", t.error_message},
+                            {"next_attempt_at", FormatIso8601(t.next_attempt_at)}});
+      }
     }
     if (!t.document_id.empty()) {
       auto ledger = app.store().ListLedger(std::string_view(t.document_id));
@@ -235,7 +259,9 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
   }
   double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  int exit_code = failed > 0 ? 1 : (interrupted || unfinished > 0 ? 130 : 0);
+  // 1: a document failed; 75 (EX_TEMPFAIL): some are deferred or unfinished and the next run
+  // (or `ingestd jobs retry`) will pick them up; 130: interrupted by a signal.
+  int exit_code = failed > 0 ? 1 : interrupted ? 130 : unfinished > 0 ? 75 : 0;
 
   if (args.json) {
     nlohmann::json s = {{"documents", static_cast<int64_t>(tracked.size())},
@@ -252,7 +278,8 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
                         {"elapsed_s", elapsed},
                         {"interrupted", interrupted},
                         {"embedder", app.embedder().Describe()},
-                        {"failures", failures}};
+                        {"failures", failures},
+                        {"deferred", deferred}};
     std::puts(s.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return exit_code;
   }
@@ -274,6 +301,13 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
     for (const auto& f : failures) {
       std::printf("  %s: %s: %s\n", f["path"].get<std::string>().c_str(),
                   f["code"].get<std::string>().c_str(), f["message"].get<std::string>().c_str());
+    }
+  }
+  if (!deferred.empty()) {
+    std::printf("deferred (held back; they resume by themselves or with `ingestd jobs retry`):\n");
+    for (const auto& d : deferred) {
+      std::printf("  %s: %s %s\n", d["path"].get<std::string>().c_str(),
+                  d["reason"].get<std::string>().c_str(), d["message"].get<std::string>().c_str());
     }
   }
   if (unfinished > 0)
