@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "ingest/app/app.h"
 #include "ingest/embed/local/lexical_embedder.h"
 #include "ingest/emulate/llamaparse/llamaparse_emulator.h"
 #include "ingest/http/http_client.h"
@@ -252,6 +253,38 @@ TEST_F(LlamaParsePipelineTest, RemoteJobPastTheDeadlineIsRetriedThenDeadWithoutR
   // Retries polled the same remote job: it was still alive, so it was never uploaded again.
   EXPECT_EQ(emulator_->Stats().uploads, 1);
   EXPECT_EQ(SubmitEvents(id), 1);
+}
+
+// App::Open's parser selection: the key never switches LlamaParse on by itself, and "auto"
+// without a key parses locally.
+TEST_F(LlamaParsePipelineTest, AppPicksTheParserFromConfigAndKey) {
+  config::Config c;
+  c.store.data_dir = dir_ + "/app";
+  c.store.url = "sqlite:" + dir_ + "/app/ingestd.db";
+  fs::create_directories(c.store.data_dir);
+  c.parse.parser = "llamaparse";
+  auto no_key = app::App::Open(c);
+  ASSERT_FALSE(no_key.ok());
+  EXPECT_EQ(no_key.status().reason(), "missing_api_key");
+  EXPECT_NE(no_key.status().message().find("LLAMA_CLOUD_API_KEY"), std::string::npos);
+
+  c.parse.parser = "auto";
+  auto local_only = app::App::Open(c);
+  ASSERT_TRUE(local_only.ok()) << local_only.status().ToString();
+  EXPECT_EQ((*local_only)->parser().Name(), "local");
+  local_only->reset();
+
+  c.llamaparse.api_key = "llx-test";
+  auto routed = app::App::Open(c);
+  ASSERT_TRUE(routed.ok()) << routed.status().ToString();
+  EXPECT_EQ((*routed)->parser().Name(), "auto");
+  routed->reset();
+
+  c.parse.parser = "llamaparse";
+  auto remote = app::App::Open(c);
+  ASSERT_TRUE(remote.ok()) << remote.status().ToString();
+  EXPECT_EQ((*remote)->parser().Name(), "llamaparse");
+  EXPECT_NE(dynamic_cast<const parse::RemoteParser*>(&(*remote)->parser()), nullptr);
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 #include "ingest/embed/local/lexical_embedder.h"
 #include "ingest/embed/openai/openai_embedder.h"
 #include "ingest/obs/log.h"
+#include "ingest/parse/llamaparse/llamaparse_parser.h"
 #include "ingest/parse/local/local_parser.h"
+#include "ingest/parse/routing_parser.h"
 #include "ingest/pipeline/pipeline_deps.h"
 #include "ingest/store/fs_blob_store.h"
 #include "ingest/store/postgres/postgres_store.h"
@@ -93,15 +95,44 @@ Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
   limits.max_bytes = config.parse.max_bytes;
   limits.max_pages = config.parse.max_pages;
   limits.max_uncompressed_bytes = config.parse.max_uncompressed_bytes;
-  if (config.parse.parser != "local") {
-    return FailedPrecondition("parser \"" + config.parse.parser +
-                                  "\" is not available in this build yet; use parse.parser = "
-                                  "\"local\" (INGESTD_PARSER=local)",
-                              "parser_unsupported");
-  }
   parse::LocalParserOptions parser_options;
   parser_options.limits = limits;
-  app->parser_ = std::make_unique<parse::LocalParser>(parser_options);
+  auto local_parser = std::make_unique<parse::LocalParser>(parser_options);
+  // Only parse.parser (or mode) switches LlamaParse on; a key alone never does (DESIGN §4).
+  // "auto" without a key is the local parser alone: nothing can be paid for.
+  const bool wants_llamaparse = config.parse.parser == "llamaparse";
+  if (config.parse.parser == "local" ||
+      (config.parse.parser == "auto" && config.llamaparse.api_key.empty())) {
+    if (config.parse.parser == "auto") {
+      obs::LogInfo("parse.parser = auto without LLAMA_CLOUD_API_KEY: parsing locally only");
+    }
+    app->parser_ = std::move(local_parser);
+  } else if (wants_llamaparse || config.parse.parser == "auto") {
+    if (config.llamaparse.api_key.empty()) {
+      return FailedPrecondition(
+          "parse.parser = \"llamaparse\" needs an API key: set LLAMA_CLOUD_API_KEY (or "
+          "LLAMA_CLOUD_API_KEY_FILE, or llamaparse.api_key)",
+          "missing_api_key");
+    }
+    parse::LlamaParseParserOptions llamaparse;
+    llamaparse.client.api_key = config.llamaparse.api_key;
+    if (!config.llamaparse.base_url.empty()) {
+      llamaparse.client.base_url = config.llamaparse.base_url;
+    }
+    llamaparse.limits = limits;
+    auto remote = std::make_unique<parse::LlamaParseParser>(std::move(llamaparse));
+    if (wants_llamaparse) {
+      app->parser_ = std::move(remote);
+    } else {
+      app->parser_ =
+          std::make_unique<parse::AutoParser>(std::move(local_parser), std::move(remote));
+    }
+  } else {
+    return FailedPrecondition("unknown parser \"" + config.parse.parser +
+                                  "\"; use parse.parser = \"local\", \"llamaparse\" or \"auto\" "
+                                  "(INGESTD_PARSER)",
+                              "parser_unsupported");
+  }
 
   // Only embed.provider switches a paid provider on; an API key alone never does (DESIGN §4).
   if (config.embed.provider == "openai") {

@@ -39,6 +39,14 @@ bool PdfTextLayerIsPoor(const ParsedDocument& doc, double min_chars_per_page) {
 AutoParser::AutoParser(const Parser* local, const RemoteParser* remote, AutoParserOptions options)
     : local_(local), remote_(remote), options_(options) {}
 
+AutoParser::AutoParser(std::unique_ptr<const Parser> local,
+                       std::unique_ptr<const RemoteParser> remote, AutoParserOptions options)
+    : owned_local_(std::move(local)),
+      owned_remote_(std::move(remote)),
+      local_(owned_local_.get()),
+      remote_(owned_remote_.get()),
+      options_(options) {}
+
 std::string AutoParser::ConfigHash() const {
   return Sha256Hex("auto@1;local=" + local_->ConfigHash() +
                    ";remote=" + std::string(remote_->Name()) + ":" + remote_->ConfigHash() +

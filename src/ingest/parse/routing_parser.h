@@ -16,6 +16,7 @@
 // Thread-safe: immutable; both parsers are thread-safe.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +38,9 @@ class AutoParser final : public RemoteParser {
  public:
   // Both parsers must outlive this one.
   AutoParser(const Parser* local, const RemoteParser* remote, AutoParserOptions options = {});
+  // Owns both parsers.
+  AutoParser(std::unique_ptr<const Parser> local, std::unique_ptr<const RemoteParser> remote,
+             AutoParserOptions options = {});
 
   std::string_view Name() const override { return "auto"; }
   std::string ConfigHash() const override;
@@ -53,6 +57,8 @@ class AutoParser final : public RemoteParser {
   std::chrono::milliseconds PollDeadline() const override { return remote_->PollDeadline(); }
 
  private:
+  std::unique_ptr<const Parser> owned_local_;  // null when the caller owns them
+  std::unique_ptr<const RemoteParser> owned_remote_;
   const Parser* local_;
   const RemoteParser* remote_;
   AutoParserOptions options_;

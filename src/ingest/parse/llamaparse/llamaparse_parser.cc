@@ -28,6 +28,11 @@ DocType DetectFileType(const ParseInput& input) {
 LlamaParseParser::LlamaParseParser(const http::HttpClient* http, LlamaParseParserOptions options)
     : options_(std::move(options)), client_(http, options_.client) {}
 
+LlamaParseParser::LlamaParseParser(LlamaParseParserOptions options)
+    : options_(std::move(options)),
+      owned_http_(std::make_unique<http::HttpClient>()),
+      client_(owned_http_.get(), options_.client) {}
+
 std::string LlamaParseParser::ConfigHash() const {
   const auto& u = options_.upload;
   return Sha256Hex("llamaparse@" + std::to_string(kVersion) + ";api=v1;result=json" +

@@ -34,6 +34,8 @@ class LlamaParseParser final : public RemoteParser {
 
   // `http` must outlive the parser.
   LlamaParseParser(const http::HttpClient* http, LlamaParseParserOptions options);
+  // Owns a default HttpClient (for the composition root, which keeps only the parser).
+  explicit LlamaParseParser(LlamaParseParserOptions options);
 
   std::string_view Name() const override { return "llamaparse"; }
   // Covers kVersion and the upload options that change the output (parse mode, language,
@@ -52,6 +54,7 @@ class LlamaParseParser final : public RemoteParser {
 
  private:
   LlamaParseParserOptions options_;
+  std::unique_ptr<http::HttpClient> owned_http_;  // null when the caller owns the client
   LlamaParseClient client_;
 };
 
