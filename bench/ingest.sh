@@ -16,21 +16,25 @@ work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/docs"; cp "${files[@]}" "$work/docs/"
 
 now() { date +%s.%N; }
-best_ours=999999; best_peer=999999
+best_ours=999999; best_peer=999999; best_one=999999
 for r in $(seq "$rounds"); do
   # Alternate the order so neither side always runs on a warmer cache.
-  for side in ours peer; do
-    [ $((r % 2)) -eq 0 ] && side=$([ "$side" = ours ] && echo peer || echo ours)
+  order="ours one peer"; [ $((r % 2)) -eq 0 ] && order="peer one ours"
+  for side in $order; do
     t0=$(now)
-    if [ "$side" = ours ]; then
+    if [ "$side" = ours ] || [ "$side" = one ]; then
       rm -rf "$work/data"
-      INGESTD_DATA_DIR="$work/data" INGESTD_LOG_LEVEL=warn "$bin" ingest "$work/docs" --json > "$work/summary.json"
+      workers=0; [ "$side" = one ] && workers=1
+      INGESTD_DATA_DIR="$work/data" INGESTD_LOG_LEVEL=warn "$bin" ingest "$work/docs" --json \
+        --workers "$workers" > "$work/summary.json"
     else
       for f in "${files[@]}"; do pdftotext "$f" "$work/out.txt"; done
     fi
     t=$(echo "$(now) - $t0" | bc -l)
     if [ "$side" = ours ]; then
       (( $(echo "$t < $best_ours" | bc -l) )) && best_ours=$t
+    elif [ "$side" = one ]; then
+      (( $(echo "$t < $best_one" | bc -l) )) && best_one=$t
     else
       (( $(echo "$t < $best_peer" | bc -l) )) && best_peer=$t
     fi
@@ -38,10 +42,13 @@ for r in $(seq "$rounds"); do
 done
 ours_pps=$(echo "$pages / $best_ours" | bc -l)
 peer_pps=$(echo "$pages / $best_peer" | bc -l)
+one_pps=$(echo "$pages / $best_one" | bc -l)
 printf "pages: %d in %d R manuals (best of %d rounds)\n" "$pages" "${#files[@]}" "$rounds"
-printf "ingestd ingest (parse+validate+chunk+embed+index): %6.1f pages/s\n" "$ours_pps"
+printf "ingestd ingest, one worker per core ($(nproc)):        %6.1f pages/s\n" "$ours_pps"
+printf "ingestd ingest --workers 1:                         %6.1f pages/s\n" "$one_pps"
 printf "pdftotext (text extraction only):                  %6.1f pages/s\n" "$peer_pps"
-printf "ratio ingestd / pdftotext: %.2fx (target >= 0.70x)\n" "$(echo "$ours_pps / $peer_pps" | bc -l)"
+printf "ratio ingestd / pdftotext: %.2fx (target >= 0.70x); single worker: %.2fx\n" \
+  "$(echo "$ours_pps / $peer_pps" | bc -l)" "$(echo "$one_pps / $peer_pps" | bc -l)"
 
 big="$manuals/fullrefman.pdf"
 if [ -f "$big" ]; then
