@@ -285,6 +285,14 @@ TEST_F(LlamaParsePipelineTest, AppPicksTheParserFromConfigAndKey) {
   ASSERT_TRUE(remote.ok()) << remote.status().ToString();
   EXPECT_EQ((*remote)->parser().Name(), "llamaparse");
   EXPECT_NE(dynamic_cast<const parse::RemoteParser*>(&(*remote)->parser()), nullptr);
+  const std::string default_mode_hash = (*remote)->parser().ConfigHash();
+  remote->reset();
+
+  // llamaparse.parse_mode changes the output, so it is part of the parse-cache key.
+  c.parse.llamaparse_mode = "parse_page_without_llm";
+  auto fast = app::App::Open(c);
+  ASSERT_TRUE(fast.ok()) << fast.status().ToString();
+  EXPECT_NE((*fast)->parser().ConfigHash(), default_mode_hash);
 }
 
 }  // namespace

@@ -120,12 +120,16 @@ Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
       llamaparse.client.base_url = config.llamaparse.base_url;
     }
     llamaparse.limits = limits;
+    llamaparse.upload.parse_mode = config.parse.llamaparse_mode;
+    llamaparse.poll_deadline = std::chrono::seconds(config.parse.llamaparse_poll_deadline_s);
     auto remote = std::make_unique<parse::LlamaParseParser>(std::move(llamaparse));
     if (wants_llamaparse) {
       app->parser_ = std::move(remote);
     } else {
+      parse::AutoParserOptions routing;
+      routing.min_chars_per_page = config.parse.auto_min_chars_per_page;
       app->parser_ =
-          std::make_unique<parse::AutoParser>(std::move(local_parser), std::move(remote));
+          std::make_unique<parse::AutoParser>(std::move(local_parser), std::move(remote), routing);
     }
   } else {
     return FailedPrecondition("unknown parser \"" + config.parse.parser +

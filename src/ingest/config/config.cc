@@ -71,6 +71,8 @@ const std::vector<Key>& Keys() {
       KN("parse.max_pages", "INGESTD_MAX_PAGES", &Config::parse, &ParseConfig::max_pages),
       KN("parse.max_uncompressed_bytes", "INGESTD_MAX_UNCOMPRESSED_BYTES", &Config::parse,
          &ParseConfig::max_uncompressed_bytes),
+      KN("parse.auto_min_chars_per_page", "INGESTD_AUTO_MIN_CHARS_PER_PAGE", &Config::parse,
+         &ParseConfig::auto_min_chars_per_page),
       KN("chunk.max_tokens", "INGESTD_CHUNK_MAX_TOKENS", &Config::chunk, &ChunkConfig::max_tokens),
       KN("chunk.overlap_tokens", "INGESTD_CHUNK_OVERLAP_TOKENS", &Config::chunk,
          &ChunkConfig::overlap_tokens),
@@ -85,6 +87,10 @@ const std::vector<Key>& Keys() {
          Kind::kSecret),
       KS("llamaparse.base_url", "LLAMA_CLOUD_BASE_URL", &Config::llamaparse,
          &ProviderConfig::base_url),
+      KS("llamaparse.parse_mode", "INGESTD_LLAMAPARSE_MODE", &Config::parse,
+         &ParseConfig::llamaparse_mode),
+      KN("llamaparse.poll_deadline_s", "INGESTD_LLAMAPARSE_POLL_DEADLINE_S", &Config::parse,
+         &ParseConfig::llamaparse_poll_deadline_s),
       KS("api.listen", "INGESTD_LISTEN", &Config::api, &ApiConfig::listen),
       KS("api.admin_token", "INGESTD_ADMIN_TOKEN", &Config::api, &ApiConfig::admin_token,
          Kind::kSecret),
@@ -248,6 +254,10 @@ Status Validate(const Config& c) {
   INGEST_RETURN_IF_ERROR(AtLeast(c, "pipeline.embed_batch_size", c.pipeline.embed_batch_size, 1));
   INGEST_RETURN_IF_ERROR(AtLeast(c, "parse.max_bytes", c.parse.max_bytes, 1));
   INGEST_RETURN_IF_ERROR(AtLeast(c, "parse.max_pages", c.parse.max_pages, 1));
+  INGEST_RETURN_IF_ERROR(
+      AtLeast(c, "parse.auto_min_chars_per_page", c.parse.auto_min_chars_per_page, 0));
+  INGEST_RETURN_IF_ERROR(
+      AtLeast(c, "llamaparse.poll_deadline_s", c.parse.llamaparse_poll_deadline_s, 1));
   INGEST_RETURN_IF_ERROR(AtLeast(c, "chunk.max_tokens", c.chunk.max_tokens, 16));
   INGEST_RETURN_IF_ERROR(AtLeast(c, "chunk.overlap_tokens", c.chunk.overlap_tokens, 0));
   if (c.chunk.overlap_tokens >= c.chunk.max_tokens) {

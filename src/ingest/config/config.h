@@ -33,6 +33,12 @@ struct ParseConfig {
   int64_t max_bytes = 256ll << 20;
   int max_pages = 5000;
   int64_t max_uncompressed_bytes = 512ll << 20;
+  // `auto` routing: a PDF averaging fewer non-space characters per page goes to LlamaParse.
+  int auto_min_chars_per_page = 100;
+  // LlamaParse upload option parse_mode ("" = the server's default, parse_page_with_llm).
+  std::string llamaparse_mode;
+  // How long one document may wait for LlamaParse, from its first upload.
+  int llamaparse_poll_deadline_s = 1800;
 };
 
 struct ChunkConfig {
