@@ -127,6 +127,23 @@ states = {j["state"] for j in jobs}
 assert states <= {"complete", "failed"}, states
 PY
 
+# Logs are JSON lines carrying the job's correlation fields (a fresh data dir, one bad file).
+mkdir -p "$WORK/logdocs" && cp "$docs/bad/empty.txt" "$WORK/logdocs/"
+set +e
+INGESTD_DATA_DIR="$WORK/logdata" INGESTD_LOG_LEVEL=info "$BIN" ingest "$WORK/logdocs" --json \
+  > /dev/null 2> "$WORK/log.jsonl"
+set -e
+python3 - "$WORK/log.jsonl" <<'PY' && pass "stage logs are JSON with correlation_id, job_id, document_id, stage" || fail "log context"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+failed = [l for l in lines if l.get("msg") == "stage failed"]
+assert failed, lines
+f = failed[0]
+for key in ("ts", "level", "correlation_id", "job_id", "document_id", "stage", "code"):
+    assert f.get(key), (key, f)
+assert f["stage"] in ("parse", "validate") and f["code"] == "empty_document", f
+PY
+
 chunks=$(sqlite3 "$INGESTD_DATA_DIR/ingestd.db" "SELECT count(*) FROM chunks")
 distinct=$(sqlite3 "$INGESTD_DATA_DIR/ingestd.db" "SELECT count(*) FROM (SELECT DISTINCT document_id, ordinal FROM chunks)")
 check "no chunk stored twice ($chunks chunks)" test "$chunks" -eq "$distinct"

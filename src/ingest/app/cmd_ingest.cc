@@ -104,6 +104,9 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
     std::fprintf(stderr, "ingestd: %s\n", config.status().message().c_str());
     return 2;
   }
+  // The summary reports every failure; per-stage info lines would only interleave with the
+  // progress bar. An explicit log.level (INGESTD_LOG_LEVEL) still wins.
+  if (config->origins["log.level"] == "default") obs::InitLogging("warn", config->log.format);
   FoundFiles found = FindFiles(args.paths);
   for (const auto& e : found.errors) std::fprintf(stderr, "ingestd: %s\n", e.c_str());
   if (found.files.empty()) {

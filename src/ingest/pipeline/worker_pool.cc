@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ingest/common/ids.h"
+#include "ingest/obs/log.h"
 #include "ingest/pipeline/state_machine.h"
 
 namespace ingest::pipeline {
@@ -177,6 +178,10 @@ void WorkerPool::RunJob(int index, store::Lease lease, std::mt19937_64& rng) {
   } else {
     while (true) {
       const store::Job before = ctx.job;
+      // Everything logged while this stage runs (by the stage, the parser, the embedder) carries
+      // the job's correlation fields.
+      obs::ScopedLogContext log_scope({before.correlation_id, before.id, before.document_id,
+                                       std::string(store::StageName(before.stage))});
       ctx.stats = StageStats{};
       const int64_t t0 = deps_.clock->MonotonicMillis();
       const UnixMillis started = deps_.clock->NowMillis();
@@ -271,6 +276,21 @@ void WorkerPool::RunJob(int index, store::Lease lease, std::mt19937_64& rng) {
           break;
         default:
           break;
+      }
+      if (!stage_status.ok()) {
+        // Bad input failing is an expected outcome (info); a job that needs a person is not.
+        obs::Log(after.state == store::JobState::kDead || after.state == store::JobState::kDeferred
+                     ? obs::LogLevel::kWarn
+                     : obs::LogLevel::kInfo,
+                 "stage failed",
+                 {{"code", stage_status.reason()},
+                  {"error", stage_status.message()},
+                  {"attempt", before.attempts + 1},
+                  {"next_state", std::string(store::JobStateName(after.state))},
+                  {"elapsed_ms", elapsed.count()}});
+      } else if (obs::LogEnabled(obs::LogLevel::kDebug)) {
+        obs::LogDebug("stage done", {{"next_state", std::string(store::JobStateName(after.state))},
+                                     {"elapsed_ms", elapsed.count()}});
       }
       if (observer_ != nullptr) {
         observer_->OnStageFinished(before, after, stage_status, ctx.stats, elapsed);
