@@ -11,6 +11,7 @@ mkdir -p "$docs/pdf" "$docs/bad"
 cp "$R_MANUALS/R-intro.pdf" "$R_MANUALS/R-data.pdf" "$docs/pdf/"
 zcat "$REFCARDS/refcard-ja-a4.pdf.gz" > "$docs/pdf/refcard-ja.pdf"
 zcat "$REFCARDS/refcard-ru-a4.pdf.gz" > "$docs/pdf/refcard-ru.pdf"
+zcat "$REFCARDS/refcard-en-a4.pdf.gz" > "$docs/pdf/refcard-en.pdf"
 cp -r "$SRC/examples" "$docs/examples"
 python3 "$SRC/tests/lib/make_fixtures.py" "$docs/bad"
 mv "$docs/bad/multilingual.md" "$docs/bad/mostly-utf8.txt" "$docs/"
@@ -125,6 +126,21 @@ for j in jobs:
         assert key in j, key
 states = {j["state"] for j in jobs}
 assert states <= {"complete", "failed"}, states
+PY
+
+# Multi-column layout in reading order: on page 1 of the English reference card the left
+# column's "Write package selections to ... Set package selections from" must not be interleaved
+# with the right column's "Getting Help / Read online help", as a line-by-line layout would do.
+sqlite3 "$INGESTD_DATA_DIR/ingestd.db" "SELECT c.text FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.filename LIKE '%refcard-en.pdf' AND c.page_start <= 1 ORDER BY c.ordinal" > "$WORK/refcard-p1.txt"
+python3 - "$WORK/refcard-p1.txt" <<'PY' && pass "multi-column PDF comes out column by column" || fail "reading order"
+import sys
+t = " ".join(open(sys.argv[1]).read().split())
+a, b = t.find("Write package selections to"), t.find("Set package selections from")
+h = t.find("Read online help for every")
+assert a >= 0 and b > a and h >= 0, (a, b, h)
+brief = t.find("Brief help for most")
+assert brief >= 0 and not (a < brief < b) and not (a < h < b), "right column interleaved into the left one"
+assert t.find("Getting Help") < h, "heading after its text"
 PY
 
 # Logs are JSON lines carrying the job's correlation fields (a fresh data dir, one bad file).
