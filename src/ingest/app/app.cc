@@ -85,6 +85,9 @@ App::~App() = default;
 Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
   std::unique_ptr<App> app(new App());
   app->config_ = config;
+  INGEST_RETURN_IF_ERROR(
+      governor::ApplyPriceOverrides(app->prices_, config.pricing.embedding_per_1m_usd,
+                                    config.pricing.llamaparse_usd_per_1000_credits));
   INGEST_ASSIGN_OR_RETURN(app->store_, OpenStore(config, app->clock_, /*auto_migrate=*/true));
   app->blobs_ = std::make_unique<store::FsBlobStore>(config.store.data_dir + "/blobs");
 
@@ -166,6 +169,11 @@ Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
                                   "(INGESTD_EMBEDDER)",
                               "embedder_unsupported");
   }
+  // A paid embedder must have a price (DESIGN §3): refuse now rather than record guesses.
+  if (app->embedder_->Provider() != "local") {
+    INGEST_RETURN_IF_ERROR(
+        governor::EmbeddingCostMicros(app->prices_, app->embedder_->Space().model, 0).status());
+  }
   return app;
 }
 
@@ -177,6 +185,7 @@ pipeline::PipelineDeps App::Deps() const {
   deps.embedder = embedder_.get();
   deps.tokens = tokenizer_;
   deps.clock = clock_;
+  deps.prices = &prices_;
   deps.chunker.max_tokens = static_cast<size_t>(config_.chunk.max_tokens);
   deps.chunker.overlap_tokens = static_cast<size_t>(config_.chunk.overlap_tokens);
   deps.limits.max_bytes = config_.parse.max_bytes;

@@ -9,6 +9,7 @@
 #include "ingest/common/clock.h"
 #include "ingest/common/result.h"
 #include "ingest/config/config.h"
+#include "ingest/governor/pricing.h"
 #include "ingest/store/blob_store.h"
 #include "ingest/store/store.h"
 
@@ -61,6 +62,7 @@ class App {
   std::unique_ptr<parse::Parser> parser_;
   std::unique_ptr<embed::Embedder> embedder_;
   const text::Tokenizer* tokenizer_ = nullptr;
+  governor::PriceTable prices_;  // defaults plus config [pricing] overrides
 };
 
 }  // namespace ingest::app

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <sstream>
 
 extern char** environ;
@@ -91,6 +92,11 @@ const std::vector<Key>& Keys() {
          &ParseConfig::llamaparse_mode),
       KN("llamaparse.poll_deadline_s", "INGESTD_LLAMAPARSE_POLL_DEADLINE_S", &Config::parse,
          &ParseConfig::llamaparse_poll_deadline_s),
+      KS("pricing.embedding_per_1m_usd", "INGESTD_PRICING_EMBEDDING_PER_1M_USD", &Config::pricing,
+         &PricingConfig::embedding_per_1m_usd),
+      KS("pricing.llamaparse_usd_per_1000_credits",
+         "INGESTD_PRICING_LLAMAPARSE_USD_PER_1000_CREDITS", &Config::pricing,
+         &PricingConfig::llamaparse_usd_per_1000_credits),
       KS("api.listen", "INGESTD_LISTEN", &Config::api, &ApiConfig::listen),
       KS("api.admin_token", "INGESTD_ADMIN_TOKEN", &Config::api, &ApiConfig::admin_token,
          Kind::kSecret),
@@ -239,6 +245,14 @@ void ApplyMode(Config& c) {
 }
 
 Status Validate(const Config& c) {
+  if (auto r = ParseModelUsdList(c.pricing.embedding_per_1m_usd); !r.ok()) {
+    return r.status().WithContext("pricing.embedding_per_1m_usd");
+  }
+  if (!c.pricing.llamaparse_usd_per_1000_credits.empty()) {
+    if (auto r = ParseUsdMicros(c.pricing.llamaparse_usd_per_1000_credits); !r.ok()) {
+      return r.status().WithContext("pricing.llamaparse_usd_per_1000_credits");
+    }
+  }
   INGEST_RETURN_IF_ERROR(OneOf(c, "mode", c.mode, {"", "real", "mock", "hybrid"}));
   INGEST_RETURN_IF_ERROR(OneOf(c, "parse.parser", c.parse.parser, {"local", "llamaparse", "auto"}));
   INGEST_RETURN_IF_ERROR(OneOf(c, "embed.provider", c.embed.provider, {"local", "openai"}));
@@ -392,6 +406,71 @@ std::string SqlitePath(const Config& config) {
   const std::string& url = config.store.url;
   if (url.rfind("sqlite:", 0) != 0) return "";
   return url.substr(7);
+}
+
+namespace {
+
+std::string_view TrimBlanks(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+Result<int64_t> ParseUsdMicros(std::string_view text) {
+  const std::string_view s = TrimBlanks(text);
+  auto bad = [&](const char* why) -> Status {
+    return InvalidArgument("bad dollar amount \"" + std::string(text) + "\": " + why, "bad_price");
+  };
+  if (s.empty()) return bad("empty");
+  int64_t whole = 0;
+  int64_t frac = 0;
+  int frac_digits = 0;
+  bool seen_dot = false;
+  bool any_digit = false;
+  for (char ch : s) {
+    if (ch == '.') {
+      if (seen_dot) return bad("two decimal points");
+      seen_dot = true;
+      continue;
+    }
+    if (ch < '0' || ch > '9') return bad("not a non-negative decimal number");
+    any_digit = true;
+    const int d = ch - '0';
+    if (seen_dot) {
+      if (++frac_digits > 6) return bad("more than 6 decimal places (micro-dollars)");
+      frac = frac * 10 + d;
+    } else {
+      if (whole > (std::numeric_limits<int64_t>::max() / 1000000 - d) / 10) {
+        return bad("too large");
+      }
+      whole = whole * 10 + d;
+    }
+  }
+  if (!any_digit) return bad("no digits");
+  for (int i = frac_digits; i < 6; ++i) frac *= 10;
+  return whole * 1000000 + frac;
+}
+
+Result<std::vector<std::pair<std::string, int64_t>>> ParseModelUsdList(std::string_view text) {
+  std::vector<std::pair<std::string, int64_t>> out;
+  std::string_view rest = text;
+  while (!TrimBlanks(rest).empty()) {
+    const size_t comma = rest.find(',');
+    const std::string_view entry = TrimBlanks(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    const size_t eq = entry.find('=');
+    const std::string_view model =
+        TrimBlanks(entry.substr(0, eq == std::string_view::npos ? 0 : eq));
+    if (eq == std::string_view::npos || model.empty()) {
+      return InvalidArgument("entry \"" + std::string(entry) + "\" is not model=usd", "bad_price");
+    }
+    Result<int64_t> micros = ParseUsdMicros(entry.substr(eq + 1));
+    if (!micros.ok()) return micros.status().WithContext(model);
+    out.emplace_back(std::string(model), *micros);
+  }
+  return out;
 }
 
 }  // namespace ingest::config

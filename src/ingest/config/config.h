@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ingest/common/result.h"
@@ -58,6 +59,14 @@ struct ProviderConfig {
   std::string base_url;
 };
 
+// Price overrides (docs/costs.md); empty = the built-in governor::PriceTable defaults.
+struct PricingConfig {
+  // "model=usd,model=usd": USD per 1,000,000 tokens, e.g. "text-embedding-3-small=0.02".
+  std::string embedding_per_1m_usd;
+  // USD per 1,000 LlamaParse credits, e.g. "1.25".
+  std::string llamaparse_usd_per_1000_credits;
+};
+
 struct ApiConfig {
   std::string listen = "127.0.0.1:8080";
   std::string admin_token;  // secret
@@ -78,6 +87,7 @@ struct Config {
   EmbedConfig embed;
   ProviderConfig openai;
   ProviderConfig llamaparse;
+  PricingConfig pricing;
   ApiConfig api;
   LogConfig log;
 
@@ -104,6 +114,14 @@ std::string Redacted(const Config& config);
 // The SQLite path when store.url is "sqlite:PATH" (or empty: the default under data_dir).
 // Empty for other schemes.
 std::string SqlitePath(const Config& config);
+
+// "1.25" -> 1250000 micro-dollars: a non-negative decimal with at most 6 fractional digits,
+// parsed exactly (no floating point). kInvalidArgument reason "bad_price" otherwise.
+Result<int64_t> ParseUsdMicros(std::string_view text);
+
+// "model=usd,model=usd" -> (model, micro-dollars) pairs, in order; "" -> none.
+// kInvalidArgument reason "bad_price" naming the bad entry.
+Result<std::vector<std::pair<std::string, int64_t>>> ParseModelUsdList(std::string_view text);
 
 // The environment variables LoadConfig reads, with the key each one sets.
 const std::vector<std::pair<std::string, std::string>>& EnvBindings();

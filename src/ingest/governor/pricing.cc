@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include "ingest/config/config.h"
+
 namespace ingest::governor {
 namespace {
 
@@ -14,12 +16,6 @@ Result<int64_t> MulDivCeil(int64_t a, int64_t b, int64_t d) {
   }
   const int64_t product = a * b;
   return product / d + (product % d != 0 ? 1 : 0);
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 }  // namespace
@@ -50,64 +46,17 @@ Result<int64_t> CreditsForPages(const PriceTable& prices, std::string_view mode,
   return MulDivCeil(pages, it->second, 1);
 }
 
-Result<int64_t> ParseUsdMicros(std::string_view text) {
-  const std::string_view s = Trim(text);
-  auto bad = [&](std::string why) -> Status {
-    return InvalidArgument("bad dollar amount \"" + std::string(text) + "\": " + why, "bad_price");
-  };
-  if (s.empty()) return bad("empty");
-  int64_t whole = 0;
-  int64_t frac = 0;
-  int frac_digits = 0;
-  bool seen_dot = false;
-  bool any_digit = false;
-  for (char c : s) {
-    if (c == '.') {
-      if (seen_dot) return bad("two decimal points");
-      seen_dot = true;
-      continue;
-    }
-    if (c < '0' || c > '9') return bad("not a non-negative decimal number");
-    any_digit = true;
-    const int d = c - '0';
-    if (seen_dot) {
-      if (++frac_digits > 6) return bad("more than 6 decimal places (micro-dollars)");
-      frac = frac * 10 + d;
-    } else {
-      if (whole > (std::numeric_limits<int64_t>::max() / 1000000 - d) / 10) {
-        return bad("too large");
-      }
-      whole = whole * 10 + d;
-    }
-  }
-  if (!any_digit) return bad("no digits");
-  for (int i = frac_digits; i < 6; ++i) frac *= 10;
-  return whole * 1000000 + frac;
-}
+Result<int64_t> ParseUsdMicros(std::string_view text) { return config::ParseUsdMicros(text); }
 
 Status ApplyPriceOverrides(PriceTable& prices, std::string_view embedding_per_1m_usd,
                            std::string_view llamaparse_usd_per_1000_credits) {
-  std::string_view rest = embedding_per_1m_usd;
-  while (!Trim(rest).empty()) {
-    const size_t comma = rest.find(',');
-    const std::string_view entry = Trim(rest.substr(0, comma));
-    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-    const size_t eq = entry.find('=');
-    const std::string_view model = Trim(entry.substr(0, eq == std::string_view::npos ? 0 : eq));
-    if (eq == std::string_view::npos || model.empty()) {
-      return InvalidArgument(
-          "pricing.embedding_per_1m_usd: entry \"" + std::string(entry) + "\" is not model=usd",
-          "bad_price");
-    }
-    Result<int64_t> micros = ParseUsdMicros(entry.substr(eq + 1));
-    if (!micros.ok()) {
-      return micros.status().WithContext("pricing.embedding_per_1m_usd (" + std::string(model) +
-                                         ")");
-    }
-    prices.embedding_per_1m[std::string(model)] = *micros;
-    prices.embedding_batch_per_1m[std::string(model)] = *micros / 2 + *micros % 2;
+  auto list = config::ParseModelUsdList(embedding_per_1m_usd);
+  if (!list.ok()) return list.status().WithContext("pricing.embedding_per_1m_usd");
+  for (const auto& [model, micros] : *list) {
+    prices.embedding_per_1m[model] = micros;
+    prices.embedding_batch_per_1m[model] = micros / 2 + micros % 2;
   }
-  if (!Trim(llamaparse_usd_per_1000_credits).empty()) {
+  if (!llamaparse_usd_per_1000_credits.empty()) {
     Result<int64_t> micros = ParseUsdMicros(llamaparse_usd_per_1000_credits);
     if (!micros.ok()) {
       return micros.status().WithContext("pricing.llamaparse_usd_per_1000_credits");

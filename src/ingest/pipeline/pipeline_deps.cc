@@ -14,6 +14,13 @@ Status ValidatePipelineDeps(const PipelineDeps& deps) {
     return InvalidArgument("pipeline: no token counter", "missing_dependency");
   }
   if (deps.clock == nullptr) return InvalidArgument("pipeline: no clock", "missing_dependency");
+  // Paid providers must be priced. Other providers without a table (the local embedder, test
+  // fakes) are recorded at cost 0.
+  if (deps.prices == nullptr && deps.embedder->Provider() == "openai") {
+    return InvalidArgument("pipeline: no price table for embedder provider \"" +
+                               std::string(deps.embedder->Provider()) + "\"",
+                           "missing_dependency");
+  }
   if (deps.embed_batch_size < 1) {
     return InvalidArgument("pipeline: embed_batch_size must be at least 1", "bad_option");
   }

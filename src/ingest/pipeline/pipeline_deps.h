@@ -5,6 +5,7 @@
 #include "ingest/common/clock.h"
 #include "ingest/common/status.h"
 #include "ingest/embed/embedder.h"
+#include "ingest/governor/pricing.h"
 #include "ingest/governor/retry_policy.h"
 #include "ingest/parse/parser.h"
 #include "ingest/store/blob_store.h"
@@ -23,6 +24,9 @@ struct PipelineDeps {
   const embed::Embedder* embedder = nullptr;
   const text::TokenCounter* tokens = nullptr;
   Clock* clock = nullptr;
+  // Prices for ledger rows' cost_micros. nullptr records every cost as 0 and is refused by
+  // ValidatePipelineDeps for a paid embedder ("openai"); App always sets it.
+  const governor::PriceTable* prices = nullptr;
   text::ChunkerOptions chunker;
   parse::ParseLimits limits;
   governor::RetryPolicy retry;

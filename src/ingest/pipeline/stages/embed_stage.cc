@@ -87,10 +87,16 @@ Result<StageResult> EmbedStage::Run(JobContext& ctx) const {
     entry.model = space.model;
     entry.tokens = out.usage.tokens;
     entry.requests = out.usage.requests;
-    // TODO(governor, issue 3): price the call (governor pricing table) and move cost
-    // accounting into the governed embedder's reserve/settle; 0 is exact for the local
-    // embedder only.
+    // One row per Embed call (which may span several HTTP requests): the provider-reported
+    // tokens summed over the call, priced once, rounded up to the micro-dollar
+    // (governor::EmbeddingCostMicros). Without a price table only the local embedder may run
+    // (ValidatePipelineDeps), and it costs 0.
+    // TODO(governor, issue 3): reserve before the call and settle here.
     entry.cost_micros = 0;
+    if (deps_.prices != nullptr) {
+      INGEST_ASSIGN_OR_RETURN(entry.cost_micros, governor::EmbeddingCostMicros(
+                                                     *deps_.prices, space.model, out.usage.tokens));
+    }
     entry.state = store::LedgerState::kSettled;
     entry.provider_request_id = JoinIds(out.usage.request_ids);
     entry.created_at = started;

@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "ingest/common/ids.h"
 #include "ingest/pipeline/stages/stage_support.h"
 #include "ingest/pipeline/stages/stages.h"
 
@@ -124,6 +125,41 @@ Result<RemoteStep> StepRemote(const PipelineDeps& deps, const parse::RemoteParse
   return step;
 }
 
+// One ledger row for a remote parse that completed in this run (never for a parse-cache hit,
+// and not when auto routing kept the document local): credits as the job's metadata reports
+// them (job_credits_usage; 0 when the server served its own cache), priced with
+// governor::ParseCostMicros. Without a price table (tests with hand-built deps only; App always
+// sets one) the cost is recorded as 0. Written before the parse cache so a billed job is never
+// missing from the ledger.
+Status AppendRemoteParseLedger(const PipelineDeps& deps, const JobContext& ctx,
+                               const parse::ParsedDocument& parsed) {
+  nlohmann::json d = nlohmann::json::parse(parsed.detail_json, nullptr, false);
+  if (!d.is_object() || !d.contains("remote_job_id")) return Status::Ok();
+  auto number = [&](const char* key) -> int64_t {
+    const auto it = d.find(key);
+    return it != d.end() && it->is_number() ? it->get<int64_t>() : 0;
+  };
+  store::LedgerEntry entry;
+  entry.id = UuidV4();
+  entry.service = parsed.parser;
+  entry.operation = "parse";
+  entry.tenant = ctx.document.tenant;
+  entry.document_id = ctx.document.id;
+  entry.job_id = ctx.job.id;
+  entry.model = d.value("parse_mode", std::string());
+  entry.pages = number("job_pages") > 0 ? number("job_pages") : number("pages");
+  entry.credits = number("credits");
+  entry.requests = 1;
+  if (deps.prices != nullptr) {
+    INGEST_ASSIGN_OR_RETURN(entry.cost_micros,
+                            governor::ParseCostMicros(*deps.prices, entry.credits));
+  }
+  entry.state = store::LedgerState::kSettled;
+  entry.provider_request_id = d.value("remote_job_id", std::string());
+  entry.created_at = deps.clock->NowMillis();
+  return deps.store->AppendLedger(entry);
+}
+
 }  // namespace
 
 bool ParseRecordIsPdf(const store::ParseRecord& rec) {
@@ -154,6 +190,7 @@ Result<StageResult> ParseStage::Run(JobContext& ctx) const {
       INGEST_ASSIGN_OR_RETURN(RemoteStep step, StepRemote(deps_, *remote, input, ctx));
       if (!step.document) return std::move(step.waiting);
       parsed = std::move(*step.document);
+      INGEST_RETURN_IF_ERROR(AppendRemoteParseLedger(deps_, ctx, parsed));
     } else {
       INGEST_ASSIGN_OR_RETURN(parsed, parser.Parse(input));
     }
