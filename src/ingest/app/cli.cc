@@ -18,6 +18,7 @@ int RunCli(int argc, char** argv) {
   AddIngestCommand(app, global, &exit_code);
   AddSearchCommand(app, global, &exit_code);
   AddJobsCommand(app, global, &exit_code);
+  AddCostsCommand(app, global, &exit_code);
   AddServeCommand(app, global, &exit_code);
   AddMigrateCommand(app, global, &exit_code);
   AddConfigCommand(app, global, &exit_code);

@@ -28,5 +28,6 @@ void AddIngestCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddSearchCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddJobsCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddServeCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
+void AddCostsCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 
 }  // namespace ingest::app
