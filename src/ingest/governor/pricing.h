@@ -28,8 +28,18 @@ struct PriceTable {
   };
   // LlamaParse credits per page, by parse mode ("" = the server default, parse_page_with_llm).
   std::map<std::string, int64_t, std::less<>> llamaparse_credits_per_page = {
-      {"", 3},       {"fast", 1},     {"parse_page_without_llm", 1}, {"parse_page_with_llm", 3},
-      {"agent", 10}, {"premium", 45},
+      // v1 parse_mode values and ingestd's short names.
+      {"", 3},
+      {"fast", 1},
+      {"parse_page_without_llm", 1},
+      {"parse_page_with_llm", 3},
+      {"agent", 10},
+      {"parse_page_with_agent", 10},
+      {"premium", 45},
+      // v2 tier names for the same rates (specs/llamaparse.md §9.1).
+      {"cost_effective", 3},
+      {"agentic", 10},
+      {"agentic_plus", 45},
   };
   // Micro-dollars per 1,000 LlamaParse credits ($1.25).
   int64_t llamaparse_per_1000_credits = 1250000;

@@ -53,6 +53,10 @@ TEST(PricingTest, LlamaParseCreditsAndCost) {
   EXPECT_EQ(*CreditsForPages(p, "", 10), 30);  // the server default
   EXPECT_EQ(*CreditsForPages(p, "agent", 2), 20);
   EXPECT_EQ(*CreditsForPages(p, "premium", 2), 90);
+  EXPECT_EQ(*CreditsForPages(p, "parse_page_with_agent", 2), 20);
+  EXPECT_EQ(*CreditsForPages(p, "cost_effective", 2), 6);
+  EXPECT_EQ(*CreditsForPages(p, "agentic", 2), 20);
+  EXPECT_EQ(*CreditsForPages(p, "agentic_plus", 2), 90);
   // $1.25 per 1000 credits: 1000 credits = 1250000 micros; 1 credit = 1250; 30 = 37500.
   EXPECT_EQ(*ParseCostMicros(p, 1000), 1250000);
   EXPECT_EQ(*ParseCostMicros(p, 1), 1250);
