@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-deps.sh
 scripts/fetch-tokenizer-data.sh
-scripts/build.sh release
+scripts/build.sh release ingestd
 bin=build/release/cmd/ingestd/ingestd
 export INGESTD_DATA_DIR="${INGESTD_DATA_DIR:-$PWD/.ingestd}"
 echo "== ingestd ingest examples/ (data in $INGESTD_DATA_DIR)"
