@@ -11,7 +11,7 @@ bin=build/release/cmd/ingestd/ingestd
 export INGESTD_DATA_DIR="${INGESTD_DATA_DIR:-$PWD/.ingestd}"
 echo "== ingestd ingest examples/ (data in $INGESTD_DATA_DIR)"
 "$bin" ingest examples/
-echo "== ingestd search \"how are costs capped\" -k 3"
-"$bin" search "how are costs capped" -k 3
+echo "== ingestd search \"hard budget limit exceeded\" -k 3"
+"$bin" search "hard budget limit exceeded" -k 3
 echo
 echo "ingestd is at $bin; try: $bin search \"your question\" -k 5 --json"
