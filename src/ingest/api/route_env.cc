@@ -1,6 +1,7 @@
 #include "ingest/api/route_env.h"
 
 #include "ingest/api/http_status.h"
+#include "ingest/pipeline/job_view_json.h"
 
 namespace ingest::api {
 
@@ -73,29 +74,7 @@ Result<store::Job> GetVisibleJob(const RouteEnv& env, const Principal& p, std::s
 
 std::string Iso(UnixMillis t) { return t > 0 ? FormatIso8601(t) : ""; }
 
-nlohmann::json JobJson(const store::JobView& v) {
-  const store::Job& j = v.job;
-  return {{"job_id", j.id},
-          {"document_id", j.document_id},
-          {"filename", v.filename},
-          {"tenant", v.tenant},
-          {"stage", std::string(store::StageName(j.stage))},
-          {"state", std::string(store::JobStateName(j.state))},
-          {"defer_reason", j.defer_reason},
-          {"attempts", j.attempts},
-          {"max_attempts", j.max_attempts},
-          {"last_error_code", j.last_error_code},
-          {"last_error_message", j.last_error_message},
-          {"last_error_stage", j.last_error_stage},
-          {"lane", std::string(store::LaneName(j.lane))},
-          {"next_attempt_at", Iso(j.next_attempt_at)},
-          {"lease_owner", j.lease_owner},
-          {"remote_job_id", j.remote_job_id},
-          {"cost_usd", static_cast<double>(v.cost_micros) / 1e6},
-          {"created_at", Iso(j.created_at)},
-          {"updated_at", Iso(j.updated_at)},
-          {"completed_at", Iso(j.completed_at)}};
-}
+nlohmann::json JobJson(const store::JobView& v) { return pipeline::JobViewJson(v); }
 
 std::string RouteTemplate(std::string_view method, std::string_view path) {
   (void)method;

@@ -6,6 +6,7 @@
 
 #include "ingest/app/app.h"
 #include "ingest/app/cli.h"
+#include "ingest/pipeline/job_view_json.h"
 #include "ingest/pipeline/operator_actions.h"
 
 namespace ingest::app {
@@ -25,30 +26,6 @@ int Fail(const Status& s) {
 }
 
 std::string Time(UnixMillis t) { return t > 0 ? FormatIso8601(t) : ""; }
-
-nlohmann::json JobJson(const store::JobView& v) {
-  const store::Job& j = v.job;
-  return {{"job_id", j.id},
-          {"document_id", j.document_id},
-          {"filename", v.filename},
-          {"tenant", v.tenant},
-          {"stage", std::string(store::StageName(j.stage))},
-          {"state", std::string(store::JobStateName(j.state))},
-          {"defer_reason", j.defer_reason},
-          {"attempts", j.attempts},
-          {"max_attempts", j.max_attempts},
-          {"last_error_code", j.last_error_code},
-          {"last_error_message", j.last_error_message},
-          {"last_error_stage", j.last_error_stage},
-          {"lane", std::string(store::LaneName(j.lane))},
-          {"next_attempt_at", Time(j.next_attempt_at)},
-          {"lease_owner", j.lease_owner},
-          {"remote_job_id", j.remote_job_id},
-          {"cost_usd", static_cast<double>(v.cost_micros) / 1e6},
-          {"created_at", Time(j.created_at)},
-          {"updated_at", Time(j.updated_at)},
-          {"completed_at", Time(j.completed_at)}};
-}
 
 // Opens just the store: job commands need no parser or embedder.
 Result<std::unique_ptr<store::Store>> OpenForJobs(const GlobalOptions& global) {
@@ -70,7 +47,7 @@ int List(const GlobalOptions& global, const JobsArgs& args) {
   if (!jobs.ok()) return Fail(jobs.status());
   if (args.json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& v : *jobs) out.push_back(JobJson(v));
+    for (const auto& v : *jobs) out.push_back(pipeline::JobViewJson(v));
     std::puts(out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return 0;
   }
@@ -96,7 +73,7 @@ int Show(const GlobalOptions& global, const JobsArgs& args) {
   filter.document_id = job->document_id;
   auto views = (*store)->ListJobs(filter);
   if (!views.ok() || views->empty()) return Fail(Internal("job vanished while reading"));
-  nlohmann::json out = JobJson(views->front());
+  nlohmann::json out = pipeline::JobViewJson(views->front());
   auto doc = (*store)->GetDocument(job->document_id);
   if (doc.ok()) {
     out["document"] = {{"filename", doc->filename},    {"mime", doc->mime},
