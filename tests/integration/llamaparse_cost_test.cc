@@ -20,6 +20,7 @@
 #include "ingest/store/fs_blob_store.h"
 #include "ingest/store/sqlite/sqlite_store.h"
 #include "ingest/text/tokenizer.h"
+#include "local_pipeline_fixture.h"
 
 namespace ingest::pipeline {
 namespace {
@@ -27,32 +28,12 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-class LlamaParseCostTest : public ::testing::Test {
+class LlamaParseCostTest : public LocalPipelineTest {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "ingest-lp-cost-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    auto s = store::OpenSqliteStore(dir_ + "/ingest.db", &clock_);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(*s);
-    ASSERT_TRUE(store_->MigrateTo(static_cast<int>(store_->KnownMigrations().size())).ok());
-    blobs_ = std::make_unique<store::FsBlobStore>(dir_ + "/blobs");
-    auto tok = text::Tokenizer::Get(text::Encoding::kCl100kBase);
-    ASSERT_TRUE(tok.ok());
-    auto emb = embed::LexicalEmbedder::Create(embed::LexicalOptions{});
-    ASSERT_TRUE(emb.ok());
-    embedder_ = std::move(*emb);
-    deps_.store = store_.get();
-    deps_.blobs = blobs_.get();
-    deps_.embedder = embedder_.get();
-    deps_.tokens = *tok;
-    deps_.clock = &clock_;
+    LocalPipelineTest::SetUp();
+    if (HasFatalFailure()) return;
     deps_.prices = &prices_;
-    deps_.chunker.max_tokens = 64;
-    deps_.retry.base = Duration(1);
-    deps_.retry.cap = Duration(4);
-    deps_.retry.max_attempts = 3;
 
     emulate::LlamaParseEmulatorOptions o;
     o.api_keys = {"llx-test"};
@@ -67,7 +48,6 @@ class LlamaParseCostTest : public ::testing::Test {
     parser_ = std::make_unique<parse::LlamaParseParser>(http_.get(), po);
     deps_.parser = parser_.get();
 
-    fs::create_directories(dir_ + "/in");
     path_ = dir_ + "/in/doc.md";
     std::string body = "# Costs\n\n";
     for (int p = 0; p < 5; ++p) body += "Paragraph " + std::to_string(p) + " about billing.\n\n";
@@ -77,9 +57,7 @@ class LlamaParseCostTest : public ::testing::Test {
     parser_.reset();
     http_.reset();
     if (emulator_) emulator_->Stop();
-    store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
+    LocalPipelineTest::TearDown();
   }
 
   store::Job Job(const std::string& id) { return store_->GetJob(id).value(); }
@@ -105,17 +83,11 @@ class LlamaParseCostTest : public ::testing::Test {
     return out;
   }
 
-  std::string dir_;
   std::string path_;
-  FakeClock clock_;
   governor::PriceTable prices_;
   std::unique_ptr<http::HttpClient> http_ = std::make_unique<http::HttpClient>();
   std::unique_ptr<emulate::LlamaParseEmulator> emulator_;
   std::unique_ptr<parse::LlamaParseParser> parser_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<store::FsBlobStore> blobs_;
-  std::unique_ptr<embed::LexicalEmbedder> embedder_;
-  PipelineDeps deps_;
 };
 
 TEST_F(LlamaParseCostTest, CompletedRemoteParseIsPricedOnceAndCacheHitsAreFree) {

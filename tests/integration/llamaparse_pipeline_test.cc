@@ -23,6 +23,7 @@
 #include "ingest/store/fs_blob_store.h"
 #include "ingest/store/sqlite/sqlite_store.h"
 #include "ingest/text/tokenizer.h"
+#include "local_pipeline_fixture.h"
 
 namespace ingest::pipeline {
 namespace {
@@ -30,40 +31,17 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-class LlamaParsePipelineTest : public ::testing::Test {
+class LlamaParsePipelineTest : public LocalPipelineTest {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "ingest-lp-it-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    auto s = store::OpenSqliteStore(dir_ + "/ingest.db", &clock_);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(*s);
-    ASSERT_TRUE(store_->MigrateTo(static_cast<int>(store_->KnownMigrations().size())).ok());
-    blobs_ = std::make_unique<store::FsBlobStore>(dir_ + "/blobs");
-    auto tok = text::Tokenizer::Get(text::Encoding::kCl100kBase);
-    ASSERT_TRUE(tok.ok()) << tok.status().ToString();
-    auto emb = embed::LexicalEmbedder::Create(embed::LexicalOptions{});
-    ASSERT_TRUE(emb.ok()) << emb.status().ToString();
-    embedder_ = std::move(*emb);
-    deps_.store = store_.get();
-    deps_.blobs = blobs_.get();
-    deps_.embedder = embedder_.get();
-    deps_.tokens = *tok;
-    deps_.clock = &clock_;
-    deps_.chunker.max_tokens = 64;
-    deps_.retry.base = Duration(1);
-    deps_.retry.cap = Duration(4);
-    deps_.retry.max_attempts = 3;
-    fs::create_directories(dir_ + "/in");
+    LocalPipelineTest::SetUp();
+    if (HasFatalFailure()) return;
   }
   void TearDown() override {
     parser_.reset();
     http_.reset();  // closes keep-alive connections, which would hold Stop() for 5 s
     if (emulator_) emulator_->Stop();
-    store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
+    LocalPipelineTest::TearDown();
   }
 
   // Starts the emulator (latency in fake time) and the parser pointed at it.
@@ -134,15 +112,9 @@ class LlamaParsePipelineTest : public ::testing::Test {
     return s;
   }
 
-  std::string dir_;
-  FakeClock clock_;
   std::unique_ptr<http::HttpClient> http_ = std::make_unique<http::HttpClient>();
   std::unique_ptr<emulate::LlamaParseEmulator> emulator_;
   std::unique_ptr<parse::LlamaParseParser> parser_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<store::FsBlobStore> blobs_;
-  std::unique_ptr<embed::LexicalEmbedder> embedder_;
-  PipelineDeps deps_;
 };
 
 TEST_F(LlamaParsePipelineTest, DocumentWaitsWithItsRemoteIdThenCompletesBilledOnce) {

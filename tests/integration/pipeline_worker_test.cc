@@ -18,6 +18,7 @@
 #include "ingest/store/fs_blob_store.h"
 #include "ingest/store/sqlite/sqlite_store.h"
 #include "ingest/text/tokenizer.h"
+#include "local_pipeline_fixture.h"
 
 namespace ingest::pipeline {
 namespace {
@@ -25,39 +26,14 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-class PipelineWorkerTest : public ::testing::Test {
+class PipelineWorkerTest : public LocalPipelineTest {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "ingest-pipeline-it-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    auto s = store::OpenSqliteStore(dir_ + "/ingest.db", &clock_);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(*s);
-    ASSERT_TRUE(store_->MigrateTo(static_cast<int>(store_->KnownMigrations().size())).ok());
-    blobs_ = std::make_unique<store::FsBlobStore>(dir_ + "/blobs");
-    auto tok = text::Tokenizer::Get(text::Encoding::kCl100kBase);
-    ASSERT_TRUE(tok.ok()) << tok.status().ToString();
-    auto emb = embed::LexicalEmbedder::Create(embed::LexicalOptions{});
-    ASSERT_TRUE(emb.ok()) << emb.status().ToString();
-    embedder_ = std::move(*emb);
-    deps_.store = store_.get();
-    deps_.blobs = blobs_.get();
+    LocalPipelineTest::SetUp();
+    if (HasFatalFailure()) return;
     deps_.parser = &parser_;
-    deps_.embedder = embedder_.get();
-    deps_.tokens = *tok;
-    deps_.clock = &clock_;
-    deps_.chunker.max_tokens = 64;
-    deps_.retry.base = Duration(1);
-    deps_.retry.cap = Duration(4);
-    deps_.retry.max_attempts = 3;
-    fs::create_directories(dir_ + "/in");
   }
-  void TearDown() override {
-    store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
+  void TearDown() override { LocalPipelineTest::TearDown(); }
 
   std::string Write(const std::string& name, const std::string& content) {
     const std::string path = dir_ + "/in/" + name;
@@ -84,13 +60,7 @@ class PipelineWorkerTest : public ::testing::Test {
     return jobs.ok() ? *jobs : std::vector<store::Job>{};
   }
 
-  std::string dir_;
-  FakeClock clock_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<store::FsBlobStore> blobs_;
   parse::LocalParser parser_;
-  std::unique_ptr<embed::LexicalEmbedder> embedder_;
-  PipelineDeps deps_;
 };
 
 std::string Body(int i) {
