@@ -15,6 +15,14 @@ const prometheus::Histogram::BucketBoundaries& StageBuckets() {
   return kBuckets;
 }
 
+// Provider calls: an embedding batch takes tens of milliseconds to seconds; a LlamaParse upload
+// or poll up to the client timeout.
+const prometheus::Histogram::BucketBoundaries& ProviderBuckets() {
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {
+      0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
+  return kBuckets;
+}
+
 std::string S(std::string_view v) { return std::string(v); }
 
 }  // namespace
@@ -44,6 +52,26 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                         .Name("ingestd_http_requests_total")
                         .Help("HTTP API requests, by route template and status code")
                         .Register(*registry_);
+  provider_requests_ = &prometheus::BuildCounter()
+                            .Name("ingestd_provider_requests_total")
+                            .Help("Provider call attempts, by provider and outcome")
+                            .Register(*registry_);
+  provider_latency_ = &prometheus::BuildHistogram()
+                           .Name("ingestd_provider_latency_seconds")
+                           .Help("Wall time of provider calls that were sent, by provider")
+                           .Register(*registry_);
+  circuit_state_ = &prometheus::BuildGauge()
+                        .Name("ingestd_circuit_state")
+                        .Help("Circuit breaker state by provider: 0 closed, 1 half-open, 2 open")
+                        .Register(*registry_);
+  rate_limit_wait_ = &prometheus::BuildCounter()
+                          .Name("ingestd_rate_limit_wait_seconds_total")
+                          .Help("Time spent waiting for provider rate limits, by provider")
+                          .Register(*registry_);
+  cost_usd_ = &prometheus::BuildCounter()
+                   .Name("ingestd_cost_usd_total")
+                   .Help("Spend recorded in the cost ledger in USD, by service")
+                   .Register(*registry_);
   jobs_ = &prometheus::BuildGauge()
                .Name("ingestd_jobs")
                .Help("Jobs in the store, by state (read at scrape time)")
@@ -85,6 +113,28 @@ void Metrics::AddPages(std::string_view parser, int64_t pages) {
 void Metrics::AddCacheHits(std::string_view cache, int64_t hits) {
   if (hits < 0) return;
   cache_hits_->Add({{"cache", S(cache)}}).Increment(static_cast<double>(hits));
+}
+
+void Metrics::CountProviderRequest(std::string_view provider, std::string_view outcome) {
+  provider_requests_->Add({{"provider", S(provider)}, {"outcome", S(outcome)}}).Increment();
+}
+
+void Metrics::ObserveProviderLatency(std::string_view provider, double seconds) {
+  provider_latency_->Add({{"provider", S(provider)}}, ProviderBuckets()).Observe(seconds);
+}
+
+void Metrics::SetCircuitState(std::string_view provider, int state) {
+  circuit_state_->Add({{"provider", S(provider)}}).Set(static_cast<double>(state));
+}
+
+void Metrics::AddRateLimitWait(std::string_view provider, double seconds) {
+  if (!(seconds >= 0)) return;
+  rate_limit_wait_->Add({{"provider", S(provider)}}).Increment(seconds);
+}
+
+void Metrics::AddCost(std::string_view service, int64_t micros) {
+  if (micros < 0) return;
+  cost_usd_->Add({{"service", S(service)}}).Increment(static_cast<double>(micros) / 1e6);
 }
 
 void Metrics::InitStage(std::string_view stage) {

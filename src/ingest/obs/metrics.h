@@ -5,8 +5,9 @@
 // state, queue age, dead jobs) are refreshed by the caller at scrape time, not maintained here,
 // so several processes sharing one database all report the same, true values.
 //
-// Families not registered yet (they belong to later work, and a family with no source would
-// only ever show zeros): provider requests/latency, cost, budgets, rate limits, circuit state.
+// Provider families (requests, latency, circuit state, rate-limit waits) and cost are fed by
+// the governor as calls happen. Families not registered yet (a family with no source would only
+// ever show zeros): budgets and rate-limit headroom, which mirror the Store at scrape time.
 #pragma once
 
 #include <prometheus/counter.h>
@@ -45,6 +46,23 @@ class Metrics {
   // so ids do not explode the label set.
   void CountHttpRequest(std::string_view route, int status);
 
+  // ingestd_provider_requests_total{provider,outcome}: one per provider call attempt, including
+  // calls the governor refused before sending. `outcome` is a short closed word: ok,
+  // rate_limited, server_error, timeout, client_error, refused_by_breaker, ... (the governor
+  // owns the list; never free text, never a message).
+  void CountProviderRequest(std::string_view provider, std::string_view outcome);
+  // ingestd_provider_latency_seconds{provider}: wall time of one call that reached the provider.
+  void ObserveProviderLatency(std::string_view provider, double seconds);
+  // ingestd_circuit_state{provider}: 0 closed, 1 half-open, 2 open.
+  void SetCircuitState(std::string_view provider, int state);
+  // ingestd_rate_limit_wait_seconds_total{provider}: time callers spent waiting for a rate-limit
+  // token or a Retry-After before calling. Negative values are ignored.
+  void AddRateLimitWait(std::string_view provider, double seconds);
+  // ingestd_cost_usd_total{service}: spend recorded in the ledger, given in integer
+  // micro-dollars (the ledger's unit) and exposed in USD (micros / 1e6). Negative values (a
+  // refund or correction) are ignored: a counter cannot go down.
+  void AddCost(std::string_view service, int64_t micros);
+
   // Creates the stage's histogram series with no observations, so a fresh process already
   // exposes it (a series appearing only after its first event breaks rate() and alerts).
   void InitStage(std::string_view stage);
@@ -65,6 +83,11 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* pages_;
   prometheus::Family<prometheus::Counter>* cache_hits_;
   prometheus::Family<prometheus::Counter>* http_requests_;
+  prometheus::Family<prometheus::Counter>* provider_requests_;
+  prometheus::Family<prometheus::Histogram>* provider_latency_;
+  prometheus::Family<prometheus::Gauge>* circuit_state_;
+  prometheus::Family<prometheus::Counter>* rate_limit_wait_;
+  prometheus::Family<prometheus::Counter>* cost_usd_;
   prometheus::Family<prometheus::Gauge>* jobs_;
   prometheus::Gauge* queue_oldest_age_;
   prometheus::Gauge* dead_jobs_;
