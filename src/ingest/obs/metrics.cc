@@ -155,6 +155,8 @@ void Metrics::SetQueueOldestAge(double seconds) { queue_oldest_age_->Set(seconds
 
 void Metrics::SetDeadJobs(int64_t dead) { dead_jobs_->Set(static_cast<double>(dead)); }
 
+std::vector<prometheus::MetricFamily> Metrics::Collect() const { return registry_->Collect(); }
+
 std::string Metrics::Serialize() const {
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, registry_->Collect());

@@ -74,6 +74,9 @@ class Metrics {
 
   // Prometheus text exposition format 0.0.4 of everything registered.
   std::string Serialize() const;
+  // Current values of everything registered (what Serialize prints), for in-process readers
+  // such as the alert monitor.
+  std::vector<prometheus::MetricFamily> Collect() const;
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
