@@ -28,7 +28,13 @@ Status ApiServer::Start(const std::string& host, int port) {
   if (!auth.ok()) return auth.status();
   auth_ = std::make_unique<TokenAuthenticator>(std::move(*auth));
 
+  if (deps_.alerting.has_value() && alerts_ == nullptr) {
+    alerts_ = std::make_unique<AlertMonitor>(
+        deps_.pipeline.store, deps_.metrics, deps_.pipeline.clock, *deps_.alerting,
+        deps_.alert_post ? deps_.alert_post : HttpWebhookPost());
+  }
   env_ = std::make_unique<RouteEnv>();
+  env_->alerts = alerts_.get();
   env_->deps = deps_;
   env_->auth = auth_.get();
   env_->metrics = deps_.metrics;
@@ -91,6 +97,7 @@ Status ApiServer::Start(const std::string& host, int port) {
   }
   port_ = bound;
   stopping_ = false;
+  if (alerts_) alerts_->Start();
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   // stop() is a no-op until the accept loop runs; wait for it so Stop() right after Start()
   // cannot leave the thread serving.
@@ -103,6 +110,7 @@ void ApiServer::Stop() {
   stopping_ = true;
   server_->stop();
   thread_.join();
+  if (alerts_) alerts_->Stop();
 }
 
 }  // namespace ingest::api

@@ -10,9 +10,11 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
+#include "ingest/api/alert_monitor.h"
 #include "ingest/common/status.h"
 #include "ingest/obs/metrics.h"
 #include "ingest/pipeline/pipeline_deps.h"
@@ -37,6 +39,10 @@ struct ApiDeps {
   std::string data_dir;                     // uploads are streamed to <data_dir>/uploads
   int64_t max_upload_bytes = 256ll << 20;
   std::string default_tenant = "default";  // tenant of admin requests without X-Tenant
+  // In-process alerting (alert_monitor.h); nullopt = none (GET /v1/alerts then reports
+  // "disabled"). `alert_post` delivers webhook bodies; empty = HttpWebhookPost().
+  std::optional<AlertMonitorOptions> alerting;
+  obs::WebhookPost alert_post;
 };
 
 struct ApiOptions {
@@ -57,6 +63,8 @@ class ApiServer {
   // kUnavailable when the address cannot be bound, kFailedPrecondition when already started.
   Status Start(const std::string& host, int port);
   int port() const { return port_; }
+  // The alert monitor when ApiDeps.alerting was set (after Start), else null.
+  AlertMonitor* alerts() { return alerts_.get(); }
   // Stops accepting, finishes in-flight requests, joins the thread. Idempotent.
   void Stop();
 
@@ -65,6 +73,7 @@ class ApiServer {
   ApiOptions options_;
   std::unique_ptr<obs::Metrics> own_metrics_;
   std::unique_ptr<TokenAuthenticator> auth_;
+  std::unique_ptr<AlertMonitor> alerts_;
   std::unique_ptr<RouteEnv> env_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;

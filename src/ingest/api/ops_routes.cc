@@ -132,6 +132,7 @@ void Stats(const RouteEnv& env, const httplib::Request& req, httplib::Response& 
   nlohmann::json recent = nlohmann::json::array();
   for (const auto& v : failures) recent.push_back(JobJson(v));
   out["recent_failures"] = recent;
+  out["alerts"] = AlertsJson(env, *p);
   SendJson(res, 200, out);
 }
 
@@ -154,6 +155,11 @@ void InstallOpsRoutes(httplib::Server& server, const RouteEnv& env) {
     res.set_header("Content-Security-Policy",
                    "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'");
     res.set_content(std::string(DashboardHtml()), "text/html; charset=utf-8");
+  });
+  server.Get("/v1/alerts", [&env](const httplib::Request& req, httplib::Response& res) {
+    auto p = Authorize(env, req);
+    if (!p.ok()) return SendError(res, p.status());
+    SendJson(res, 200, AlertsJson(env, *p));
   });
   server.Get("/v1/stats",
              [&env](const httplib::Request& req, httplib::Response& res) { Stats(env, req, res); });

@@ -21,6 +21,7 @@ struct RouteEnv {
   ApiDeps deps;
   const TokenAuthenticator* auth = nullptr;
   obs::Metrics* metrics = nullptr;
+  AlertMonitor* alerts = nullptr;  // null: alerting not configured
   const std::atomic<bool>* stopping = nullptr;
 };
 
@@ -43,6 +44,9 @@ Result<store::Job> GetVisibleJob(const RouteEnv& env, const Principal& p, std::s
 
 // The JSON shape of `ingestd jobs list --json`, for one job.
 nlohmann::json JobJson(const store::JobView& v);
+// The alerts the principal may see (tenants: none about another tenant's budget), as in
+// GET /v1/alerts.
+nlohmann::json AlertsJson(const RouteEnv& env, const Principal& p);
 std::string Iso(UnixMillis t);
 
 void InstallOpsRoutes(httplib::Server& server, const RouteEnv& env);

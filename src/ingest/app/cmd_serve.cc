@@ -57,6 +57,11 @@ int RunServe(const GlobalOptions& global, const ServeArgs& args) {
     std::fprintf(stderr, "ingestd: %s\n", config.status().message().c_str());
     return 2;
   }
+  auto alerting = api::AlertMonitorOptionsFromConfig(*config);
+  if (!alerting.ok()) {
+    std::fprintf(stderr, "ingestd: %s\n", alerting.status().ToString().c_str());
+    return 2;
+  }
   std::string host;
   int port = 0;
   if (Status st = ParseListen(args.listen.empty() ? config->api.listen : args.listen, &host, &port);
@@ -100,6 +105,7 @@ int RunServe(const GlobalOptions& global, const ServeArgs& args) {
   deps.data_dir = config->store.data_dir;
   deps.max_upload_bytes = config->parse.max_bytes;
   deps.default_tenant = config->pipeline.tenant;
+  deps.alerting = *alerting;
   if (deps.admin_token.empty() && deps.tokens_file.empty()) {
     obs::LogWarn(
         "no API tokens configured (INGESTD_ADMIN_TOKEN, INGESTD_API_TOKENS_FILE): "

@@ -100,6 +100,13 @@ const std::vector<Key>& Keys() {
       KS("api.listen", "INGESTD_LISTEN", &Config::api, &ApiConfig::listen),
       KS("api.admin_token", "INGESTD_ADMIN_TOKEN", &Config::api, &ApiConfig::admin_token,
          Kind::kSecret),
+      KS("alert.webhook_url", "INGESTD_ALERT_WEBHOOK_URL", &Config::alert,
+         &AlertConfig::webhook_url, Kind::kSecret),
+      KS("alert.webhook_format", "INGESTD_ALERT_WEBHOOK_FORMAT", &Config::alert,
+         &AlertConfig::webhook_format),
+      KN("alert.interval_s", "INGESTD_ALERT_INTERVAL_S", &Config::alert, &AlertConfig::interval_s),
+      KN("alert.repeat_interval_s", "INGESTD_ALERT_REPEAT_INTERVAL_S", &Config::alert,
+         &AlertConfig::repeat_interval_s),
       KS("log.level", "INGESTD_LOG_LEVEL", &Config::log, &LogConfig::level),
       KS("log.format", "INGESTD_LOG_FORMAT", &Config::log, &LogConfig::format),
   };
@@ -258,6 +265,12 @@ Status Validate(const Config& c) {
   INGEST_RETURN_IF_ERROR(OneOf(c, "embed.provider", c.embed.provider, {"local", "openai"}));
   INGEST_RETURN_IF_ERROR(
       OneOf(c, "chunk.encoding", c.chunk.encoding, {"cl100k_base", "o200k_base"}));
+  INGEST_RETURN_IF_ERROR(
+      OneOf(c, "alert.webhook_format", c.alert.webhook_format, {"alertmanager", "slack"}));
+  if (c.alert.interval_s < 1 || c.alert.repeat_interval_s < 1) {
+    return InvalidArgument("alert.interval_s and alert.repeat_interval_s must be >= 1 second",
+                           "config_invalid");
+  }
   INGEST_RETURN_IF_ERROR(
       OneOf(c, "log.level", c.log.level, {"trace", "debug", "info", "warn", "error"}));
   INGEST_RETURN_IF_ERROR(OneOf(c, "log.format", c.log.format, {"json", "text"}));

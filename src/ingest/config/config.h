@@ -72,6 +72,14 @@ struct ApiConfig {
   std::string admin_token;  // secret
 };
 
+// In-process alerting of `ingestd serve` (docs/operations/monitoring.md).
+struct AlertConfig {
+  std::string webhook_url;                      // secret (Slack URLs carry a token); "" = off
+  std::string webhook_format = "alertmanager";  // alertmanager | slack
+  int interval_s = 15;                          // how often the rules are evaluated
+  int repeat_interval_s = 4 * 3600;             // re-send a still-firing alert after this
+};
+
 struct LogConfig {
   std::string level = "info";   // trace|debug|info|warn|error
   std::string format = "json";  // json | text
@@ -89,6 +97,7 @@ struct Config {
   ProviderConfig llamaparse;
   PricingConfig pricing;
   ApiConfig api;
+  AlertConfig alert;
   LogConfig log;
 
   // Where each effective key came from: "default", "FILE:LINE", "env NAME", "file NAME_FILE".

@@ -95,6 +95,20 @@ TEST(ConfigTest, SecretsAreRedactedAndCanComeFromFiles) {
   EXPECT_NE(printed.find("api_key = \"<redacted>\""), std::string::npos);
 }
 
+TEST(ConfigTest, AlertWebhookFromEnvIsASecretAndItsFormatIsChecked) {
+  auto c = LoadConfig(Opts("", {{"INGESTD_ALERT_WEBHOOK_URL", "https://hooks.example/T0/B0/x1"},
+                                {"INGESTD_ALERT_WEBHOOK_FORMAT", "slack"},
+                                {"INGESTD_ALERT_INTERVAL_S", "5"}}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->alert.webhook_url, "https://hooks.example/T0/B0/x1");
+  EXPECT_EQ(c->alert.webhook_format, "slack");
+  EXPECT_EQ(c->alert.interval_s, 5);
+  EXPECT_EQ(c->alert.repeat_interval_s, 4 * 3600);
+  EXPECT_EQ(Redacted(*c).find("hooks.example"), std::string::npos);
+  EXPECT_FALSE(LoadConfig(Opts("", {{"INGESTD_ALERT_WEBHOOK_FORMAT", "teams"}})).ok());
+  EXPECT_FALSE(LoadConfig(Opts("", {{"INGESTD_ALERT_INTERVAL_S", "0"}})).ok());
+}
+
 TEST(ConfigTest, ApiKeyAloneNeverEnablesAPaidProvider) {
   auto c = LoadConfig(Opts("", {{"OPENAI_API_KEY", "sk-xxxxxxxxxxxx"}}));
   ASSERT_TRUE(c.ok());
