@@ -20,6 +20,8 @@ int RunCli(int argc, char** argv) {
   AddJobsCommand(app, global, &exit_code);
   AddCostsCommand(app, global, &exit_code);
   AddServeCommand(app, global, &exit_code);
+  AddWorkerCommand(app, global, &exit_code);
+  AddWorkersCommand(app, global, &exit_code);
   AddMigrateCommand(app, global, &exit_code);
   AddConfigCommand(app, global, &exit_code);
   AddTokenizeCommand(app, global, &exit_code);

@@ -29,5 +29,7 @@ void AddSearchCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddJobsCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddServeCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddCostsCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
+void AddWorkerCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
+void AddWorkersCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 
 }  // namespace ingest::app

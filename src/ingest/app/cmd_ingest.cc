@@ -1,6 +1,10 @@
 // `ingestd ingest PATH... [--json]`: submit every file, run the pipeline until each submitted
 // job is terminal, print a summary. Exit status 1 when any document failed.
 //
+// `ingestd ingest --no-wait PATH...`: submit only (the receive stage) and print one JSON object
+// with each file's document and job ids; `ingestd worker` processes do the rest. Exit status 1
+// when a file could not be submitted.
+//
 // Signals: the first SIGINT/SIGTERM stops taking work; running stages finish and release their
 // jobs, which the next run resumes. A second signal exits at once (leases then expire and the
 // next run takes the jobs over).
@@ -19,6 +23,7 @@
 #include "ingest/app/cli.h"
 #include "ingest/app/ingest_files.h"
 #include "ingest/app/progress.h"
+#include "ingest/app/worker_process.h"
 #include "ingest/common/ids.h"
 #include "ingest/obs/log.h"
 #include "ingest/pipeline/submit.h"
@@ -52,6 +57,7 @@ struct IngestArgs {
   int workers = -1;
   std::string tenant;
   bool no_progress = false;
+  bool no_wait = false;
 };
 
 struct Tracked {
@@ -96,6 +102,33 @@ class LineObserver : public pipeline::PipelineObserver {
   const std::map<std::string, std::string>* paths_;
   bool enabled_;
 };
+
+// --no-wait: what was submitted, as one JSON object. `new` is false when the tenant already had
+// the file (same bytes); `state` is then that job's current state. Exit status 1 when any file
+// could not be submitted (listed under "errors" with its code).
+int PrintSubmitted(const std::vector<Tracked>& tracked) {
+  nlohmann::json submitted = nlohmann::json::array();
+  nlohmann::json errors = nlohmann::json::array();
+  int64_t new_count = 0;
+  for (const Tracked& t : tracked) {
+    if (t.job_id.empty()) {
+      errors.push_back({{"path", t.path}, {"code", t.error_code}, {"message", t.error_message}});
+      continue;
+    }
+    new_count += t.created ? 1 : 0;
+    submitted.push_back({{"path", t.path},
+                         {"document_id", t.document_id},
+                         {"job_id", t.job_id},
+                         {"new", t.created},
+                         {"state", std::string(store::JobStateName(t.state))}});
+  }
+  nlohmann::json out = {{"submitted", submitted},
+                        {"new", new_count},
+                        {"existing", static_cast<int64_t>(submitted.size()) - new_count},
+                        {"errors", errors}};
+  std::puts(out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  return errors.empty() ? 0 : 1;
+}
 
 int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
   auto started = std::chrono::steady_clock::now();
@@ -151,6 +184,8 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
     tracked.push_back(std::move(t));
   }
 
+  if (args.no_wait) return PrintSubmitted(tracked);
+
   int64_t new_count = 0, already = 0;
   std::vector<size_t> pending;
   for (size_t i = 0; i < tracked.size(); ++i) {
@@ -169,10 +204,7 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
   int64_t pages_parsed = 0;
   bool interrupted = false;
   if (!pending.empty()) {
-    pipeline::WorkerOptions wo;
-    wo.threads = args.workers >= 0 ? args.workers : config->pipeline.workers;
-    wo.lease_ttl = std::chrono::seconds(config->pipeline.lease_ttl_s);
-    pipeline::WorkerPool pool(deps, wo, &observer);
+    pipeline::WorkerPool pool(deps, WorkerOptionsFor(*config, args.workers), &observer);
     Status started_st = pool.Start();
     if (!started_st.ok()) {
       std::fprintf(stderr, "ingestd: cannot start workers: %s\n", started_st.ToString().c_str());
@@ -328,6 +360,9 @@ void AddIngestCommand(CLI::App& app, GlobalOptions& global, int* exit_code) {
   cmd->add_option("--workers", args->workers, "Worker threads (default: pipeline.workers)");
   cmd->add_option("--tenant", args->tenant, "Tenant (default: pipeline.tenant)");
   cmd->add_flag("--no-progress", args->no_progress, "No progress bar even on a terminal");
+  cmd->add_flag("--no-wait", args->no_wait,
+                "Submit only and print the document/job ids as JSON; `ingestd worker` processes "
+                "run the jobs");
   cmd->callback([&global, exit_code, args] { *exit_code = RunIngest(global, *args); });
 }
 

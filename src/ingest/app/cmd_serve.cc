@@ -4,11 +4,7 @@
 //
 // Shutdown on SIGINT/SIGTERM: the server stops accepting and finishes in-flight requests, then
 // the pool stops leasing and lets running stages finish and release their jobs.
-#include <pthread.h>
-#include <signal.h>
-
 #include <CLI/CLI.hpp>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -18,6 +14,7 @@
 #include "ingest/api/metrics_observer.h"
 #include "ingest/app/app.h"
 #include "ingest/app/cli.h"
+#include "ingest/app/worker_process.h"
 #include "ingest/embed/embedder.h"
 #include "ingest/obs/log.h"
 #include "ingest/obs/metrics.h"
@@ -69,13 +66,7 @@ int RunServe(const GlobalOptions& global, const ServeArgs& args) {
     std::fprintf(stderr, "ingestd: %s\n", st.message().c_str());
     return 2;
   }
-  // Blocked before any thread starts, so every thread inherits the mask and the signals are
-  // only ever taken by the sigwait below: no async handler, an orderly stop.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  StopSignals signals;  // before any thread starts
 
   auto app_or = App::Open(*config);
   if (!app_or.ok()) {
@@ -87,10 +78,7 @@ int RunServe(const GlobalOptions& global, const ServeArgs& args) {
   api::MetricsObserver observer(&metrics, std::string(app.parser().Name()),
                                 std::string(app.embedder().Provider()),
                                 app.embedder().Space().model);
-  pipeline::WorkerOptions wo;
-  wo.threads = args.workers >= 0 ? args.workers : config->pipeline.workers;
-  wo.lease_ttl = std::chrono::seconds(config->pipeline.lease_ttl_s);
-  pipeline::WorkerPool pool(app.Deps(), wo, &observer);
+  pipeline::WorkerPool pool(app.Deps(), WorkerOptionsFor(*config, args.workers), &observer);
   if (Status st = pool.Start(); !st.ok()) {
     std::fprintf(stderr, "ingestd: cannot start workers: %s\n", st.ToString().c_str());
     return 2;
@@ -125,8 +113,7 @@ int RunServe(const GlobalOptions& global, const ServeArgs& args) {
   obs::LogInfo("serving",
                {{"host", host}, {"port", server.port()}, {"workers", pool.thread_count()}});
 
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  const int sig = signals.Wait();
   obs::LogInfo("stopping", {{"signal", sig}});
   server.Stop();
   pool.RequestStop();

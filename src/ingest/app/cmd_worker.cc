@@ -1,0 +1,81 @@
+// `ingestd worker [--workers N]`: pipeline workers only, no API and no submission (DESIGN §7,
+// §9). Run any number of these processes, on any number of machines, against one PostgreSQL
+// store (docs/scaling.md); each leases jobs from the shared queue, registers a row in the
+// `workers` table and heartbeats it (and its leases) every lease_ttl / 3.
+//
+// Shutdown on SIGINT/SIGTERM: stop leasing, let running stages finish and release their jobs
+// (queued at their next stage for any worker), then exit 0. A second signal exits at once;
+// the jobs it held are taken over when their leases expire. kill -9 is the same as that second
+// signal as far as the store is concerned.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "ingest/app/app.h"
+#include "ingest/app/cli.h"
+#include "ingest/app/worker_process.h"
+#include "ingest/embed/embedder.h"
+#include "ingest/obs/log.h"
+#include "ingest/parse/parser.h"
+
+namespace ingest::app {
+namespace {
+
+struct WorkerArgs {
+  int workers = -1;  // -1 = pipeline.workers from config
+};
+
+int RunWorker(const GlobalOptions& global, const WorkerArgs& args) {
+  auto config = LoadConfigFor(global);
+  if (!config.ok()) {
+    std::fprintf(stderr, "ingestd: %s\n", config.status().message().c_str());
+    return 2;
+  }
+  StopSignals signals;  // before any thread starts
+  auto app_or = App::Open(*config);
+  if (!app_or.ok()) {
+    std::fprintf(stderr, "ingestd: %s\n", app_or.status().ToString().c_str());
+    return 2;
+  }
+  App& app = **app_or;
+  WorkerLogObserver observer;
+  const pipeline::WorkerOptions options = WorkerOptionsFor(*config, args.workers);
+  pipeline::WorkerPool pool(app.Deps(), options, &observer);
+  if (Status st = pool.Start(); !st.ok()) {
+    std::fprintf(stderr, "ingestd: cannot start workers: %s\n", st.ToString().c_str());
+    return 2;
+  }
+  obs::LogInfo("worker started", {{"worker_id", pool.worker_id()},
+                                  {"threads", pool.thread_count()},
+                                  {"lease_ttl_s", config->pipeline.lease_ttl_s},
+                                  {"parser", std::string(app.parser().Name())},
+                                  {"embedder", app.embedder().Describe()}});
+
+  const int sig = signals.Wait();
+  obs::LogInfo("worker stopping: finishing running stages", {{"signal", sig}});
+  signals.ExitOnNextSignal();
+  pool.RequestStop();
+  pool.Join();
+  const pipeline::CountersSnapshot c = pool.counters().Snapshot();
+  obs::LogInfo("worker stopped", {{"worker_id", pool.worker_id()},
+                                  {"documents_completed", c.documents_completed},
+                                  {"documents_failed", c.documents_failed + c.documents_dead},
+                                  {"stages_run", c.stages_run},
+                                  {"attempts_abandoned", c.leases_lost}});
+  return 0;
+}
+
+}  // namespace
+
+void AddWorkerCommand(CLI::App& app, GlobalOptions& global, int* exit_code) {
+  auto args = std::make_shared<WorkerArgs>();
+  CLI::App* cmd =
+      app.add_subcommand("worker", "Pipeline workers only, for scale-out (no API, no submit)");
+  cmd->add_option("--workers", args->workers,
+                  "Worker threads (default pipeline.workers; 0 = one per core)")
+      ->check(CLI::Range(0, 1024));
+  cmd->callback([&global, exit_code, args] { *exit_code = RunWorker(global, *args); });
+}
+
+}  // namespace ingest::app
