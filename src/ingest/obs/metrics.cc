@@ -2,6 +2,7 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <sstream>
 
 namespace ingest::obs {
@@ -27,64 +28,57 @@ std::string S(std::string_view v) { return std::string(v); }
 
 }  // namespace
 
+template <typename Builder>
+auto& Metrics::Register(Builder builder, const char* name, const char* help) {
+  family_names_.emplace_back(name);
+  return builder.Name(name).Help(help).Register(*registry_);
+}
+
 Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
-  documents_ = &prometheus::BuildCounter()
-                    .Name("ingestd_documents_total")
-                    .Help("Documents that reached a terminal state, by state")
-                    .Register(*registry_);
-  stage_duration_ = &prometheus::BuildHistogram()
-                         .Name("ingestd_stage_duration_seconds")
-                         .Help("Wall time of one pipeline stage attempt, by stage")
-                         .Register(*registry_);
-  tokens_ = &prometheus::BuildCounter()
-                 .Name("ingestd_tokens_total")
-                 .Help("Tokens sent to embedding providers, by provider and model")
-                 .Register(*registry_);
-  pages_ = &prometheus::BuildCounter()
-                .Name("ingestd_pages_total")
-                .Help("Pages parsed (parse-cache hits excluded), by parser")
-                .Register(*registry_);
-  cache_hits_ = &prometheus::BuildCounter()
-                     .Name("ingestd_cache_hits_total")
-                     .Help("Cache hits: parse (documents) and vector (chunk texts)")
-                     .Register(*registry_);
-  http_requests_ = &prometheus::BuildCounter()
-                        .Name("ingestd_http_requests_total")
-                        .Help("HTTP API requests, by route template and status code")
-                        .Register(*registry_);
-  provider_requests_ = &prometheus::BuildCounter()
-                            .Name("ingestd_provider_requests_total")
-                            .Help("Provider call attempts, by provider and outcome")
-                            .Register(*registry_);
-  provider_latency_ = &prometheus::BuildHistogram()
-                           .Name("ingestd_provider_latency_seconds")
-                           .Help("Wall time of provider calls that were sent, by provider")
-                           .Register(*registry_);
-  circuit_state_ = &prometheus::BuildGauge()
-                        .Name("ingestd_circuit_state")
-                        .Help("Circuit breaker state by provider: 0 closed, 1 half-open, 2 open")
-                        .Register(*registry_);
-  rate_limit_wait_ = &prometheus::BuildCounter()
-                          .Name("ingestd_rate_limit_wait_seconds_total")
-                          .Help("Time spent waiting for provider rate limits, by provider")
-                          .Register(*registry_);
-  cost_usd_ = &prometheus::BuildCounter()
-                   .Name("ingestd_cost_usd_total")
-                   .Help("Spend recorded in the cost ledger in USD, by service")
-                   .Register(*registry_);
-  jobs_ = &prometheus::BuildGauge()
-               .Name("ingestd_jobs")
-               .Help("Jobs in the store, by state (read at scrape time)")
-               .Register(*registry_);
-  queue_oldest_age_ = &prometheus::BuildGauge()
-                           .Name("ingestd_queue_oldest_age_seconds")
-                           .Help("Age of the oldest queued, due job; 0 when none is waiting")
-                           .Register(*registry_)
+  documents_ = &Register(prometheus::BuildCounter(), "ingestd_documents_total",
+                         "Documents that reached a terminal state, by state");
+  stage_duration_ = &Register(prometheus::BuildHistogram(), "ingestd_stage_duration_seconds",
+                              "Wall time of one pipeline stage attempt, by stage");
+  tokens_ = &Register(prometheus::BuildCounter(), "ingestd_tokens_total",
+                      "Tokens sent to embedding providers, by provider and model");
+  pages_ = &Register(prometheus::BuildCounter(), "ingestd_pages_total",
+                     "Pages parsed (parse-cache hits excluded), by parser");
+  cache_hits_ = &Register(prometheus::BuildCounter(), "ingestd_cache_hits_total",
+                          "Cache hits: parse (documents) and vector (chunk texts)");
+  http_requests_ = &Register(prometheus::BuildCounter(), "ingestd_http_requests_total",
+                             "HTTP API requests, by route template and status code");
+  provider_requests_ = &Register(prometheus::BuildCounter(), "ingestd_provider_requests_total",
+                                 "Provider call attempts, by provider and outcome");
+  provider_latency_ = &Register(prometheus::BuildHistogram(), "ingestd_provider_latency_seconds",
+                                "Wall time of provider calls that were sent, by provider");
+  circuit_state_ = &Register(prometheus::BuildGauge(), "ingestd_circuit_state",
+                             "Circuit breaker state by provider: 0 closed, 1 half-open, 2 open");
+  rate_limit_wait_ = &Register(prometheus::BuildCounter(), "ingestd_rate_limit_wait_seconds_total",
+                               "Time spent waiting for provider rate limits, by provider");
+  cost_usd_ = &Register(prometheus::BuildCounter(), "ingestd_cost_usd_total",
+                        "Spend recorded in the cost ledger in USD, by service");
+  jobs_ = &Register(prometheus::BuildGauge(), "ingestd_jobs",
+                    "Jobs in the store, by state (read at scrape time)");
+  budget_spent_ =
+      &Register(prometheus::BuildGauge(), "ingestd_budget_spent_usd",
+                "Spend charged to each budget in its current period (settled + reserved)");
+  budget_limit_ = &Register(prometheus::BuildGauge(), "ingestd_budget_limit_usd",
+                            "Hard limit of each budget per period");
+  budget_remaining_ = &Register(prometheus::BuildGauge(), "ingestd_budget_remaining_usd",
+                                "Hard limit minus spend in the current period (0 when reached)");
+  budget_soft_ratio_ = &Register(prometheus::BuildGauge(), "ingestd_budget_soft_ratio",
+                                 "Fraction of the hard limit at which a budget alerts");
+  rate_remaining_ = &Register(prometheus::BuildGauge(), "ingestd_rate_limit_remaining",
+                              "Rate-limit tokens available now, by provider and kind");
+  rate_capacity_ = &Register(prometheus::BuildGauge(), "ingestd_rate_limit_capacity",
+                             "Rate-limit bucket capacity, by provider and kind");
+  provider_stopped_ = &Register(prometheus::BuildGauge(), "ingestd_provider_stopped",
+                                "1 when the governor stopped a provider (quota, credentials)");
+  queue_oldest_age_ = &Register(prometheus::BuildGauge(), "ingestd_queue_oldest_age_seconds",
+                                "Age of the oldest queued, due job; 0 when none is waiting")
                            .Add({});
-  dead_jobs_ = &prometheus::BuildGauge()
-                    .Name("ingestd_dead_jobs")
-                    .Help("Jobs in the dead-letter queue (retries exhausted)")
-                    .Register(*registry_)
+  dead_jobs_ = &Register(prometheus::BuildGauge(), "ingestd_dead_jobs",
+                         "Jobs in the dead-letter queue (retries exhausted)")
                     .Add({});
   // Terminal states the workers count, and the two caches: known label values start at 0.
   for (const char* state : {"complete", "failed", "dead"}) documents_->Add({{"state", state}});
@@ -155,7 +149,66 @@ void Metrics::SetQueueOldestAge(double seconds) { queue_oldest_age_->Set(seconds
 
 void Metrics::SetDeadJobs(int64_t dead) { dead_jobs_->Set(static_cast<double>(dead)); }
 
+const std::vector<std::string>& Metrics::FamilyNames() const { return family_names_; }
+
 std::vector<prometheus::MetricFamily> Metrics::Collect() const { return registry_->Collect(); }
+
+namespace {
+
+using Labels = std::map<std::string, std::string>;
+
+// Removes the series of `family` whose labels were in `before` but are not in `now`.
+void RemoveStale(prometheus::Family<prometheus::Gauge>* family, const std::set<Labels>& before,
+                 const std::set<Labels>& now) {
+  for (const Labels& l : before) {
+    if (now.count(l) == 0) family->Remove(&family->Add(l));
+  }
+}
+
+}  // namespace
+
+void Metrics::SetBudgets(const std::vector<BudgetGauge>& budgets) {
+  std::lock_guard<std::mutex> lock(mirror_mu_);
+  std::set<Labels> now;
+  for (const BudgetGauge& b : budgets) {
+    Labels l = {{"scope", b.scope}, {"key", b.key}, {"period", b.period}};
+    budget_spent_->Add(l).Set(b.spent_usd);
+    budget_limit_->Add(l).Set(b.limit_usd);
+    budget_remaining_->Add(l).Set(std::max(0.0, b.limit_usd - b.spent_usd));
+    budget_soft_ratio_->Add(l).Set(b.soft_ratio);
+    now.insert(std::move(l));
+  }
+  for (auto* f : {budget_spent_, budget_limit_, budget_remaining_, budget_soft_ratio_}) {
+    RemoveStale(f, budget_labels_, now);
+  }
+  budget_labels_ = std::move(now);
+}
+
+void Metrics::SetRateLimits(const std::vector<RateLimitGauge>& limits) {
+  std::lock_guard<std::mutex> lock(mirror_mu_);
+  std::set<Labels> now;
+  for (const RateLimitGauge& r : limits) {
+    Labels l = {{"provider", r.provider}, {"kind", r.kind}};
+    rate_remaining_->Add(l).Set(r.remaining);
+    rate_capacity_->Add(l).Set(r.capacity);
+    now.insert(std::move(l));
+  }
+  RemoveStale(rate_remaining_, rate_labels_, now);
+  RemoveStale(rate_capacity_, rate_labels_, now);
+  rate_labels_ = std::move(now);
+}
+
+void Metrics::SetProvidersStopped(const std::vector<std::pair<std::string, bool>>& stopped) {
+  std::lock_guard<std::mutex> lock(mirror_mu_);
+  std::set<Labels> now;
+  for (const auto& [provider, is_stopped] : stopped) {
+    Labels l = {{"provider", provider}};
+    provider_stopped_->Add(l).Set(is_stopped ? 1 : 0);
+    now.insert(std::move(l));
+  }
+  RemoveStale(provider_stopped_, stopped_labels_, now);
+  stopped_labels_ = std::move(now);
+}
 
 std::string Metrics::Serialize() const {
   std::ostringstream out;

@@ -1,13 +1,12 @@
-// Prometheus metrics of DESIGN §8 that exist so far, in one registry served at GET /metrics.
+// Prometheus metrics of DESIGN §8, in one registry served at GET /metrics.
 //
 // Thread-safe: every method may be called from any thread (prometheus-cpp families and metrics
-// are internally synchronised). Counters only go up; gauges that mirror the Store (jobs by
-// state, queue age, dead jobs) are refreshed by the caller at scrape time, not maintained here,
-// so several processes sharing one database all report the same, true values.
-//
-// Provider families (requests, latency, circuit state, rate-limit waits) and cost are fed by
-// the governor as calls happen. Families not registered yet (a family with no source would only
-// ever show zeros): budgets and rate-limit headroom, which mirror the Store at scrape time.
+// are internally synchronised; the scrape-time mirrors below hold their own mutex). Counters
+// only go up. Gauges that mirror the Store (jobs by state, queue age, dead jobs, budgets, rate
+// buckets, stopped providers) are refreshed by the caller at scrape time, not maintained here,
+// so several processes sharing one database all report the same, true values. Provider
+// families (requests, latency, circuit state, rate-limit waits) and cost are fed by the
+// governor as calls happen.
 #pragma once
 
 #include <prometheus/counter.h>
@@ -17,13 +16,34 @@
 #include <prometheus/registry.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 namespace ingest::obs {
+
+// One budget with its spend in the current period, as mirrored at scrape time.
+struct BudgetGauge {
+  std::string scope;   // global | tenant | service
+  std::string key;     // the tenant or service; "" for global
+  std::string period;  // hour | day | month
+  double spent_usd = 0;
+  double limit_usd = 0;
+  double soft_ratio = 0;
+};
+
+// Rate-limit headroom of one provider and kind (requests, tokens), summed over its keys.
+struct RateLimitGauge {
+  std::string provider;
+  std::string kind;
+  double remaining = 0;
+  double capacity = 0;
+};
 
 class Metrics {
  public:
@@ -71,15 +91,31 @@ class Metrics {
   void SetJobs(const std::vector<std::pair<std::string, int64_t>>& by_state);
   void SetQueueOldestAge(double seconds);
   void SetDeadJobs(int64_t dead);
+  // ingestd_budget_{spent,limit,remaining}_usd and ingestd_budget_soft_ratio {scope,key,period}.
+  // Replaces the whole set: series of budgets no longer listed are removed.
+  void SetBudgets(const std::vector<BudgetGauge>& budgets);
+  // ingestd_rate_limit_remaining and ingestd_rate_limit_capacity {provider,kind}; replaces the
+  // set like SetBudgets.
+  void SetRateLimits(const std::vector<RateLimitGauge>& limits);
+  // ingestd_provider_stopped{provider}: 1 stopped by the governor (quota, credentials), 0 not.
+  // Replaces the set like SetBudgets.
+  void SetProvidersStopped(const std::vector<std::pair<std::string, bool>>& stopped);
 
   // Prometheus text exposition format 0.0.4 of everything registered.
   std::string Serialize() const;
   // Current values of everything registered (what Serialize prints), for in-process readers
   // such as the alert monitor.
   std::vector<prometheus::MetricFamily> Collect() const;
+  // Names of every registered family (histograms without the _bucket/_sum/_count suffixes),
+  // including families with no series yet, which Serialize omits.
+  const std::vector<std::string>& FamilyNames() const;
 
  private:
+  template <typename Builder>
+  auto& Register(Builder builder, const char* name, const char* help);
+
   std::shared_ptr<prometheus::Registry> registry_;
+  std::vector<std::string> family_names_;
   prometheus::Family<prometheus::Counter>* documents_;
   prometheus::Family<prometheus::Histogram>* stage_duration_;
   prometheus::Family<prometheus::Counter>* tokens_;
@@ -92,6 +128,19 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* rate_limit_wait_;
   prometheus::Family<prometheus::Counter>* cost_usd_;
   prometheus::Family<prometheus::Gauge>* jobs_;
+  prometheus::Family<prometheus::Gauge>* budget_spent_;
+  prometheus::Family<prometheus::Gauge>* budget_limit_;
+  prometheus::Family<prometheus::Gauge>* budget_remaining_;
+  prometheus::Family<prometheus::Gauge>* budget_soft_ratio_;
+  prometheus::Family<prometheus::Gauge>* rate_remaining_;
+  prometheus::Family<prometheus::Gauge>* rate_capacity_;
+  prometheus::Family<prometheus::Gauge>* provider_stopped_;
+  // The label sets each scrape-time family currently exposes, so a Set* can remove the series
+  // that disappeared from the store.
+  std::mutex mirror_mu_;
+  std::set<std::map<std::string, std::string>> budget_labels_;   // GUARDED_BY(mirror_mu_)
+  std::set<std::map<std::string, std::string>> rate_labels_;     // GUARDED_BY(mirror_mu_)
+  std::set<std::map<std::string, std::string>> stopped_labels_;  // GUARDED_BY(mirror_mu_)
   prometheus::Gauge* queue_oldest_age_;
   prometheus::Gauge* dead_jobs_;
 };

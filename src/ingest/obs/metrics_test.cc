@@ -2,6 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <sstream>
 #include <string>
 
 namespace ingest::obs {
@@ -60,6 +67,72 @@ TEST(MetricsTest, CostIsExposedInDollarsAndNeverGoesDown) {
   EXPECT_TRUE(Has(s, "ingestd_cost_usd_total{service=\"openai_embeddings\"} 1.5\n")) << s;
   EXPECT_TRUE(Has(s, "ingestd_cost_usd_total{service=\"llamaparse\"} 0\n")) << s;
   EXPECT_TRUE(Has(s, "ingestd_rate_limit_wait_seconds_total{provider=\"openai\"} 0\n")) << s;
+}
+
+TEST(MetricsTest, StoreMirrorsReplaceTheirWholeSet) {
+  Metrics m;
+  m.SetBudgets({{"global", "", "day", 8.5, 10, 0.8}, {"tenant", "alpha", "month", 12, 10, 0.9}});
+  m.SetRateLimits({{"openai", "tokens", 900000, 1000000}});
+  m.SetProvidersStopped({{"openai", true}, {"llamaparse", false}});
+  std::string s = m.Serialize();
+  EXPECT_TRUE(Has(s, "ingestd_budget_spent_usd{key=\"\",period=\"day\",scope=\"global\"} 8.5"));
+  EXPECT_TRUE(Has(s, "ingestd_budget_limit_usd{key=\"\",period=\"day\",scope=\"global\"} 10"));
+  EXPECT_TRUE(Has(s, "ingestd_budget_remaining_usd{key=\"\",period=\"day\",scope=\"global\"} 1.5"));
+  EXPECT_TRUE(
+      Has(s, "ingestd_budget_remaining_usd{key=\"alpha\",period=\"month\",scope=\"tenant\"} 0"));
+  EXPECT_TRUE(
+      Has(s, "ingestd_budget_soft_ratio{key=\"alpha\",period=\"month\",scope=\"tenant\"} 0.9"));
+  EXPECT_TRUE(Has(s, "ingestd_rate_limit_remaining{kind=\"tokens\",provider=\"openai\"} 900000"));
+  EXPECT_TRUE(Has(s, "ingestd_rate_limit_capacity{kind=\"tokens\",provider=\"openai\"} 1000000"));
+  EXPECT_TRUE(Has(s, "ingestd_provider_stopped{provider=\"openai\"} 1"));
+  EXPECT_TRUE(Has(s, "ingestd_provider_stopped{provider=\"llamaparse\"} 0"));
+  // The tenant budget is deleted and openai resumed: their series go, others stay.
+  m.SetBudgets({{"global", "", "day", 9, 10, 0.8}});
+  m.SetProvidersStopped({{"llamaparse", false}});
+  m.SetRateLimits({});
+  s = m.Serialize();
+  EXPECT_FALSE(Has(s, "alpha")) << s;
+  EXPECT_FALSE(Has(s, "ingestd_provider_stopped{provider=\"openai\"}"));
+  EXPECT_FALSE(Has(s, "ingestd_rate_limit_remaining{"));
+  EXPECT_TRUE(Has(s, "ingestd_budget_spent_usd{key=\"\",period=\"day\",scope=\"global\"} 9"));
+}
+
+std::string ReadSource(const std::string& rel) {
+  std::ifstream in(std::string(INGEST_SOURCE_DIR) + "/" + rel);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Every ingestd_* name in the shipped alert rules and Grafana dashboards is a family this
+// registry defines (histogram series by their _bucket/_sum/_count names), so a renamed metric
+// cannot silently leave an alert or a panel reading nothing.
+TEST(MetricsTest, DeployFilesReferenceOnlyRegisteredMetrics) {
+  Metrics m;
+  std::set<std::string> known;
+  for (const std::string& n : m.FamilyNames()) {
+    for (const char* suffix : {"", "_bucket", "_sum", "_count"}) known.insert(n + suffix);
+  }
+  std::vector<std::string> files = {"deploy/prometheus/ingestd-alerts.yml"};
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(INGEST_SOURCE_DIR) + "/deploy/grafana")) {
+    if (e.path().extension() == ".json") {
+      files.push_back("deploy/grafana/" + e.path().filename().string());
+    }
+  }
+  ASSERT_GE(files.size(), 2u) << "no Grafana dashboard in deploy/grafana";
+  const std::regex name(R"(ingestd_[a-z0-9_]+)");
+  for (const std::string& f : files) {
+    const std::string text = ReadSource(f);
+    ASSERT_FALSE(text.empty()) << f;
+    int refs = 0;
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), name);
+         it != std::sregex_iterator(); ++it) {
+      ++refs;
+      EXPECT_TRUE(known.count(it->str())) << f << " references unknown metric " << it->str();
+    }
+    EXPECT_GT(refs, 5) << f;
+  }
 }
 
 }  // namespace
