@@ -392,6 +392,20 @@ TEST_F(ApiServerTest, FailedJobsShowInStatsWithTheirError) {
   EXPECT_EQ(stats["recent_failures"][0]["last_error_code"], "garbage");
   EXPECT_TRUE(stats["recent_failures"][0]["job_id"] == up["job_id"]);
   EXPECT_EQ(Get("/v1/stats", kBeta).second["recent_failures"].size(), 0u);
+  EXPECT_EQ(stats["errors_by_code"], json::parse(R"([{"code": "garbage", "jobs": 1}])"));
+  EXPECT_TRUE(Get("/v1/stats", kBeta).second["errors_by_code"].empty());
+  // Admins also get stage latencies from this process's metrics.
+  json admin = Get("/v1/stats", kAdmin).second;
+  EXPECT_EQ(admin["errors_by_code"][0]["code"], "garbage");
+  ASSERT_TRUE(admin["stages"].is_array());
+  bool parse_seen = false;
+  for (const json& st : admin["stages"]) {
+    if (st["stage"] == "parse") parse_seen = st["count"].get<int64_t>() >= 1;
+  }
+  EXPECT_TRUE(parse_seen) << admin["stages"].dump();
+  EXPECT_TRUE(admin["providers"].is_array());
+  EXPECT_FALSE(stats.contains("stages"));
+  EXPECT_EQ(admin["alerts"]["enabled"], false);
 }
 
 TEST_F(ApiServerTest, MetricsExposeTheFamilies) {

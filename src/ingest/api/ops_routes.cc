@@ -93,9 +93,12 @@ void Stats(const RouteEnv& env, const httplib::Request& req, httplib::Response& 
       slot = slot.get<int64_t>() + 1;
     }
   }
-  nlohmann::json out = {{"jobs", jobs}, {"admin", p->admin}};
+  const UnixMillis now = env.deps.pipeline.clock->NowMillis();
+  nlohmann::json out = {{"jobs", jobs}, {"admin", p->admin}, {"generated_at", Iso(now)}};
+  auto errors = ErrorsByCodeJson(env, *p);
+  if (!errors.ok()) return SendError(res, errors.status());
+  out["errors_by_code"] = *errors;
   if (p->admin) {
-    const UnixMillis now = env.deps.pipeline.clock->NowMillis();
     auto oldest = store.OldestQueuedAt(now);
     if (!oldest.ok()) return SendError(res, oldest.status());
     out["queue_oldest_age_seconds"] = oldest->has_value() ? (now - **oldest) / 1000.0 : 0.0;
@@ -115,6 +118,9 @@ void Stats(const RouteEnv& env, const httplib::Request& req, httplib::Response& 
       out["counters"] = nullptr;
       out["workers"] = 0;
     }
+    nlohmann::json sections = MetricsSectionsJson(*env.metrics);
+    out["stages"] = sections["stages"];
+    out["providers"] = sections["providers"];
   }
   std::vector<store::JobView> failures;
   for (store::JobState s : {store::JobState::kFailed, store::JobState::kDead}) {

@@ -47,6 +47,11 @@ nlohmann::json JobJson(const store::JobView& v);
 // The alerts the principal may see (tenants: none about another tenant's budget), as in
 // GET /v1/alerts.
 nlohmann::json AlertsJson(const RouteEnv& env, const Principal& p);
+// /v1/stats sections from this process's metrics: {"stages": [...], "providers": [...]}.
+nlohmann::json MetricsSectionsJson(const obs::Metrics& metrics);
+// [{"code", "jobs"}] over the most recent failed and dead jobs the principal may see, most
+// frequent first.
+Result<nlohmann::json> ErrorsByCodeJson(const RouteEnv& env, const Principal& p);
 std::string Iso(UnixMillis t);
 
 void InstallOpsRoutes(httplib::Server& server, const RouteEnv& env);
