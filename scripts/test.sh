@@ -10,10 +10,13 @@ scripts/fetch-tokenizer-data.sh
 export INGEST_BUILD_JOBS="${INGEST_BUILD_JOBS:-$(nproc)}"
 scripts/build.sh ci
 
-# Node peers (independent tokenizer implementations, chunker peers) for conformance tests.
-if [ -f tests/peers/package-lock.json ] && [ ! -d tests/peers/node_modules ]; then
-  npm ci --prefix tests/peers --no-audit --no-fund --loglevel=error
-fi
+# Node packages pinned by lock files: tokenizer/chunker peers for conformance tests
+# (tests/peers) and playwright-core for the dashboard's browser test (tests/browser).
+for dir in tests/peers tests/browser; do
+  if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" ]; then
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+  fi
+done
 
 cleanup() { :; }
 trap 'cleanup' EXIT

@@ -130,8 +130,10 @@ void ActOnJob(const RouteEnv& env, Action action, const httplib::Request& req,
     }
   }
   if (!done.ok()) return SendError(res, done.status());
-  if (env.deps.workers != nullptr) env.deps.workers->Wake();
+  // Read the view before waking the workers, so the answer is the job as the action left it
+  // (a worker could otherwise run it again before the read).
   auto view = ViewOf(env, *done);
+  if (env.deps.workers != nullptr) env.deps.workers->Wake();
   if (!view.ok()) return SendError(res, view.status());
   SendJson(res, 200, JobJson(*view));
 }

@@ -159,7 +159,8 @@ void InstallOpsRoutes(httplib::Server& server, const RouteEnv& env) {
   server.Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.status = 200;
     res.set_header("Content-Security-Policy",
-                   "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'");
+                   "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                   "img-src data:");
     res.set_content(std::string(DashboardHtml()), "text/html; charset=utf-8");
   });
   server.Get("/v1/alerts", [&env](const httplib::Request& req, httplib::Response& res) {
