@@ -43,7 +43,8 @@ pg_url_with_db() {
 # fresh_database ADMIN_URL NAME: creates database NAME (dropping an old one) and prints its URL.
 fresh_database() {
   local admin="$1" name="$2"
-  psql "$admin" -XAtq -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $name" \
+  psql "$admin" -XAtq -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
+    -c "DROP DATABASE IF EXISTS $name" \
     -c "CREATE DATABASE $name" > /dev/null
   pg_url_with_db "$admin" "$name"
 }

@@ -156,6 +156,7 @@ PY
   fi
   scale_cleanup
   rm -f "$WORK"/worker-*.log
+  psql "$admin" -XAtq -c "DROP DATABASE IF EXISTS ingestd_scale_$name WITH (FORCE)" > /dev/null || true
   echo "# run '$name' took $((SECONDS - t0)) s"
 }
 
