@@ -83,12 +83,16 @@ PY
   check "$name: ingestd workers lists 4 live workers ($live)" test "$live" -eq 4
 
   if [ "$action" = "kill" ]; then
-    local k victim open hit=0 killed=""
-    sleep 1
+    # Kill k comes once k/14 of the documents are done, so the ten kills are spread over the
+    # first 70% of the run whatever the machine's speed.
+    local k victim open hit=0 killed="" deadline
     for k in $(seq 1 10); do
-      sleep 0.5
+      deadline=$((SECONDS + 60))
+      while open="$(jobs_open)"; [ "$open" -gt $((N_DOCS - k * N_DOCS / 14)) ] \
+          && [ "$SECONDS" -lt "$deadline" ]; do
+        sleep 0.2
+      done
       victim=$((RANDOM % 4 + 1))
-      open="$(jobs_open)"
       [ "$open" -gt 0 ] && hit=$((hit + 1))
       killed="$killed ${WORKER_PIDS[$victim]}"
       kill -9 "${WORKER_PIDS[$victim]}" 2>/dev/null || true
@@ -110,9 +114,12 @@ assert len(rows) >= 8 and all(r["status"] == "dead" for r in rows), rows
 assert w["live"] == 4, w["live"]
 PY
   elif [ "$action" = "restart" ]; then
-    sleep 3
-    local open_before
-    open_before="$(jobs_open)"
+    # Restart once about a third of the documents are done.
+    local open_before deadline=$((SECONDS + 60))
+    while open_before="$(jobs_open)"; [ "$open_before" -gt $((N_DOCS * 2 / 3)) ] \
+        && [ "$SECONDS" -lt "$deadline" ]; do
+      sleep 0.2
+    done
     (cd "$_INGEST_PG_DIR" && _ingest_pg_as_owner "$_INGEST_PG_BINDIR/pg_ctl" -D "$_INGEST_PG_DIR/data" \
       -m fast -w -t 60 restart > "$WORK/pg-restart.log" 2>&1)
     check "$name: PostgreSQL restarted with $open_before jobs open" test "$open_before" -gt 0
