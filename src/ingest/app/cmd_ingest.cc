@@ -106,9 +106,17 @@ class LineObserver : public pipeline::PipelineObserver {
 // --no-wait: what was submitted, as one JSON object. `new` is false when the tenant already had
 // the file (same bytes); `state` is then that job's current state. Exit status 1 when any file
 // could not be submitted (listed under "errors" with its code).
-int PrintSubmitted(const std::vector<Tracked>& tracked) {
+// `path_errors` are FindFiles' "PATH: reason" lines for paths that could not be read.
+int PrintSubmitted(const std::vector<Tracked>& tracked,
+                   const std::vector<std::string>& path_errors) {
   nlohmann::json submitted = nlohmann::json::array();
   nlohmann::json errors = nlohmann::json::array();
+  for (const std::string& e : path_errors) {
+    const size_t colon = e.rfind(": ");
+    errors.push_back({{"path", e.substr(0, colon)},
+                      {"code", "path_unreadable"},
+                      {"message", colon == std::string::npos ? e : e.substr(colon + 2)}});
+  }
   int64_t new_count = 0;
   for (const Tracked& t : tracked) {
     if (t.job_id.empty()) {
@@ -184,7 +192,7 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
     tracked.push_back(std::move(t));
   }
 
-  if (args.no_wait) return PrintSubmitted(tracked);
+  if (args.no_wait) return PrintSubmitted(tracked, found.errors);
 
   int64_t new_count = 0, already = 0;
   std::vector<size_t> pending;
