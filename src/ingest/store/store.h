@@ -116,6 +116,65 @@ class Store {
   virtual Result<std::vector<LedgerEntry>> ListLedger(
       std::optional<std::string_view> document_id) = 0;
 
+  // --- governor: reservations, budgets, rate limits, provider state (DESIGN §5) ------------
+  // Budget check and reservation in one transaction, serialised against every other Reserve on
+  // the same database (all processes). For each budget that applies to `entry` (global; tenant
+  // == entry.tenant; service == entry.service) and its window at `now`, spend = sum of
+  // cost_micros over reserved + settled rows in the window matching the scope. If spend +
+  // entry.cost_micros > hard_micros for any of them nothing is written and blocked_by says
+  // which; otherwise `entry` is inserted with state reserved, estimate_micros = cost_micros,
+  // created_at = updated_at = now and expires_at as given. A hard limit is therefore never
+  // exceeded by reservations, whatever the number of workers.
+  virtual Result<ReserveResult> Reserve(const LedgerEntry& entry, UnixMillis now) = 0;
+  // Records the provider-reported usage of a call: upsert by entry.id into state settled with
+  // entry's usage, cost_micros, provider_request_id and note; estimate_micros, created_at and
+  // expires_at of an existing row are kept (created_at = now for a new row). Settling a settled
+  // row again overwrites it with the same facts (idempotent); settling a released row is allowed
+  // (a call reconciled as not made turned out to have been billed).
+  virtual Status SettleLedger(const LedgerEntry& entry, UnixMillis now) = 0;
+  // A reserved row whose call was not billed (refused before sending, 4xx/429 the provider does
+  // not bill): state released, cost_micros 0, note. kFailedPrecondition reason "not_reserved"
+  // when the row is not in state reserved (nothing written); kNotFound when absent.
+  virtual Status ReleaseLedger(std::string_view id, std::string_view note, UnixMillis now) = 0;
+  // Reserved rows with 0 < expires_at <= now, oldest first.
+  virtual Result<std::vector<LedgerEntry>> ListExpiredReservations(UnixMillis now) = 0;
+
+  // Upsert on (scope, scope_key, period).
+  virtual Status PutBudget(const Budget& budget) = 0;
+  // kNotFound when there is no such budget.
+  virtual Status DeleteBudget(BudgetScope scope, std::string_view scope_key,
+                              BudgetPeriod period) = 0;
+  // Every budget with its spend in the window containing `now`; ordered by scope, key, period.
+  virtual Result<std::vector<BudgetStatus>> ListBudgetStatus(UnixMillis now) = 0;
+
+  // Creates the bucket (full) or updates capacity and refill rate (available clamped to the new
+  // capacity).
+  virtual Status ConfigureRateBucket(std::string_view key, std::string_view kind,
+                                     double capacity, double refill_per_sec, UnixMillis now) = 0;
+  // Atomically over all `demands` of `key` (buckets that do not exist are ignored): refills each
+  // bucket by elapsed time (capped at capacity), then computes wait = max over buckets of
+  // max(blocked_until - now, -(available - amount) / refill_per_sec). If wait <= max_wait every
+  // amount is taken (available may go negative) and the grant says how long to wait; otherwise
+  // nothing is taken and granted = false with the wait.
+  virtual Result<RateGrant> AcquireRate(std::string_view key, std::span<const RateDemand> demands,
+                                        Duration max_wait, UnixMillis now) = 0;
+  // What the provider said (x-ratelimit-remaining-*, Retry-After): available becomes
+  // min(refilled available, remaining) when remaining is set; blocked_until becomes
+  // max(blocked_until, the given value). Unknown bucket: ignored.
+  virtual Status ObserveRate(std::string_view key, std::string_view kind,
+                             std::optional<double> remaining, UnixMillis blocked_until,
+                             UnixMillis now) = 0;
+  // Every bucket, refilled to `now` (not written).
+  virtual Result<std::vector<RateBucket>> ListRateBuckets(UnixMillis now) = 0;
+
+  // Upsert by provider.
+  virtual Status PutProviderState(const ProviderState& state) = 0;
+  virtual Result<std::vector<ProviderState>> ListProviderStates() = 0;
+
+  // Deferred jobs whose defer_reason is one of `reasons` (every deferred job when empty) become
+  // due at `now` (next_attempt_at = now, version bumped). Returns how many.
+  virtual Result<int64_t> WakeDeferred(std::span<const std::string> reasons, UnixMillis now) = 0;
+
   // --- events and workers -------------------------------------------------------------------
   virtual Status AppendEvent(const Event& event) = 0;
   // Most recent first.

@@ -181,6 +181,96 @@ struct LedgerEntry {
   std::string provider_request_id;
   UnixMillis created_at = 0;
   UnixMillis updated_at = 0;
+  // What Store::Reserve held for the call (cost_micros at reservation time). Kept when the row
+  // is settled or released, so estimate accuracy can be audited.
+  int64_t estimate_micros = 0;
+  // Reserved rows only: after this time the reservation is presumed orphaned (its caller
+  // crashed) and the governor reconciles it. 0 for rows that were never reserved.
+  UnixMillis expires_at = 0;
+  // Why a row is in its state when it is not the plain outcome of a call, e.g.
+  // "reconciled: settled at estimate after the reserving process died". "" otherwise.
+  std::string note;
+};
+
+// --- governor rows (DESIGN §5) ----------------------------------------------------------------
+
+enum class BudgetScope { kGlobal, kTenant, kService };
+std::string_view BudgetScopeName(BudgetScope s);  // "global", "tenant", "service"
+Result<BudgetScope> ParseBudgetScope(std::string_view name);
+
+enum class BudgetPeriod { kHour, kDay, kMonth };
+std::string_view BudgetPeriodName(BudgetPeriod p);  // "hour", "day", "month"
+Result<BudgetPeriod> ParseBudgetPeriod(std::string_view name);
+
+// A spending cap. Applies to ledger rows of every tenant and service (global), of tenant
+// `scope_key`, or of service `scope_key` ("openai", "llamaparse").
+struct Budget {
+  BudgetScope scope = BudgetScope::kGlobal;
+  std::string scope_key;  // "" for global
+  BudgetPeriod period = BudgetPeriod::kDay;
+  int64_t hard_micros = 0;   // never exceeded (reserved + settled)
+  double soft_ratio = 0.8;   // alert when spend >= soft_ratio * hard (0 < ratio <= 1)
+  UnixMillis updated_at = 0;
+};
+
+// [start, end) of a UTC calendar period.
+struct PeriodWindow {
+  UnixMillis start = 0;
+  UnixMillis end = 0;
+};
+// The UTC hour, day or calendar month containing `now`.
+PeriodWindow PeriodWindowAt(BudgetPeriod period, UnixMillis now);
+
+// A budget with its spend in the current period (ledger rows whose created_at falls in the
+// window and whose tenant/service matches the scope).
+struct BudgetStatus {
+  Budget budget;
+  PeriodWindow window;
+  int64_t settled_micros = 0;   // rows in state settled
+  int64_t reserved_micros = 0;  // rows in state reserved (cost_micros = the held estimate)
+};
+
+// Outcome of Store::Reserve.
+struct ReserveResult {
+  bool reserved = false;
+  // When !reserved: the first applicable budget that the reservation would take over its hard
+  // limit, with its spend as seen inside the reserving transaction.
+  std::optional<BudgetStatus> blocked_by;
+};
+
+// A shared token bucket (DESIGN §5): one per (provider key, kind). `available` may go negative:
+// a caller that takes more than is available owes the difference and waits it off, which
+// queues callers fairly without anyone polling.
+struct RateBucket {
+  std::string key;   // e.g. "openai:<sha256 prefix of the API key>"
+  std::string kind;  // "requests" or "tokens"
+  double capacity = 0;
+  double available = 0;  // as of updated_at (refill not applied)
+  double refill_per_sec = 0;
+  UnixMillis blocked_until = 0;  // Retry-After: nobody may send before this time
+  UnixMillis updated_at = 0;
+};
+
+struct RateDemand {
+  std::string kind;  // "requests" or "tokens"
+  double amount = 0;
+};
+
+struct RateGrant {
+  bool granted = false;  // false: the wait would exceed max_wait; nothing was taken
+  Duration wait{0};      // how long the caller must wait before sending (0 = now)
+};
+
+// A provider stopped by the governor (quota exhausted, credentials refused) until an operator
+// resumes it. Absent rows mean running.
+struct ProviderState {
+  std::string provider;  // "openai", "llamaparse"
+  bool stopped = false;
+  std::string reason;   // "insufficient_quota", "invalid_api_key", ...
+  std::string message;  // the provider's words (never a secret)
+  UnixMillis since = 0;
+  UnixMillis probe_at = 0;  // 0 = no automatic probe; else a worker may try one call then
+  UnixMillis updated_at = 0;
 };
 
 struct Event {
