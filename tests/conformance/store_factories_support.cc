@@ -48,11 +48,15 @@ TempDirs& Dirs() {
   return dirs;
 }
 
-std::unique_ptr<store::Store> MakeSqlite(Clock* clock) {
-  auto st = store::OpenSqliteStore(Dirs().Make() + "/ingest.db", clock);
-  INGEST_CHECK(st.ok());
-  return std::move(st).value();
+StoreOpener FreshSqlite() {
+  return [path = Dirs().Make() + "/ingest.db"](Clock* clock) -> std::unique_ptr<store::Store> {
+    auto st = store::OpenSqliteStore(path, clock);
+    INGEST_CHECK(st.ok());
+    return std::move(st).value();
+  };
 }
+
+std::unique_ptr<store::Store> MakeSqlite(Clock* clock) { return FreshSqlite()(clock); }
 
 const char* PostgresUrl() {
   const char* url = ::getenv("INGESTD_TEST_PG_URL");
@@ -126,6 +130,27 @@ void SkipWithoutPostgres() {
                   "starts a server; CI=true makes this a failure)";
 }
 
+// A fresh schema on INGESTD_TEST_PG_URL; the opener yields nullptr when the schema cannot be
+// created or the server does not answer (the calling test then fails).
+StoreOpener FreshPostgres() {
+  if (PostgresUrl() == nullptr) {
+    return [](Clock*) -> std::unique_ptr<store::Store> { return nullptr; };
+  }
+  return [schema = Schemas().Make()](Clock* clock) -> std::unique_ptr<store::Store> {
+    if (schema.empty()) return nullptr;
+    store::PostgresStoreOptions options;
+    options.url = PostgresUrl();
+    options.schema = schema;
+    options.application_name = "ingestd_conformance";
+    auto st = store::OpenPostgresStore(options, clock);
+    if (!st.ok()) {
+      std::cerr << "OpenPostgresStore: " << st.status().ToString() << "\n";
+      return nullptr;
+    }
+    return std::move(st).value();
+  };
+}
+
 // Registered even without INGESTD_TEST_PG_URL: ctest lists the suite's tests when it is built,
 // before scripts/test.sh starts PostgreSQL, so a factory added only when the variable is set
 // would never run under ctest. Without a URL the test is skipped (CI=true: failed); gtest then
@@ -142,27 +167,16 @@ std::unique_ptr<store::Store> MakePostgres(Clock* clock) {
     SkipWithoutPostgres();
     return MakeSqlite(clock);
   }
-  const std::string schema = Schemas().Make();
-  if (schema.empty()) return nullptr;
-  store::PostgresStoreOptions options;
-  options.url = PostgresUrl();
-  options.schema = schema;
-  options.application_name = "ingestd_conformance";
-  auto st = store::OpenPostgresStore(options, clock);
-  if (!st.ok()) {
-    std::cerr << "OpenPostgresStore: " << st.status().ToString() << "\n";
-    return nullptr;
-  }
-  return std::move(st).value();
+  return FreshPostgres()(clock);
 }
 
 }  // namespace
 
 std::vector<StoreFactory> StoreFactories() {
   std::vector<StoreFactory> out;
-  out.push_back({"sqlite", MakeSqlite});
+  out.push_back({"sqlite", MakeSqlite, FreshSqlite});
   // Runs on the server scripts/test.sh (start-test-services.sh) or the developer provides.
-  out.push_back({"postgres", MakePostgres});
+  out.push_back({"postgres", MakePostgres, FreshPostgres});
   return out;
 }
 

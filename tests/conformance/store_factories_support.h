@@ -12,10 +12,16 @@
 
 namespace ingest::testing {
 
+// Opens a new Store handle (its own connections) on one particular database; may be called any
+// number of times, also in forked child processes, to share that database.
+using StoreOpener = std::function<std::unique_ptr<store::Store>(Clock* clock)>;
+
 struct StoreFactory {
   std::string name;  // test-name suffix: letters, digits and '_' only
   // A store over a fresh, empty database (not migrated), stamping times with `clock`.
   std::function<std::unique_ptr<store::Store>(Clock* clock)> make;
+  // A fresh, empty database, opened through the returned opener (for multi-process tests).
+  std::function<StoreOpener()> fresh_database;
 };
 
 std::vector<StoreFactory> StoreFactories();

@@ -96,6 +96,39 @@ class FakeIndexStore : public store::Store {
   Result<std::vector<store::LedgerEntry>> ListLedger(std::optional<std::string_view>) override {
     return Unused();
   }
+  Result<store::ReserveResult> Reserve(const store::LedgerEntry&, UnixMillis) override {
+    return Unused();
+  }
+  Status SettleLedger(const store::LedgerEntry&, UnixMillis) override { return Unused(); }
+  Status ReleaseLedger(std::string_view, std::string_view, UnixMillis) override { return Unused(); }
+  Result<std::vector<store::LedgerEntry>> ListExpiredReservations(UnixMillis) override {
+    return Unused();
+  }
+  Status PutBudget(const store::Budget&) override { return Unused(); }
+  Status DeleteBudget(store::BudgetScope, std::string_view, store::BudgetPeriod) override {
+    return Unused();
+  }
+  Result<std::vector<store::BudgetStatus>> ListBudgetStatus(UnixMillis) override {
+    return Unused();
+  }
+  Status ConfigureRateBucket(std::string_view, std::string_view, double, double,
+                             UnixMillis) override {
+    return Unused();
+  }
+  Result<store::RateGrant> AcquireRate(std::string_view, std::span<const store::RateDemand>,
+                                       Duration, UnixMillis) override {
+    return Unused();
+  }
+  Status ObserveRate(std::string_view, std::string_view, std::optional<double>, UnixMillis,
+                     UnixMillis) override {
+    return Unused();
+  }
+  Result<std::vector<store::RateBucket>> ListRateBuckets(UnixMillis) override { return Unused(); }
+  Status PutProviderState(const store::ProviderState&) override { return Unused(); }
+  Result<std::vector<store::ProviderState>> ListProviderStates() override { return Unused(); }
+  Result<int64_t> WakeDeferred(std::span<const std::string>, UnixMillis) override {
+    return Unused();
+  }
   Status AppendEvent(const store::Event&) override { return Unused(); }
   Result<std::vector<store::Event>> ListEvents(std::optional<std::string_view>, int) override {
     return Unused();

@@ -123,39 +123,52 @@ class Store {
   // cost_micros over reserved + settled rows in the window matching the scope. If spend +
   // entry.cost_micros > hard_micros for any of them nothing is written and blocked_by says
   // which; otherwise `entry` is inserted with state reserved, estimate_micros = cost_micros,
-  // created_at = updated_at = now and expires_at as given. A hard limit is therefore never
-  // exceeded by reservations, whatever the number of workers.
+  // created_at = updated_at = now and expires_at as given (entry.state, estimate_micros and
+  // created_at are ignored). A hard limit is therefore never exceeded by reservations, whatever
+  // the number of workers. Budgets are checked in ListBudgetStatus order; blocked_by is the first
+  // that refuses. kInvalidArgument for an empty id or a negative cost; kAlreadyExists when the
+  // id is taken (nothing written).
   virtual Result<ReserveResult> Reserve(const LedgerEntry& entry, UnixMillis now) = 0;
   // Records the provider-reported usage of a call: upsert by entry.id into state settled with
   // entry's usage, cost_micros, provider_request_id and note; estimate_micros, created_at and
-  // expires_at of an existing row are kept (created_at = now for a new row). Settling a settled
-  // row again overwrites it with the same facts (idempotent); settling a released row is allowed
-  // (a call reconciled as not made turned out to have been billed).
+  // expires_at of an existing row are kept, and so are its identity columns (service, operation,
+  // tenant, document, job, model); a new row is inserted from `entry` with created_at = now.
+  // updated_at = now either way. Settling a settled row again overwrites it with the same facts
+  // (idempotent); settling a released row is allowed (a call reconciled as not made turned out
+  // to have been billed).
   virtual Status SettleLedger(const LedgerEntry& entry, UnixMillis now) = 0;
   // A reserved row whose call was not billed (refused before sending, 4xx/429 the provider does
   // not bill): state released, cost_micros 0, note. kFailedPrecondition reason "not_reserved"
   // when the row is not in state reserved (nothing written); kNotFound when absent.
   virtual Status ReleaseLedger(std::string_view id, std::string_view note, UnixMillis now) = 0;
-  // Reserved rows with 0 < expires_at <= now, oldest first.
+  // Reserved rows with 0 < expires_at <= now, in expires_at order (then id).
   virtual Result<std::vector<LedgerEntry>> ListExpiredReservations(UnixMillis now) = 0;
 
-  // Upsert on (scope, scope_key, period).
+  // Upsert on (scope, scope_key, period); updated_at = budget.updated_at, or the store clock's
+  // now when 0. kInvalidArgument when hard_micros < 0, soft_ratio is outside (0, 1], or
+  // scope_key is empty for a tenant/service budget or non-empty for the global one.
   virtual Status PutBudget(const Budget& budget) = 0;
   // kNotFound when there is no such budget.
   virtual Status DeleteBudget(BudgetScope scope, std::string_view scope_key,
                               BudgetPeriod period) = 0;
-  // Every budget with its spend in the window containing `now`; ordered by scope, key, period.
+  // Every budget with its spend in the window containing `now`; ordered by scope (global,
+  // tenant, service), then key, then period (hour, day, month): enum order, not name order.
   virtual Result<std::vector<BudgetStatus>> ListBudgetStatus(UnixMillis now) = 0;
 
-  // Creates the bucket (full) or updates capacity and refill rate (available clamped to the new
-  // capacity).
-  virtual Status ConfigureRateBucket(std::string_view key, std::string_view kind,
-                                     double capacity, double refill_per_sec, UnixMillis now) = 0;
+  // Creates the bucket (full) or updates capacity and refill rate: the existing bucket is first
+  // refilled to `now` at its old rate, then available is clamped to the new capacity;
+  // blocked_until is kept. kInvalidArgument when capacity or refill_per_sec is negative.
+  virtual Status ConfigureRateBucket(std::string_view key, std::string_view kind, double capacity,
+                                     double refill_per_sec, UnixMillis now) = 0;
   // Atomically over all `demands` of `key` (buckets that do not exist are ignored): refills each
   // bucket by elapsed time (capped at capacity), then computes wait = max over buckets of
   // max(blocked_until - now, -(available - amount) / refill_per_sec). If wait <= max_wait every
   // amount is taken (available may go negative) and the grant says how long to wait; otherwise
-  // nothing is taken and granted = false with the wait.
+  // nothing is taken and granted = false with the wait. Waits are rounded up to whole
+  // milliseconds; a deficit on a bucket that does not refill (refill_per_sec 0) can never be
+  // waited off: granted = false, wait = Duration::max(). A caller whose `now` is behind a
+  // bucket's updated_at (clock skew between hosts) gets no refill, and updated_at never moves
+  // backwards, so no interval is refilled twice.
   virtual Result<RateGrant> AcquireRate(std::string_view key, std::span<const RateDemand> demands,
                                         Duration max_wait, UnixMillis now) = 0;
   // What the provider said (x-ratelimit-remaining-*, Retry-After): available becomes
@@ -167,12 +180,15 @@ class Store {
   // Every bucket, refilled to `now` (not written).
   virtual Result<std::vector<RateBucket>> ListRateBuckets(UnixMillis now) = 0;
 
-  // Upsert by provider.
+  // Upsert by provider; updated_at = state.updated_at, or the store clock's now when 0.
   virtual Status PutProviderState(const ProviderState& state) = 0;
+  // Ordered by provider.
   virtual Result<std::vector<ProviderState>> ListProviderStates() = 0;
 
-  // Deferred jobs whose defer_reason is one of `reasons` (every deferred job when empty) become
-  // due at `now` (next_attempt_at = now, version bumped). Returns how many.
+  // Deferred jobs whose defer_reason is one of `reasons` (every deferred job when empty) and
+  // that are not yet due (next_attempt_at > now) become due at `now` (next_attempt_at = now,
+  // updated_at = now, version bumped). Jobs already due are left alone, so their version does
+  // not move under a worker about to lease them. Returns how many were woken.
   virtual Result<int64_t> WakeDeferred(std::span<const std::string> reasons, UnixMillis now) = 0;
 
   // --- events and workers -------------------------------------------------------------------

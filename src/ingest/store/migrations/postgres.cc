@@ -202,9 +202,42 @@ constexpr std::string_view kLedgerJobDown = R"sql(
 DROP INDEX ledger_job_state;
 )sql";
 
-constexpr std::array<MigrationStep, 2> kSteps = {{
+// Governor state (DESIGN §5): reservations carry their estimate, expiry and a note; shared rate
+// buckets remember Retry-After; providers can be stopped. The indexes serve the two hot budget
+// queries: expired reservations (partial, so settled history does not weigh on it) and period
+// spend of the global scope (tenant and service scopes use ledger_tenant_time and
+// ledger_service_time).
+constexpr std::string_view kGovernorUp = R"sql(
+ALTER TABLE ledger ADD COLUMN estimate_micros BIGINT NOT NULL DEFAULT 0,
+                   ADD COLUMN expires_at BIGINT NOT NULL DEFAULT 0,
+                   ADD COLUMN note TEXT NOT NULL DEFAULT '';
+CREATE INDEX ledger_reserved_expiry ON ledger (expires_at) WHERE state = 'reserved';
+CREATE INDEX ledger_created ON ledger (created_at);
+
+ALTER TABLE limits ADD COLUMN blocked_until BIGINT NOT NULL DEFAULT 0;
+
+CREATE TABLE provider_state (
+  provider    TEXT PRIMARY KEY,
+  stopped     BOOLEAN NOT NULL DEFAULT FALSE,
+  reason      TEXT NOT NULL DEFAULT '',
+  message     TEXT NOT NULL DEFAULT '',
+  since       BIGINT NOT NULL DEFAULT 0,
+  probe_at    BIGINT NOT NULL DEFAULT 0,
+  updated_at  BIGINT NOT NULL
+);
+)sql";
+constexpr std::string_view kGovernorDown = R"sql(
+DROP TABLE provider_state;
+ALTER TABLE limits DROP COLUMN blocked_until;
+DROP INDEX ledger_created;
+DROP INDEX ledger_reserved_expiry;
+ALTER TABLE ledger DROP COLUMN note, DROP COLUMN expires_at, DROP COLUMN estimate_micros;
+)sql";
+
+constexpr std::array<MigrationStep, 3> kSteps = {{
     {1, "initial_schema", kInitialUp, kInitialDown},
     {2, "ledger_job_index", kLedgerJobUp, kLedgerJobDown},
+    {3, "governor_state", kGovernorUp, kGovernorDown},
 }};
 
 }  // namespace

@@ -21,14 +21,14 @@ Status PostgresStore::AppendLedger(const LedgerEntry& e) {
   if (e.id.empty()) return InvalidArgument("ledger entry id must not be empty", "missing_id");
   const UnixMillis created = e.created_at != 0 ? e.created_at : Now();
   const UnixMillis updated = e.updated_at != 0 ? e.updated_at : created;
+  static const std::string sql =
+      Cat({"INSERT INTO ledger (", kLedgerColumns,
+           ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)"});
   return Transact("append ledger", [&](pqxx::work& w) -> Status {
-    w.exec_params(
-        "INSERT INTO ledger (id, service, operation, tenant, document_id, job_id, model, tokens, "
-        "pages, credits, requests, cost_micros, state, provider_request_id, created_at, "
-        "updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)",
-        e.id, e.service, e.operation, e.tenant, e.document_id, e.job_id, e.model, e.tokens, e.pages,
-        e.credits, e.requests, e.cost_micros, std::string(LedgerStateName(e.state)),
-        e.provider_request_id, created, updated);
+    w.exec_params(sql, e.id, e.service, e.operation, e.tenant, e.document_id, e.job_id, e.model,
+                  e.tokens, e.pages, e.credits, e.requests, e.cost_micros,
+                  std::string(LedgerStateName(e.state)), e.provider_request_id, created, updated,
+                  e.estimate_micros, e.expires_at, e.note);
     return Status::Ok();
   });
 }
@@ -37,34 +37,15 @@ Result<std::vector<LedgerEntry>> PostgresStore::ListLedger(
     std::optional<std::string_view> document_id) {
   std::string doc;
   const char* doc_param = OrNull(document_id, &doc);
+  static const std::string sql =
+      Cat({"SELECT ", kLedgerColumns,
+           " FROM ledger WHERE ($1::text IS NULL OR document_id = $1) ORDER BY created_at, id"});
   return Transact("list ledger", [&](pqxx::work& w) -> Result<std::vector<LedgerEntry>> {
-    pqxx::result r = w.exec_params(
-        "SELECT id, service, operation, tenant, document_id, job_id, model, tokens, pages, "
-        "credits, requests, cost_micros, state, provider_request_id, created_at, updated_at "
-        "FROM ledger WHERE ($1::text IS NULL OR document_id = $1) ORDER BY created_at, id",
-        doc_param);
+    pqxx::result r = w.exec_params(sql, doc_param);
     std::vector<LedgerEntry> out;
     out.reserve(r.size());
     for (const pqxx::row& row : r) {
-      LedgerEntry e;
-      e.id = Text(row[0]);
-      e.service = Text(row[1]);
-      e.operation = Text(row[2]);
-      e.tenant = Text(row[3]);
-      e.document_id = Text(row[4]);
-      e.job_id = Text(row[5]);
-      e.model = Text(row[6]);
-      e.tokens = Int(row[7]);
-      e.pages = Int(row[8]);
-      e.credits = Int(row[9]);
-      e.requests = Int(row[10]);
-      e.cost_micros = Int(row[11]);
-      auto state = ParseLedgerState(TextView(row[12]));
-      if (!state.ok()) return DataLoss(state.status().message(), "bad_row");
-      e.state = *state;
-      e.provider_request_id = Text(row[13]);
-      e.created_at = Int(row[14]);
-      e.updated_at = Int(row[15]);
+      INGEST_ASSIGN_OR_RETURN(LedgerEntry e, ReadLedger(row));
       out.push_back(std::move(e));
     }
     return out;

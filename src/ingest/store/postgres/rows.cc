@@ -81,6 +81,32 @@ Chunk ReadChunk(const pqxx::row& r, int c) {
   return k;
 }
 
+Result<LedgerEntry> ReadLedger(const pqxx::row& r, int c) {
+  LedgerEntry e;
+  e.id = Text(r[c + 0]);
+  e.service = Text(r[c + 1]);
+  e.operation = Text(r[c + 2]);
+  e.tenant = Text(r[c + 3]);
+  e.document_id = Text(r[c + 4]);
+  e.job_id = Text(r[c + 5]);
+  e.model = Text(r[c + 6]);
+  e.tokens = Int(r[c + 7]);
+  e.pages = Int(r[c + 8]);
+  e.credits = Int(r[c + 9]);
+  e.requests = Int(r[c + 10]);
+  e.cost_micros = Int(r[c + 11]);
+  auto state = ParseLedgerState(TextView(r[c + 12]));
+  if (!state.ok()) return Corrupt(state.status(), "ledger state");
+  e.state = *state;
+  e.provider_request_id = Text(r[c + 13]);
+  e.created_at = Int(r[c + 14]);
+  e.updated_at = Int(r[c + 15]);
+  e.estimate_micros = Int(r[c + 16]);
+  e.expires_at = Int(r[c + 17]);
+  e.note = Text(r[c + 18]);
+  return e;
+}
+
 std::string EncodeVector(std::span<const float> values) {
   std::string out(values.size() * sizeof(float), '\0');
   for (size_t i = 0; i < values.size(); ++i) {

@@ -32,6 +32,11 @@ inline constexpr std::string_view kChunkColumns =
     "page_end";
 inline constexpr int kChunkColumnCount = 9;
 
+inline constexpr std::string_view kLedgerColumns =
+    "id, service, operation, tenant, document_id, job_id, model, tokens, pages, credits, "
+    "requests, cost_micros, state, provider_request_id, created_at, updated_at, "
+    "estimate_micros, expires_at, note";
+
 inline std::string Text(const pqxx::field& f) { return std::string(f.c_str(), f.size()); }
 inline std::string_view TextView(const pqxx::field& f) {
   return std::string_view(f.c_str(), f.size());
@@ -43,6 +48,7 @@ inline int64_t Int(const pqxx::field& f) { return f.is_null() ? 0 : f.as<int64_t
 Result<Job> ReadJob(const pqxx::row& r, int first = 0);
 Document ReadDocument(const pqxx::row& r, int first = 0);
 Chunk ReadChunk(const pqxx::row& r, int first = 0);
+Result<LedgerEntry> ReadLedger(const pqxx::row& r, int first = 0);
 
 // float32 little-endian, the stored vector format of both backends.
 std::string EncodeVector(std::span<const float> values);

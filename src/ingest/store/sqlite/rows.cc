@@ -76,6 +76,41 @@ Chunk ReadChunk(const Stmt& s, int c) {
   return k;
 }
 
+Result<LedgerEntry> ReadLedger(const Stmt& s, int c) {
+  LedgerEntry e;
+  e.id = s.Text(c + 0);
+  e.service = s.Text(c + 1);
+  e.operation = s.Text(c + 2);
+  e.tenant = s.Text(c + 3);
+  e.document_id = s.Text(c + 4);
+  e.job_id = s.Text(c + 5);
+  e.model = s.Text(c + 6);
+  e.tokens = s.Int(c + 7);
+  e.pages = s.Int(c + 8);
+  e.credits = s.Int(c + 9);
+  e.requests = s.Int(c + 10);
+  e.cost_micros = s.Int(c + 11);
+  auto state = ParseLedgerState(s.TextView(c + 12));
+  if (!state.ok()) return Corrupt(state.status(), "ledger state");
+  e.state = *state;
+  e.provider_request_id = s.Text(c + 13);
+  e.created_at = s.Int(c + 14);
+  e.updated_at = s.Int(c + 15);
+  e.estimate_micros = s.Int(c + 16);
+  e.expires_at = s.Int(c + 17);
+  e.note = s.Text(c + 18);
+  return e;
+}
+
+void BindLedger(Stmt& s, const LedgerEntry& e, int c) {
+  s.Bind(c + 0, e.id).Bind(c + 1, e.service).Bind(c + 2, e.operation).Bind(c + 3, e.tenant);
+  s.Bind(c + 4, e.document_id).Bind(c + 5, e.job_id).Bind(c + 6, e.model).Bind(c + 7, e.tokens);
+  s.Bind(c + 8, e.pages).Bind(c + 9, e.credits).Bind(c + 10, e.requests);
+  s.Bind(c + 11, e.cost_micros).Bind(c + 12, LedgerStateName(e.state));
+  s.Bind(c + 13, e.provider_request_id).Bind(c + 14, e.created_at).Bind(c + 15, e.updated_at);
+  s.Bind(c + 16, e.estimate_micros).Bind(c + 17, e.expires_at).Bind(c + 18, e.note);
+}
+
 std::string EncodeVector(std::span<const float> values) {
   std::string out(values.size() * sizeof(float), '\0');
   for (size_t i = 0; i < values.size(); ++i) {

@@ -25,11 +25,19 @@ inline constexpr std::string_view kChunkColumns =
     "page_end";
 inline constexpr int kChunkColumnCount = 9;
 
+inline constexpr std::string_view kLedgerColumns =
+    "id, service, operation, tenant, document_id, job_id, model, tokens, pages, credits, "
+    "requests, cost_micros, state, provider_request_id, created_at, updated_at, "
+    "estimate_micros, expires_at, note";
+
 // Read a row starting at column `first`. Unknown enum names mean the database holds something
 // this build did not write: kDataLoss.
 Result<Job> ReadJob(const Stmt& s, int first = 0);
 Document ReadDocument(const Stmt& s, int first = 0);
 Chunk ReadChunk(const Stmt& s, int first = 0);
+Result<LedgerEntry> ReadLedger(const Stmt& s, int first = 0);
+// Binds `e` as kLedgerColumns to parameters first..first+18.
+void BindLedger(Stmt& s, const LedgerEntry& e, int first = 1);
 
 // float32 little-endian, the on-disk vector format of both backends.
 std::string EncodeVector(std::span<const float> values);

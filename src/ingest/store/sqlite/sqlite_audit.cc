@@ -9,31 +9,27 @@ namespace ingest::store::sqlite {
 
 Status SqliteStore::AppendLedger(const LedgerEntry& e) {
   if (e.id.empty()) return InvalidArgument("ledger entry id must not be empty", "missing_id");
-  const UnixMillis now = Now();
+  static const std::string sql = std::string("INSERT INTO ledger (")
+                                     .append(kLedgerColumns)
+                                     .append(") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  LedgerEntry row = e;
+  if (row.created_at == 0) row.created_at = Now();
+  if (row.updated_at == 0) row.updated_at = row.created_at;
   INGEST_ASSIGN_OR_RETURN(WriteScope w, BeginWrite());
-  INGEST_ASSIGN_OR_RETURN(
-      Stmt u, w->Prepare("INSERT INTO ledger (id, service, operation, tenant, document_id, "
-                         "job_id, model, tokens, pages, credits, requests, cost_micros, state, "
-                         "provider_request_id, created_at, updated_at) "
-                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
-  const UnixMillis created = e.created_at != 0 ? e.created_at : now;
-  u.Bind(1, e.id).Bind(2, e.service).Bind(3, e.operation).Bind(4, e.tenant);
-  u.Bind(5, e.document_id).Bind(6, e.job_id).Bind(7, e.model).Bind(8, e.tokens);
-  u.Bind(9, e.pages).Bind(10, e.credits).Bind(11, e.requests).Bind(12, e.cost_micros);
-  u.Bind(13, LedgerStateName(e.state)).Bind(14, e.provider_request_id).Bind(15, created);
-  u.Bind(16, e.updated_at != 0 ? e.updated_at : created);
+  INGEST_ASSIGN_OR_RETURN(Stmt u, w->Prepare(sql));
+  BindLedger(u, row);
   INGEST_RETURN_IF_ERROR(u.Exec());
   return w.txn->Commit();
 }
 
 Result<std::vector<LedgerEntry>> SqliteStore::ListLedger(
     std::optional<std::string_view> document_id) {
+  static const std::string sql =
+      std::string("SELECT ")
+          .append(kLedgerColumns)
+          .append(" FROM ledger WHERE (?1 IS NULL OR document_id = ?1) ORDER BY created_at, id");
   INGEST_ASSIGN_OR_RETURN(ConnectionPool::Handle conn, pool_.Acquire());
-  INGEST_ASSIGN_OR_RETURN(
-      Stmt q, conn->Prepare("SELECT id, service, operation, tenant, document_id, job_id, model, "
-                            "tokens, pages, credits, requests, cost_micros, state, "
-                            "provider_request_id, created_at, updated_at FROM ledger "
-                            "WHERE (?1 IS NULL OR document_id = ?1) ORDER BY created_at, id"));
+  INGEST_ASSIGN_OR_RETURN(Stmt q, conn->Prepare(sql));
   if (document_id) {
     q.Bind(1, *document_id);
   } else {
@@ -43,25 +39,7 @@ Result<std::vector<LedgerEntry>> SqliteStore::ListLedger(
   for (;;) {
     INGEST_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
-    LedgerEntry e;
-    e.id = q.Text(0);
-    e.service = q.Text(1);
-    e.operation = q.Text(2);
-    e.tenant = q.Text(3);
-    e.document_id = q.Text(4);
-    e.job_id = q.Text(5);
-    e.model = q.Text(6);
-    e.tokens = q.Int(7);
-    e.pages = q.Int(8);
-    e.credits = q.Int(9);
-    e.requests = q.Int(10);
-    e.cost_micros = q.Int(11);
-    auto state = ParseLedgerState(q.TextView(12));
-    if (!state.ok()) return DataLoss(state.status().message(), "bad_row");
-    e.state = *state;
-    e.provider_request_id = q.Text(13);
-    e.created_at = q.Int(14);
-    e.updated_at = q.Int(15);
+    INGEST_ASSIGN_OR_RETURN(LedgerEntry e, ReadLedger(q));
     out.push_back(std::move(e));
   }
   return out;

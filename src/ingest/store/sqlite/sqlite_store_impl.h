@@ -62,6 +62,24 @@ class SqliteStore final : public Store {
 
   Status AppendLedger(const LedgerEntry& entry) override;
   Result<std::vector<LedgerEntry>> ListLedger(std::optional<std::string_view> document_id) override;
+
+  Result<ReserveResult> Reserve(const LedgerEntry& entry, UnixMillis now) override;
+  Status SettleLedger(const LedgerEntry& entry, UnixMillis now) override;
+  Status ReleaseLedger(std::string_view id, std::string_view note, UnixMillis now) override;
+  Result<std::vector<LedgerEntry>> ListExpiredReservations(UnixMillis now) override;
+  Status PutBudget(const Budget& budget) override;
+  Status DeleteBudget(BudgetScope scope, std::string_view scope_key, BudgetPeriod period) override;
+  Result<std::vector<BudgetStatus>> ListBudgetStatus(UnixMillis now) override;
+  Status ConfigureRateBucket(std::string_view key, std::string_view kind, double capacity,
+                             double refill_per_sec, UnixMillis now) override;
+  Result<RateGrant> AcquireRate(std::string_view key, std::span<const RateDemand> demands,
+                                Duration max_wait, UnixMillis now) override;
+  Status ObserveRate(std::string_view key, std::string_view kind, std::optional<double> remaining,
+                     UnixMillis blocked_until, UnixMillis now) override;
+  Result<std::vector<RateBucket>> ListRateBuckets(UnixMillis now) override;
+  Status PutProviderState(const ProviderState& state) override;
+  Result<std::vector<ProviderState>> ListProviderStates() override;
+  Result<int64_t> WakeDeferred(std::span<const std::string> reasons, UnixMillis now) override;
   Status AppendEvent(const Event& event) override;
   Result<std::vector<Event>> ListEvents(std::optional<std::string_view> job_id, int limit) override;
   Status UpsertWorker(const WorkerInfo& worker) override;
