@@ -150,6 +150,29 @@ assert sum(j["cost_usd"] for j in jobs) > 0
 PY
   stop_workers
   check "$name: workers stop on SIGTERM with status 0" test "$WORKERS_STOPPED_OK" -eq 1
+  if [ "$action" = "none" ]; then
+    # `ingestd serve` on the same database sees the same jobs.
+    local token="adm-$RANDOM$RANDOM" url="" line
+    INGESTD_ADMIN_TOKEN="$token" "$BIN" serve --listen 127.0.0.1:0 --workers 1 \
+      > "$WORK/serve.out" 2> "$WORK/serve.err" &
+    local serve_pid=$!
+    SCALE_PIDS+=("$serve_pid")
+    for _ in $(seq 1 100); do
+      line="$(head -n 1 "$WORK/serve.out" 2>/dev/null || true)"
+      if [[ "$line" == "listening on http://"* ]]; then url="${line#listening on }"; break; fi
+      sleep 0.1
+    done
+    curl -sf -H "Authorization: Bearer $token" "$url/v1/jobs?state=complete&limit=1000" \
+      > "$WORK/serve-jobs.json" || true
+    python3 - "$WORK/serve-jobs.json" "$N_DOCS" <<'PY' \
+      && pass "$name: ingestd serve on PostgreSQL lists every job complete" || fail "$name: serve on PostgreSQL"
+import json, sys
+jobs = json.load(open(sys.argv[1]))["jobs"]
+assert len(jobs) == int(sys.argv[2]) and all(j["state"] == "complete" for j in jobs), len(jobs)
+PY
+    kill -TERM "$serve_pid" 2>/dev/null || true
+    wait "$serve_pid" 2>/dev/null || true
+  fi
   "$BIN" costs --json > "$WORK/$name-costs.json"
   local mode=faults exact="$LEDGER_EXACT_UNDER_FAULTS"
   if [ "$action" = "none" ]; then mode=clean; exact=1; fi
