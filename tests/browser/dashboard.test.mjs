@@ -67,9 +67,24 @@ try {
         (await text(page, "#tile-workers")) === String(stats0.workers));
   check("jobs table lists every state",
         (await page.locator("#jobs tr").count()) === Object.keys(stats0.jobs).length);
-  check("in-process alerting is on and quiet",
-        (await text(page, "#alert-rows")).includes("no active alerts"),
+  // The store's governor rows (seeded by the script) show as budgets, provider health and
+  // alerts evaluated in-process.
+  const stopped = page.locator('#alert-rows tr[data-alert="IngestdProviderStopped"]');
+  await stopped.waitFor({ timeout: 10000 }).catch(() => {});
+  check("firing alert for the stopped provider is shown",
+        (await stopped.count()) === 1 && (await stopped.getAttribute("data-state")) === "firing",
         await text(page, "#alert-rows"));
+  check("budget at its limit is shown as firing",
+        (await page.locator('#alert-rows tr[data-alert="IngestdBudgetExhausted"]').count()) === 1);
+  check("budgets table lists both budgets",
+        (await page.locator("#budgets tr[data-budget]").count()) === 2);
+  check("the tenant budget shows its limit",
+        (await text(page, '#budgets tr[data-budget="tenant:alpha:month"]')).includes("$25.00"));
+  check("provider health shows llamaparse stopped",
+        (await text(page, '#providers tr[data-provider="llamaparse"]')).includes("stopped: insufficient_quota"));
+  check("provider health shows openai rate-limit headroom",
+        /requests \d+ \/ 3000 tokens \d+ \/ 1000000/.test(await text(page, '#providers tr[data-provider="openai"]')),
+        await text(page, '#providers tr[data-provider="openai"]'));
   check("token is not left in the input", (await page.inputValue("#token")) === "");
   await page.screenshot({ path: `${artifacts}/dashboard-initial.png`, fullPage: true });
 

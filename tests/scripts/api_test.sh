@@ -85,6 +85,8 @@ check "tenant alpha's search finds its document" bash -c \
 code=$(curl -s -o /dev/null -w '%{http_code}' "${alpha[@]}" -d '{"query":' "$url/v1/search")
 check "malformed JSON -> 400" test "$code" = 400
 
+# Governor rows in the store make the scrape-time budget, rate-limit and provider gauges appear.
+python3 "$SRC/tests/lib/seed_governor.py" "$INGESTD_DATA_DIR/ingestd.db"
 curl -s "$url/metrics" > "$WORK/metrics.txt"
 if promtool check metrics < "$WORK/metrics.txt" > "$WORK/promtool.out" 2>&1; then
   pass "promtool check metrics"
@@ -93,10 +95,17 @@ else
 fi
 for family in ingestd_documents_total ingestd_stage_duration_seconds ingestd_jobs \
     ingestd_queue_oldest_age_seconds ingestd_tokens_total ingestd_pages_total \
-    ingestd_cache_hits_total ingestd_dead_jobs ingestd_http_requests_total; do
+    ingestd_cache_hits_total ingestd_dead_jobs ingestd_http_requests_total \
+    ingestd_budget_spent_usd ingestd_budget_limit_usd ingestd_budget_remaining_usd \
+    ingestd_budget_soft_ratio ingestd_rate_limit_remaining ingestd_rate_limit_capacity \
+    ingestd_provider_stopped; do
   check "metrics has $family" grep -q "^# TYPE $family " "$WORK/metrics.txt"
 done
 check "ingestd_jobs{state=complete} is 1" grep -q '^ingestd_jobs{state="complete"} 1$' "$WORK/metrics.txt"
+check "budget at its limit has 0 remaining" \
+  grep -q '^ingestd_budget_remaining_usd{key="llamaparse",period="day",scope="service"} 0$' "$WORK/metrics.txt"
+check "stopped provider is 1" grep -q '^ingestd_provider_stopped{provider="llamaparse"} 1$' "$WORK/metrics.txt"
+check "no key-derived label in metrics" bash -c "! grep -q test0001 '$WORK/metrics.txt'"
 
 curl -s "$url/openapi.json" > "$WORK/openapi.json"
 check "/openapi.json is OpenAPI 3 JSON" jqe '.openapi | startswith("3.")' "$WORK/openapi.json"

@@ -39,6 +39,8 @@ if [ -z "$url" ]; then
   echo "FAIL - server did not start"; cat "$WORK/serve.log"; exit 1
 fi
 pass "server listening at $url"
+# Governor rows: a budget at its limit, a tenant budget, openai rate buckets, llamaparse stopped.
+python3 "$SRC/tests/lib/seed_governor.py" "$WORK/data/ingestd.db"
 
 artifacts="$SRC/tests/artifacts"
 if node "$SRC/tests/browser/dashboard.test.mjs" "$url" "$artifacts"; then

@@ -17,6 +17,7 @@ export INGESTD_API_TOKENS_FILE="$WORK/tokens"
 export INGESTD_MAX_BYTES=65536 MAX_BYTES=65536
 printf '%%PDF-1.4\n1 0 obj << /Type /Catalog broken\n%%%%EOF\n' > "$WORK/broken.pdf"
 export PDF_BAD="$WORK/broken.pdf"
+export INGESTD_ALERT_INTERVAL_S=1
 
 "$BIN" serve --listen 127.0.0.1:0 --workers 2 > "$WORK/serve.out" 2> "$WORK/serve.log" &
 pid=$!
@@ -30,6 +31,9 @@ for _ in $(seq 1 200); do
 done
 if [ -z "$url" ]; then echo "FAIL - server did not start"; cat "$WORK/serve.log"; exit 1; fi
 pass "server listening at $url"
+# Governor rows (a budget at its limit, a stopped provider, rate buckets), so the budget,
+# provider and alert sections carry items and their schemas are exercised too.
+python3 "$SRC/tests/lib/seed_governor.py" "$WORK/data/ingestd.db"
 
 curl -s "$url/openapi.json" > "$WORK/served.json"
 check "served /openapi.json is docs/openapi.json" cmp -s "$WORK/served.json" "$SRC/docs/openapi.json"

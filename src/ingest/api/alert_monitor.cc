@@ -1,5 +1,6 @@
 #include "ingest/api/alert_monitor.h"
 
+#include "ingest/api/governor_view.h"
 #include "ingest/http/http_client.h"
 #include "ingest/obs/alert_sample.h"
 #include "ingest/obs/log.h"
@@ -92,7 +93,17 @@ Result<obs::AlertSample> AlertMonitor::Sample() {
   auto oldest = store_->OldestQueuedAt(s.at);
   if (!oldest.ok()) return oldest.status();
   s.queue_oldest_age_s = oldest->has_value() ? (s.at - **oldest) / 1000.0 : 0.0;
+  auto gov = ReadGovernorView(*store_, s.at);
+  if (!gov.ok()) return gov.status();
+  for (const obs::BudgetGauge& b : gov->budgets) {
+    s.budgets.push_back({b.scope, b.key, b.period, b.spent_usd, b.limit_usd, b.soft_ratio});
+  }
   obs::AddMetricsToSample(*metrics_, &s);
+  for (const StoppedProvider& p : gov->providers) {
+    obs::ProviderSample& ps = s.providers[p.provider];
+    ps.stopped = p.stopped;
+    ps.stop_reason = p.reason;
+  }
   return s;
 }
 

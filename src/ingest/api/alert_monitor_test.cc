@@ -9,6 +9,7 @@
 #include <chrono>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "ingest/api/api_server.h"
@@ -195,6 +196,57 @@ TEST_F(AlertMonitorTest, SlackFormatPostsText) {
   ASSERT_EQ(receiver_.bodies().size(), 1u);
   const std::string text = receiver_.bodies()[0]["text"];
   EXPECT_EQ(text.rfind("[FIRING] IngestdDeadJobs", 0), 0u) << text;
+}
+
+// Budget and provider alerts come from the store: a tenant budget past its soft limit and a
+// provider stopped for quota both fire on the first evaluation (no hold) and are posted.
+TEST_F(AlertMonitorTest, BudgetAndStoppedProviderAlertsFromTheStore) {
+  const UnixMillis now = clock_.NowMillis();
+  store::Budget b;
+  b.scope = store::BudgetScope::kTenant;
+  b.scope_key = "alpha";
+  b.period = store::BudgetPeriod::kDay;
+  b.hard_micros = 1'000'000;
+  b.soft_ratio = 0.5;
+  ASSERT_TRUE(store_->PutBudget(b).ok());
+  store::LedgerEntry spend;
+  spend.id = "row-1";
+  spend.service = "openai";
+  spend.operation = "embed";
+  spend.tenant = "alpha";
+  spend.cost_micros = 600'000;
+  ASSERT_TRUE(store_->SettleLedger(spend, now).ok());
+  store::ProviderState p;
+  p.provider = "openai";
+  p.stopped = true;
+  p.reason = "invalid_api_key";
+  p.since = now;
+  p.updated_at = now;
+  ASSERT_TRUE(store_->PutProviderState(p).ok());
+  Start(obs::WebhookFormat::kAlertmanager);
+  server_->alerts()->EvaluateNow();
+  std::set<std::string> names;
+  for (const json& body : receiver_.bodies()) {
+    names.insert(body["alerts"][0]["labels"]["alertname"].get<std::string>());
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"IngestdBudgetSoftLimit", "IngestdProviderStopped"}));
+  json alerts = Call("GET", "/v1/alerts");
+  ASSERT_EQ(alerts["firing"].size(), 2u) << alerts.dump();
+  EXPECT_EQ(alerts["firing"][0]["labels"]["key"], "alpha");
+  EXPECT_EQ(alerts["firing"][1]["labels"]["reason"], "invalid_api_key");
+
+  // The provider is resumed and the budget raised: both resolve.
+  p.stopped = false;
+  p.updated_at = now + 1;
+  ASSERT_TRUE(store_->PutProviderState(p).ok());
+  b.hard_micros = 10'000'000;
+  ASSERT_TRUE(store_->PutBudget(b).ok());
+  clock_.Advance(15s);
+  server_->alerts()->EvaluateNow();
+  ASSERT_EQ(receiver_.bodies().size(), 4u);
+  EXPECT_EQ(receiver_.bodies()[2]["status"], "resolved");
+  EXPECT_EQ(receiver_.bodies()[3]["status"], "resolved");
+  EXPECT_TRUE(Call("GET", "/v1/alerts")["firing"].empty());
 }
 
 TEST(AlertMonitorOptionsTest, FromConfig) {

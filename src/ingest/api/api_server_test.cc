@@ -441,6 +441,77 @@ TEST_F(ApiServerTest, MetricsExposeTheFamilies) {
   EXPECT_NE(m.find("ingestd_cache_hits_total{cache=\"parse\"} 0"), std::string::npos);
 }
 
+// Budgets, rate buckets and stopped providers live in the store; /metrics mirrors them at
+// scrape time and /v1/stats shows them (tenants: only their own budgets).
+TEST_F(ApiServerTest, GovernorStateInMetricsAndStats) {
+  const UnixMillis now = clock_.NowMillis();
+  store::Budget global;
+  global.scope = store::BudgetScope::kGlobal;
+  global.period = store::BudgetPeriod::kDay;
+  global.hard_micros = 10'000'000;
+  global.soft_ratio = 0.8;
+  ASSERT_TRUE(store_->PutBudget(global).ok());
+  store::Budget alpha = global;
+  alpha.scope = store::BudgetScope::kTenant;
+  alpha.scope_key = "alpha";
+  alpha.period = store::BudgetPeriod::kMonth;
+  alpha.hard_micros = 2'000'000;
+  ASSERT_TRUE(store_->PutBudget(alpha).ok());
+  store::Budget beta = alpha;
+  beta.scope_key = "beta";
+  ASSERT_TRUE(store_->PutBudget(beta).ok());
+  store::LedgerEntry spend;
+  spend.id = "ledger-row-1";
+  spend.service = "openai";
+  spend.operation = "embed";
+  spend.tenant = "alpha";
+  spend.cost_micros = 1'500'000;
+  ASSERT_TRUE(store_->SettleLedger(spend, now).ok());
+  ASSERT_TRUE(store_->ConfigureRateBucket("openai:k1", "requests", 3000, 50, now).ok());
+  ASSERT_TRUE(store_->ConfigureRateBucket("openai:k2", "requests", 500, 10, now).ok());
+  store::ProviderState stopped;
+  stopped.provider = "llamaparse";
+  stopped.stopped = true;
+  stopped.reason = "insufficient_quota";
+  stopped.since = now;
+  stopped.updated_at = now;
+  ASSERT_TRUE(store_->PutProviderState(stopped).ok());
+  metrics_.SetCircuitState("openai", 1);
+  StartServer(false);
+
+  auto r = client_->Get("/metrics");
+  ASSERT_TRUE(r);
+  const std::string& m = r->body;
+  EXPECT_NE(m.find("ingestd_budget_spent_usd{key=\"alpha\",period=\"month\",scope=\"tenant\"} 1.5"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("ingestd_budget_remaining_usd{key=\"\",period=\"day\",scope=\"global\"} 8.5"),
+            std::string::npos);
+  EXPECT_NE(m.find("ingestd_budget_limit_usd{key=\"beta\",period=\"month\",scope=\"tenant\"} 2"),
+            std::string::npos);
+  EXPECT_NE(m.find("ingestd_rate_limit_capacity{kind=\"requests\",provider=\"openai\"} 3500"),
+            std::string::npos);
+  EXPECT_NE(m.find("ingestd_provider_stopped{provider=\"llamaparse\"} 1"), std::string::npos);
+  EXPECT_EQ(m.find("k1"), std::string::npos) << "a key-derived label leaked";
+
+  json admin = Get("/v1/stats", kAdmin).second;
+  ASSERT_EQ(admin["budgets"].size(), 3u) << admin.dump();
+  json providers = admin["providers"];
+  ASSERT_EQ(providers.size(), 2u) << providers.dump();
+  EXPECT_EQ(providers[0]["provider"], "llamaparse");
+  EXPECT_EQ(providers[0]["stopped"], true);
+  EXPECT_EQ(providers[0]["stop_reason"], "insufficient_quota");
+  EXPECT_EQ(providers[1]["provider"], "openai");
+  EXPECT_EQ(providers[1]["circuit_state"], 1);
+  ASSERT_EQ(providers[1]["rate_limits"].size(), 1u);
+  EXPECT_EQ(providers[1]["rate_limits"][0]["capacity"], 3500);
+  json tenant = Get("/v1/stats", kAlpha).second;
+  ASSERT_EQ(tenant["budgets"].size(), 1u) << tenant.dump();
+  EXPECT_EQ(tenant["budgets"][0]["key"], "alpha");
+  EXPECT_EQ(tenant["budgets"][0]["spent_usd"], 1.5);
+  EXPECT_FALSE(tenant.contains("providers"));
+}
+
 TEST_F(ApiServerTest, OpenApiAndDashboardAreEmbedded) {
   StartServer(false);
   auto r = client_->Get("/openapi.json");

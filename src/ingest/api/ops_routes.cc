@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "ingest/api/embedded_assets.h"
+#include "ingest/api/governor_view.h"
 #include "ingest/api/route_env.h"
 #include "ingest/store/types.h"
 
@@ -66,6 +67,13 @@ void Metrics(const RouteEnv& env, httplib::Response& res) {
   if (auto oldest = store.OldestQueuedAt(now); oldest.ok()) {
     env.metrics->SetQueueOldestAge(oldest->has_value() ? (now - **oldest) / 1000.0 : 0.0);
   }
+  if (auto gov = ReadGovernorView(store, now); gov.ok()) {
+    env.metrics->SetBudgets(gov->budgets);
+    env.metrics->SetRateLimits(gov->rate_limits);
+    std::vector<std::pair<std::string, bool>> stopped;
+    for (const StoppedProvider& p : gov->providers) stopped.emplace_back(p.provider, p.stopped);
+    env.metrics->SetProvidersStopped(stopped);
+  }
   res.status = 200;
   res.set_content(env.metrics->Serialize(), "text/plain; version=0.0.4; charset=utf-8");
 }
@@ -118,9 +126,14 @@ void Stats(const RouteEnv& env, const httplib::Request& req, httplib::Response& 
       out["counters"] = nullptr;
       out["workers"] = 0;
     }
+  }
+  auto gov = ReadGovernorView(store, now);
+  if (!gov.ok()) return SendError(res, gov.status());
+  out["budgets"] = BudgetsJson(*gov, *p);
+  if (p->admin) {
     nlohmann::json sections = MetricsSectionsJson(*env.metrics);
     out["stages"] = sections["stages"];
-    out["providers"] = sections["providers"];
+    out["providers"] = ProvidersJson(sections["providers"], *gov);
   }
   std::vector<store::JobView> failures;
   for (store::JobState s : {store::JobState::kFailed, store::JobState::kDead}) {

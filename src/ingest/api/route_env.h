@@ -16,6 +16,8 @@
 
 namespace ingest::api {
 
+struct GovernorView;
+
 // Immutable after ApiServer::Start; shared by all handler threads.
 struct RouteEnv {
   ApiDeps deps;
@@ -49,6 +51,11 @@ nlohmann::json JobJson(const store::JobView& v);
 nlohmann::json AlertsJson(const RouteEnv& env, const Principal& p);
 // /v1/stats sections from this process's metrics: {"stages": [...], "providers": [...]}.
 nlohmann::json MetricsSectionsJson(const obs::Metrics& metrics);
+// The budgets the principal may see (admin: all; tenant: its own tenant budgets) with spend.
+nlohmann::json BudgetsJson(const GovernorView& gov, const Principal& p);
+// Provider health: the metrics section's providers joined with the store's stop state and
+// rate-limit headroom (a provider known to either appears).
+nlohmann::json ProvidersJson(const nlohmann::json& from_metrics, const GovernorView& gov);
 // [{"code", "jobs"}] over the most recent failed and dead jobs the principal may see, most
 // frequent first.
 Result<nlohmann::json> ErrorsByCodeJson(const RouteEnv& env, const Principal& p);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 
+#include "ingest/api/governor_view.h"
 #include "ingest/api/route_env.h"
 #include "ingest/obs/alert_sample.h"
 
@@ -39,6 +40,54 @@ nlohmann::json MetricsSectionsJson(const obs::Metrics& metrics) {
                          {"p95_latency_seconds", Quantile(0.95, p.latency)}});
   }
   return {{"stages", stages}, {"providers", providers}};
+}
+
+nlohmann::json BudgetsJson(const GovernorView& gov, const Principal& p) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const obs::BudgetGauge& b : gov.budgets) {
+    if (!p.admin && !(b.scope == "tenant" && b.key == p.tenant)) continue;
+    out.push_back({{"scope", b.scope},
+                   {"key", b.key},
+                   {"period", b.period},
+                   {"spent_usd", b.spent_usd},
+                   {"limit_usd", b.limit_usd},
+                   {"remaining_usd", std::max(0.0, b.limit_usd - b.spent_usd)},
+                   {"soft_ratio", b.soft_ratio}});
+  }
+  return out;
+}
+
+nlohmann::json ProvidersJson(const nlohmann::json& from_metrics, const GovernorView& gov) {
+  std::map<std::string, nlohmann::json> by_name;
+  auto entry = [&](const std::string& name) -> nlohmann::json& {
+    auto [it, fresh] = by_name.try_emplace(name);
+    if (fresh) {
+      it->second = {{"provider", name},
+                    {"circuit_state", 0},
+                    {"requests", nlohmann::json::object()},
+                    {"p95_latency_seconds", nullptr},
+                    {"stopped", false},
+                    {"stop_reason", ""},
+                    {"rate_limits", nlohmann::json::array()}};
+    }
+    return it->second;
+  };
+  for (const nlohmann::json& m : from_metrics) {
+    nlohmann::json& e = entry(m["provider"].get<std::string>());
+    for (const auto& [k, v] : m.items()) e[k] = v;
+  }
+  for (const StoppedProvider& s : gov.providers) {
+    nlohmann::json& e = entry(s.provider);
+    e["stopped"] = s.stopped;
+    e["stop_reason"] = s.stopped ? s.reason : "";
+  }
+  for (const obs::RateLimitGauge& r : gov.rate_limits) {
+    entry(r.provider)["rate_limits"].push_back(
+        {{"kind", r.kind}, {"remaining", r.remaining}, {"capacity", r.capacity}});
+  }
+  nlohmann::json out = nlohmann::json::array();
+  for (auto& [name, e] : by_name) out.push_back(std::move(e));
+  return out;
 }
 
 Result<nlohmann::json> ErrorsByCodeJson(const RouteEnv& env, const Principal& p) {

@@ -1,8 +1,10 @@
 #include "ingest/obs/metrics.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -95,6 +97,49 @@ TEST(MetricsTest, StoreMirrorsReplaceTheirWholeSet) {
   EXPECT_FALSE(Has(s, "ingestd_provider_stopped{provider=\"openai\"}"));
   EXPECT_FALSE(Has(s, "ingestd_rate_limit_remaining{"));
   EXPECT_TRUE(Has(s, "ingestd_budget_spent_usd{key=\"\",period=\"day\",scope=\"global\"} 9"));
+}
+
+// Every family fed at least once, checked by the real promtool (CI installs it; elsewhere the
+// test skips when promtool is missing, but CI=true turns that into a failure).
+TEST(MetricsTest, EveryFamilyPassesPromtoolCheckMetrics) {
+  if (std::system("command -v promtool > /dev/null 2>&1") != 0) {
+    const char* ci = std::getenv("CI");
+    if (ci != nullptr && std::string(ci) == "true") FAIL() << "promtool missing in CI";
+    GTEST_SKIP() << "promtool not installed";
+  }
+  Metrics m;
+  m.CountDocument("complete");
+  m.ObserveStage("parse", 0.2);
+  m.AddTokens("openai", "text-embedding-3-small", 100);
+  m.AddPages("local", 3);
+  m.AddCacheHits("parse", 1);
+  m.CountHttpRequest("/v1/jobs", 200);
+  m.CountProviderRequest("openai", "ok");
+  m.ObserveProviderLatency("openai", 0.3);
+  m.SetCircuitState("openai", 0);
+  m.AddRateLimitWait("openai", 0.5);
+  m.AddCost("openai", 1234);
+  m.SetJobs({{"queued", 1}});
+  m.SetQueueOldestAge(2);
+  m.SetDeadJobs(0);
+  m.SetBudgets({{"global", "", "day", 1, 10, 0.8}});
+  m.SetRateLimits({{"openai", "tokens", 10, 100}});
+  m.SetProvidersStopped({{"openai", false}});
+  const std::string text = m.Serialize();
+  for (const std::string& family : m.FamilyNames()) {
+    EXPECT_TRUE(Has(text, "# TYPE " + family + " ")) << family << " not fed in this test";
+  }
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("ingestd-metrics-" + std::to_string(::getpid()) + ".txt"))
+                               .string();
+  std::ofstream(path) << text;
+  const int rc =
+      std::system(("promtool check metrics < " + path + " > " + path + ".out 2>&1").c_str());
+  std::stringstream out;
+  out << std::ifstream(path + ".out").rdbuf();
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + ".out");
+  EXPECT_EQ(rc, 0) << out.str();
 }
 
 std::string ReadSource(const std::string& rel) {
