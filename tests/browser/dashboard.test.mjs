@@ -44,7 +44,8 @@ const text = (page, sel) => page.locator(sel).first().textContent({ timeout: 100
 
 const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run"],
 });
 try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1400 } });
