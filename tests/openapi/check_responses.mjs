@@ -146,6 +146,11 @@ report(stats?.budgets?.length === 2 && stats?.providers?.length === 2 && stats?.
 await call("/v1/stats", "get", "/v1/stats", { token: alpha, expect: 200 });
 await call("/v1/stats", "get", "/v1/stats", { expect: 401 });
 await call("/v1/alerts", "get", "/v1/alerts", { token: admin, expect: 200 });
+await call("/v1/budgets", "get", "/v1/budgets", { token: admin, expect: 200 });
+const own = (await call("/v1/budgets", "get", "/v1/budgets", { token: alpha, expect: 200 })).json;
+report(own?.budgets?.length === 1 && own.budgets[0].key === "alpha", "a tenant sees only its own budget",
+       JSON.stringify(own));
+await call("/v1/budgets", "get", "/v1/budgets", { expect: 401 });
 await call("/v1/alerts", "get", "/v1/alerts", { expect: 401 });
 await call("/metrics", "get", "/metrics", { expect: 200 });
 

@@ -1,7 +1,7 @@
 // Operational endpoints: liveness, readiness, Prometheus metrics, the OpenAPI document, the
-// dashboard page and the stats it polls. /healthz, /readyz, /metrics, /openapi.json and / are
-// unauthenticated (probes and scrapers carry no tokens, and none of them returns tenant data);
-// /v1/stats needs a token and is tenant-scoped.
+// dashboard page, the stats it polls, alerts and budgets. /healthz, /readyz, /metrics,
+// /openapi.json and / are unauthenticated (probes and scrapers carry no tokens, and none of them
+// returns tenant data); /v1/stats needs a token and is tenant-scoped.
 #include <algorithm>
 #include <chrono>
 
@@ -180,6 +180,13 @@ void InstallOpsRoutes(httplib::Server& server, const RouteEnv& env) {
     auto p = Authorize(env, req);
     if (!p.ok()) return SendError(res, p.status());
     SendJson(res, 200, AlertsJson(env, *p));
+  });
+  server.Get("/v1/budgets", [&env](const httplib::Request& req, httplib::Response& res) {
+    auto p = Authorize(env, req);
+    if (!p.ok()) return SendError(res, p.status());
+    auto gov = ReadGovernorView(*env.deps.pipeline.store, env.deps.pipeline.clock->NowMillis());
+    if (!gov.ok()) return SendError(res, gov.status());
+    SendJson(res, 200, {{"budgets", BudgetsJson(*gov, *p)}});
   });
   server.Get("/v1/stats",
              [&env](const httplib::Request& req, httplib::Response& res) { Stats(env, req, res); });

@@ -80,7 +80,7 @@ std::string RouteTemplate(std::string_view method, std::string_view path) {
   (void)method;
   static constexpr std::string_view kExact[] = {
       "/",         "/healthz",      "/readyz",    "/metrics",  "/openapi.json", "/v1/jobs",
-      "/v1/stats", "/v1/documents", "/v1/search", "/v1/costs", "/v1/alerts"};
+      "/v1/stats", "/v1/documents", "/v1/search", "/v1/costs", "/v1/alerts",    "/v1/budgets"};
   for (std::string_view e : kExact) {
     if (path == e) return std::string(e);
   }
