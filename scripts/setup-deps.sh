@@ -19,7 +19,7 @@ BUILD_PKGS=(
 )
 TEST_PKGS=(
   postgresql postgresql-contrib prometheus prometheus-alertmanager chromium
-  poppler-utils r-doc-pdf gnuplot-doc debian-refcard python3 procps psmisc curl
+  poppler-utils r-doc-pdf gnuplot-doc debian-refcard python3 procps psmisc curl jq
 )
 
 want=("${BUILD_PKGS[@]}")
