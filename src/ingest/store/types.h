@@ -208,8 +208,8 @@ struct Budget {
   BudgetScope scope = BudgetScope::kGlobal;
   std::string scope_key;  // "" for global
   BudgetPeriod period = BudgetPeriod::kDay;
-  int64_t hard_micros = 0;   // never exceeded (reserved + settled)
-  double soft_ratio = 0.8;   // alert when spend >= soft_ratio * hard (0 < ratio <= 1)
+  int64_t hard_micros = 0;  // never exceeded (reserved + settled)
+  double soft_ratio = 0.8;  // alert when spend >= soft_ratio * hard (0 < ratio <= 1)
   UnixMillis updated_at = 0;
 };
 
