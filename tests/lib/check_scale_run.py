@@ -159,6 +159,8 @@ for r in openai_rows:
 billed_jobs = {r["job_id"]: r["credits"] for r in llama}
 for r in llama_rows:
     jid = r["provider_request_id"]
+    if not jid:
+        continue  # a reconciled orphan upload: checked below
     if jid not in billed_jobs or r["credits"] != billed_jobs[jid]:
         phantom.append(f"parse {jid}: {r['credits']} credits vs {billed_jobs.get(jid)}")
 check("every ledger row matches a billed request (tokens, credits, micros)", not phantom,
@@ -167,15 +169,18 @@ check("every ledger row matches a billed request (tokens, credits, micros)", not
 costs = json.load(open(costs_path))
 o, lp = costs["services"]["openai"], costs["services"]["llamaparse"]
 # A worker killed mid-call leaves its reservation behind; the governor settles such orphans at
-# their (exact-token) estimate, with no provider request id. Together they must cover exactly
-# the billed requests that no settled row names.
+# their estimate (exact tokens; pages x credits per page), with no provider request id.
+# Together they must cover exactly the billed requests and parse jobs that no row names.
 unledgered_openai = sorted(set(billed_req) - set(ledger_req))
 unledgered_tokens = sum(billed_req[i] for i in unledgered_openai)
 orphan_tokens = sum(r["tokens"] for r in openai_rows
                     if not r["provider_request_id"] and r["state"] == "settled")
 unledgered_llama = sorted(set(billed_jobs) - {r["provider_request_id"] for r in llama_rows})
+unledgered_credits = sum(billed_jobs[j] for j in unledgered_llama)
+orphan_credits = sum(r["credits"] for r in llama_rows
+                     if not r["provider_request_id"] and r["state"] == "settled")
 expected_micros = sum(r["cost_micros"] for r in rows if r["state"] != "released")
-exact = (not unledgered_llama and unledgered_tokens == orphan_tokens and
+exact = (unledgered_credits == orphan_credits and unledgered_tokens == orphan_tokens and
          o["tokens"] == billed_tokens and lp["credits"] == sum(billed_jobs.values()) and
          costs["total_micros"] == expected_micros and
          (mode != "clean" or o["requests"] == len(openai)))
@@ -183,7 +188,8 @@ gap = (f"billing: {len(openai)} requests / {billed_tokens} tokens, "
        f"{sum(billed_jobs.values())} credits; costs: {o['requests']} requests / {o['tokens']} "
        f"tokens, {lp['credits']} credits; billed but named by no ledger row: "
        f"{len(unledgered_openai)} embedding requests ({unledgered_tokens} tokens; reconciled "
-       f"rows cover {orphan_tokens}), {len(unledgered_llama)} parse jobs")
+       f"rows cover {orphan_tokens}), {len(unledgered_llama)} parse jobs ({unledgered_credits} "
+       f"credits; reconciled rows cover {orphan_credits})")
 if ledger_exact:
     check("ledger (costs --json) equals the emulators' billing", exact, gap)
 elif exact:
