@@ -97,6 +97,9 @@ try {
                              want, { timeout: 10000 }).catch(() => {});
   check("Complete tile goes up after an ingest", (await text(page, "#tile-complete")) === want,
         await text(page, "#tile-complete"));
+  // Worker counters are bumped just after the job's transition is written: give it a poll.
+  await page.waitForFunction(() => Number(document.querySelector("#tile-done")?.textContent) >= 1,
+                             null, { timeout: 10000 }).catch(() => {});
   check("Documents done counter goes up", Number(await text(page, "#tile-done")) >= 1);
   check("stage latencies are listed",
         (await page.locator("#stages tr", { hasText: "embed" }).count()) === 1);
