@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -219,6 +221,70 @@ TEST(AlertEvaluatorTest, DocumentFailureRate) {
   });
   ASSERT_TRUE(Fires(firing, "IngestdDocumentFailureRateHigh"));
   EXPECT_NEAR(firing[0].value, 1.0 / 3, 0.01);
+}
+
+std::string Minutes(Duration d) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::minutes>(d).count()) + "m";
+}
+
+std::string Num(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
+// The Prometheus rules and the in-process defaults must not drift apart: each rule block of
+// deploy/prometheus/ingestd-alerts.yml carries the thresholds, windows and hold times of
+// AlertThresholds.
+TEST(AlertThresholdsTest, MatchThePrometheusRules) {
+  std::ifstream in(std::string(INGEST_SOURCE_DIR) + "/deploy/prometheus/ingestd-alerts.yml");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string yaml = ss.str();
+  ASSERT_FALSE(yaml.empty());
+  auto block = [&](const std::string& name) {
+    const size_t at = yaml.find("- alert: " + name + "\n");
+    if (at == std::string::npos) return std::string();
+    const size_t next = yaml.find("- alert: ", at + 1);
+    return yaml.substr(at, next == std::string::npos ? std::string::npos : next - at);
+  };
+  const AlertThresholds t;
+  const std::vector<std::pair<std::string, std::vector<std::string>>> expected = {
+      {"IngestdQueueStuck",
+       {"> " + Num(t.queue_stuck_age_s), "[" + Minutes(t.queue_stuck_window) + "]",
+        "for: " + Minutes(t.queue_stuck_hold)}},
+      {"IngestdCircuitOpen", {"== 2", "for: " + Minutes(t.circuit_open_hold)}},
+      {"IngestdDeadJobs", {"> 0", "for: " + Minutes(t.dead_jobs_hold)}},
+      {"IngestdProviderErrorRateHigh",
+       {"> " + Num(t.provider_error_ratio), ">= " + Num(t.provider_error_min_requests),
+        "[" + Minutes(t.provider_error_window) + "]", "for: " + Minutes(t.provider_error_hold)}},
+      {"IngestdDocumentFailureRateHigh",
+       {"> " + Num(t.document_failure_ratio), ">= " + Num(t.document_failure_min_documents),
+        "[" + Minutes(t.document_failure_window) + "]",
+        "for: " + Minutes(t.document_failure_hold)}},
+      {"IngestdProviderLatencyDegraded",
+       {"> " + Num(t.provider_latency_p95_s), "histogram_quantile(0.95",
+        "[" + Minutes(t.provider_latency_window) + "]",
+        "for: " + Minutes(t.provider_latency_hold)}},
+      {"IngestdStageLatencyDegraded",
+       {"> " + Num(t.stage_latency_p95_s), "histogram_quantile(0.95",
+        "[" + Minutes(t.stage_latency_window) + "]", "for: " + Minutes(t.stage_latency_hold)}},
+      {"IngestdBudgetSoftLimit", {"ingestd_budget_soft_ratio"}},
+      {"IngestdBudgetExhausted", {"<= 0"}},
+      {"IngestdProviderStopped", {"== 1"}},
+  };
+  for (const auto& [name, parts] : expected) {
+    const std::string b = block(name);
+    ASSERT_FALSE(b.empty()) << name << " missing from the rules";
+    for (const std::string& part : parts) {
+      EXPECT_NE(b.find(part), std::string::npos) << name << " lacks \"" << part << "\"";
+    }
+  }
+  // Rules without a hold in-process have none in Prometheus either.
+  for (const char* name :
+       {"IngestdBudgetSoftLimit", "IngestdBudgetExhausted", "IngestdProviderStopped"}) {
+    EXPECT_EQ(block(name).find("for:"), std::string::npos) << name;
+  }
 }
 
 TEST(QuantileOfIncreaseTest, InterpolatesLikePrometheus) {
