@@ -29,7 +29,7 @@ key="sk-bench-$RANDOM"
 export INGESTD_EMBEDDER=openai INGESTD_PARSER=local OPENAI_API_KEY="$key"
 export INGESTD_WORKERS="${THREADS:-1}" INGESTD_LOG_LEVEL=warn INGESTD_LEASE_TTL_S=10
 base=""
-printf "%-8s %8s %10s %8s %10s\n" workers seconds docs/s ratio requests
+printf "%-8s %8s %10s %8s %10s %6s\n" workers seconds docs/s ratio requests 429s
 for n in ${COUNTS:-1 2 4}; do
   export INGESTD_STORE INGESTD_DATA_DIR="$WORK/data-$n"
   INGESTD_STORE="$(fresh_database "$url" "ingestd_bench_workers_$n")"
@@ -47,9 +47,11 @@ for n in ${COUNTS:-1 2 4}; do
     'import json,sys; print(sum(j["state"] == "complete" for j in json.load(sys.stdin)))')
   [ "$complete" -eq "$ndocs" ] || { echo "workers=$n: only $complete of $ndocs complete" >&2; exit 1; }
   requests=$(wc -l < "$WORK/openai-$n.billing.jsonl")
+  limited=$(curl -sf "$EMU_URL/_emulator/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["rate_limited"])')
   dps=$(echo "$ndocs / $t" | bc -l)
   [ -z "$base" ] && base=$dps
-  printf "%-8s %8.1f %10.2f %7.2fx %10d\n" "$n" "$t" "$dps" "$(echo "$dps / $base" | bc -l)" "$requests"
+  printf "%-8s %8.1f %10.2f %7.2fx %10d %6d\n" "$n" "$t" "$dps" "$(echo "$dps / $base" | bc -l)" \
+    "$requests" "$limited"
   stop_workers
   scale_cleanup
   psql "$url" -XAtq -c "DROP DATABASE ingestd_bench_workers_$n" > /dev/null
