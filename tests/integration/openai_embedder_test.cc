@@ -166,7 +166,7 @@ TEST_F(OpenAiEmbedderIntegrationTest, RateLimitFaultIsRetriedThenSucceeds) {
   ASSERT_TRUE(client->Embed(Texts(2)).ok());  // request 1
   auto out = client->Embed(Texts(3));         // request 2 is refused, request 3 succeeds
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_EQ(out->usage.requests, 2);
+  EXPECT_EQ(out->usage.requests, 1);  // billed requests only: the refused one is not billed
   const auto stats = emulator_->Stats();
   EXPECT_EQ(stats.requests, 3);
   EXPECT_EQ(stats.by_status.at(429), 1);
@@ -223,7 +223,7 @@ TEST_F(OpenAiEmbedderIntegrationTest, MalformedJsonIsRetried) {
   ASSERT_TRUE(client->Embed(Texts(1)).ok());
   auto out = client->Embed(Texts(2));
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_EQ(out->usage.requests, 2);
+  EXPECT_EQ(out->usage.requests, 1);  // the malformed answer was not billed
   EXPECT_EQ(emulator_->Stats().requests, 3);
   // The emulator does not bill a faulted answer; our usage reports only the answer we used.
   EXPECT_EQ(emulator_->Stats().billed_requests, 2);

@@ -13,8 +13,11 @@
 namespace ingest::embed {
 
 struct EmbedUsage {
-  int64_t tokens = 0;    // provider-reported (usage.total_tokens) or counted locally
-  int64_t requests = 0;  // HTTP requests made (0 for local)
+  int64_t tokens = 0;  // provider-reported (usage.total_tokens) or counted locally
+  // Billed HTTP requests: the ones that returned vectors (0 for local). Refused or failed
+  // attempts that were retried are not billed and not counted, so the ledger's request count
+  // equals the provider's.
+  int64_t requests = 0;
   std::vector<std::string> request_ids;
 };
 

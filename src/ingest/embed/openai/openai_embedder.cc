@@ -169,8 +169,9 @@ Status OpenAiEmbedder::EmbedSpan(std::span<const std::string> texts,
   openai::EmbeddingsResponse response;
   std::string request_id;
   bool split = false;
+  int64_t attempts = 0;  // HTTP attempts; only the one that succeeds is billed
   Status st = SendWithRetries(texts.subspan(span.begin, span.size()), &response, &request_id,
-                              &split, &out->usage.requests);
+                              &split, &attempts);
   if (split) {
     if (span.size() < 2) return st;  // one input the server will not take: bad input
     // Halve and send both halves; never drop an input. Depth is log2(inputs).
@@ -195,6 +196,7 @@ Status OpenAiEmbedder::EmbedSpan(std::span<const std::string> texts,
     out->usage.tokens += span.tokens;
   }
   if (!request_id.empty()) out->usage.request_ids.push_back(request_id);
+  ++out->usage.requests;
   return Status::Ok();
 }
 
