@@ -2,9 +2,12 @@
 
 #include <filesystem>
 
+#include "ingest/app/mock_services.h"
+#include "ingest/embed/fallback_embedder.h"
 #include "ingest/embed/local/lexical_embedder.h"
 #include "ingest/embed/openai/openai_embedder.h"
 #include "ingest/obs/log.h"
+#include "ingest/parse/fallback_parser.h"
 #include "ingest/parse/llamaparse/llamaparse_parser.h"
 #include "ingest/parse/local/local_parser.h"
 #include "ingest/parse/routing_parser.h"
@@ -89,6 +92,17 @@ Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
       governor::ApplyPriceOverrides(app->prices_, config.pricing.embedding_per_1m_usd,
                                     config.pricing.llamaparse_usd_per_1000_credits));
   INGEST_ASSIGN_OR_RETURN(app->store_, OpenStore(config, app->clock_, /*auto_migrate=*/true));
+  // Mode mock: emulators instead of the paid services, and nothing it records costs money.
+  const bool mock = config.mode == "mock";
+  config::ProviderConfig openai_endpoint = config.openai;
+  config::ProviderConfig llamaparse_endpoint = config.llamaparse;
+  if (mock) {
+    INGEST_ASSIGN_OR_RETURN(app->mock_, MockServices::Start(config));
+    openai_endpoint = app->mock_->openai();
+    llamaparse_endpoint = app->mock_->llamaparse();
+    app->prices_.embedding_per_1m["mock:" + config.embed.model] = 0;
+    app->prices_.llamaparse_per_1000_credits = 0;
+  }
   app->blobs_ = std::make_unique<store::FsBlobStore>(config.store.data_dir + "/blobs");
 
   INGEST_ASSIGN_OR_RETURN(text::Encoding encoding, text::ParseEncoding(config.chunk.encoding));
@@ -105,35 +119,42 @@ Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
   // "auto" without a key is the local parser alone: nothing can be paid for.
   const bool wants_llamaparse = config.parse.parser == "llamaparse";
   if (config.parse.parser == "local" ||
-      (config.parse.parser == "auto" && config.llamaparse.api_key.empty())) {
+      (config.parse.parser == "auto" && llamaparse_endpoint.api_key.empty())) {
     if (config.parse.parser == "auto") {
       obs::LogInfo("parse.parser = auto without LLAMA_CLOUD_API_KEY: parsing locally only");
     }
     app->parser_ = std::move(local_parser);
   } else if (wants_llamaparse || config.parse.parser == "auto") {
-    if (config.llamaparse.api_key.empty()) {
+    if (llamaparse_endpoint.api_key.empty()) {
       return FailedPrecondition(
           "parse.parser = \"llamaparse\" needs an API key: set LLAMA_CLOUD_API_KEY (or "
           "LLAMA_CLOUD_API_KEY_FILE, or llamaparse.api_key)",
           "missing_api_key");
     }
     parse::LlamaParseParserOptions llamaparse;
-    llamaparse.client.api_key = config.llamaparse.api_key;
-    if (!config.llamaparse.base_url.empty()) {
-      llamaparse.client.base_url = config.llamaparse.base_url;
+    llamaparse.client.api_key = llamaparse_endpoint.api_key;
+    if (!llamaparse_endpoint.base_url.empty()) {
+      llamaparse.client.base_url = llamaparse_endpoint.base_url;
     }
+    llamaparse.mock = mock;
     llamaparse.limits = limits;
     llamaparse.upload.parse_mode = config.parse.llamaparse_mode;
     llamaparse.poll_deadline = std::chrono::seconds(config.parse.llamaparse_poll_deadline_s);
-    auto remote = std::make_unique<parse::LlamaParseParser>(std::move(llamaparse));
-    if (wants_llamaparse) {
-      app->parser_ = std::move(remote);
-    } else {
+    std::unique_ptr<parse::RemoteParser> remote =
+        std::make_unique<parse::LlamaParseParser>(std::move(llamaparse));
+    if (!wants_llamaparse) {
       parse::AutoParserOptions routing;
       routing.min_chars_per_page = config.parse.auto_min_chars_per_page;
-      app->parser_ =
+      remote =
           std::make_unique<parse::AutoParser>(std::move(local_parser), std::move(remote), routing);
     }
+    if (config.parse.fallback == "local") {  // hybrid: LlamaParse down or over budget -> local
+      parse::ParseFallbackOptions fallback;
+      fallback.after_attempts = config.parse.fallback_after_attempts;
+      remote = std::make_unique<parse::FallbackParser>(
+          std::move(remote), std::make_unique<parse::LocalParser>(parser_options), fallback);
+    }
+    app->parser_ = std::move(remote);
   } else {
     return FailedPrecondition("unknown parser \"" + config.parse.parser +
                                   "\"; use parse.parser = \"local\", \"llamaparse\" or \"auto\" "
@@ -143,22 +164,35 @@ Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
 
   // Only embed.provider switches a paid provider on; an API key alone never does (DESIGN §4).
   if (config.embed.provider == "openai") {
-    if (config.openai.api_key.empty()) {
+    if (openai_endpoint.api_key.empty()) {
       return FailedPrecondition(
           "embed.provider = \"openai\" needs an API key: set OPENAI_API_KEY (or "
           "OPENAI_API_KEY_FILE, or openai.api_key)",
           "missing_api_key");
     }
     embed::OpenAiEmbedderOptions openai;
-    openai.base_url = config.openai.base_url.empty() ? std::string(embed::kOpenAiDefaultBaseUrl)
-                                                     : config.openai.base_url;
-    openai.api_key = config.openai.api_key;
+    openai.base_url = openai_endpoint.base_url.empty() ? std::string(embed::kOpenAiDefaultBaseUrl)
+                                                       : openai_endpoint.base_url;
+    openai.api_key = openai_endpoint.api_key;
     openai.model = config.embed.model;
     openai.dimensions = config.embed.dimensions;
+    openai.mock = mock;
     // All OpenAI embedding models count tokens with cl100k_base, whatever the chunker uses.
     INGEST_ASSIGN_OR_RETURN(openai.token_counter,
                             text::Tokenizer::Get(text::Encoding::kCl100kBase));
+    // A fallback endpoint serves the same model (config.cc checks it; FallbackEmbedder checks
+    // the resulting spaces), so both write into one vector space.
+    embed::OpenAiEmbedderOptions fallback = openai;
     INGEST_ASSIGN_OR_RETURN(app->embedder_, embed::OpenAiEmbedder::Create(std::move(openai)));
+    if (!config.embed.fallback_base_url.empty()) {
+      fallback.base_url = config.embed.fallback_base_url;
+      fallback.model = config.embed.fallback_model;
+      fallback.dimensions = config.embed.fallback_dimensions;
+      if (!config.embed.fallback_api_key.empty()) fallback.api_key = config.embed.fallback_api_key;
+      INGEST_ASSIGN_OR_RETURN(auto second, embed::OpenAiEmbedder::Create(std::move(fallback)));
+      INGEST_ASSIGN_OR_RETURN(app->embedder_, embed::FallbackEmbedder::Create(
+                                                  std::move(app->embedder_), std::move(second)));
+    }
   } else if (config.embed.provider == "local") {
     embed::LexicalOptions lexical;
     if (config.embed.dimensions > 0) lexical.dimensions = config.embed.dimensions;

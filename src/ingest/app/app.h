@@ -28,6 +28,8 @@ struct PipelineDeps;
 
 namespace ingest::app {
 
+class MockServices;
+
 // Loads the configuration named by the global options and the environment, and starts logging.
 Result<config::Config> LoadConfigFor(const GlobalOptions& global);
 
@@ -56,6 +58,7 @@ class App {
  private:
   App() = default;
   config::Config config_;
+  std::unique_ptr<MockServices> mock_;  // mode mock: in-process emulators (outlive the clients)
   Clock* clock_ = Clock::Real();
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::BlobStore> blobs_;

@@ -35,6 +35,11 @@ struct Totals {
   }
 };
 
+// "llamaparse", and "mock:llamaparse" in mode mock: counted in jobs, pages and credits.
+bool IsParseService(const std::string& name) {
+  return name == "llamaparse" || name == "mock:llamaparse";
+}
+
 double Usd(int64_t micros) { return static_cast<double>(micros) / 1e6; }
 
 // "12.345678": exact decimal text of a micro-dollar amount.
@@ -87,7 +92,7 @@ int Run(const GlobalOptions& global, const CostsArgs& args) {
     out["reserved_micros"] = reserved_micros;
     nlohmann::json svc = nlohmann::json::object();
     for (const auto& [name, t] : services) {
-      if (name == "llamaparse") {
+      if (IsParseService(name)) {
         svc[name] = {{"jobs", t.rows},       {"pages", t.pages},   {"credits", t.credits},
                      {"usd", Usd(t.micros)}, {"micros", t.micros}, {"rows", t.rows}};
       } else {
@@ -121,7 +126,7 @@ int Run(const GlobalOptions& global, const CostsArgs& args) {
               "CREDITS", "USD");
   for (const auto& [name, t] : services) {
     std::printf("%-12s  %8lld  %12lld  %8lld  %10lld  %14s\n", name.c_str(),
-                static_cast<long long>(name == "llamaparse" ? t.rows : t.requests),
+                static_cast<long long>(IsParseService(name) ? t.rows : t.requests),
                 static_cast<long long>(t.tokens), static_cast<long long>(t.pages),
                 static_cast<long long>(t.credits), UsdText(t.micros).c_str());
   }

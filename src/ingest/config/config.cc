@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -74,6 +75,9 @@ const std::vector<Key>& Keys() {
          &ParseConfig::max_uncompressed_bytes),
       KN("parse.auto_min_chars_per_page", "INGESTD_AUTO_MIN_CHARS_PER_PAGE", &Config::parse,
          &ParseConfig::auto_min_chars_per_page),
+      KS("parse.fallback", "INGESTD_PARSE_FALLBACK", &Config::parse, &ParseConfig::fallback),
+      KN("parse.fallback_after_attempts", "INGESTD_PARSE_FALLBACK_AFTER_ATTEMPTS", &Config::parse,
+         &ParseConfig::fallback_after_attempts),
       KN("chunk.max_tokens", "INGESTD_CHUNK_MAX_TOKENS", &Config::chunk, &ChunkConfig::max_tokens),
       KN("chunk.overlap_tokens", "INGESTD_CHUNK_OVERLAP_TOKENS", &Config::chunk,
          &ChunkConfig::overlap_tokens),
@@ -81,6 +85,14 @@ const std::vector<Key>& Keys() {
       KS("embed.provider", "INGESTD_EMBEDDER", &Config::embed, &EmbedConfig::provider),
       KS("embed.model", "INGESTD_EMBED_MODEL", &Config::embed, &EmbedConfig::model),
       KN("embed.dimensions", "INGESTD_EMBED_DIMENSIONS", &Config::embed, &EmbedConfig::dimensions),
+      KS("embed.fallback_base_url", "INGESTD_EMBED_FALLBACK_BASE_URL", &Config::embed,
+         &EmbedConfig::fallback_base_url),
+      KS("embed.fallback_model", "INGESTD_EMBED_FALLBACK_MODEL", &Config::embed,
+         &EmbedConfig::fallback_model),
+      KN("embed.fallback_dimensions", "INGESTD_EMBED_FALLBACK_DIMENSIONS", &Config::embed,
+         &EmbedConfig::fallback_dimensions),
+      KS("embed.fallback_api_key", "INGESTD_EMBED_FALLBACK_API_KEY", &Config::embed,
+         &EmbedConfig::fallback_api_key, Kind::kSecret),
       KS("openai.api_key", "OPENAI_API_KEY", &Config::openai, &ProviderConfig::api_key,
          Kind::kSecret),
       KS("openai.base_url", "OPENAI_BASE_URL", &Config::openai, &ProviderConfig::base_url),
@@ -224,31 +236,119 @@ Status AtLeast(const Config& c, const std::string& key, int64_t value, int64_t m
 }
 
 // `mode` is a preset over the per-service choices (DESIGN §4). It only fills choices the user
-// did not make explicitly.
+// did not make explicitly: real, mock and hybrid all select the OpenAI embedder and `auto`
+// parsing (LlamaParse for what the local parsers cannot read well); mock points both at
+// emulators (app/app.cc starts them in-process unless base URLs are given); hybrid also turns on
+// the local parse fallback (parse.fallback = "local").
 void ApplyMode(Config& c) {
   auto explicit_key = [&](const char* key) {
     auto it = c.origins.find(key);
-    return it != c.origins.end() && it->second != "default" && it->second.rfind("mode", 0) != 0;
+    return it != c.origins.end() && it->second.rfind("default", 0) != 0 &&
+           it->second.rfind("mode", 0) != 0;
   };
-  if (c.mode == "mock" || c.mode == "real") {
-    if (!explicit_key("embed.provider")) {
-      c.embed.provider = "openai";
-      c.origins["embed.provider"] = "mode " + c.mode;
-    }
-    if (!explicit_key("parse.parser")) {
-      c.parse.parser = "auto";
-      c.origins["parse.parser"] = "mode " + c.mode;
-    }
-  } else if (c.mode == "hybrid") {
-    if (!explicit_key("embed.provider")) {
-      c.embed.provider = "openai";
-      c.origins["embed.provider"] = "mode hybrid";
-    }
-    if (!explicit_key("parse.parser")) {
-      c.parse.parser = "auto";
-      c.origins["parse.parser"] = "mode hybrid";
+  auto preset = [&](const char* key, std::string& field, const char* value) {
+    if (explicit_key(key)) return;
+    field = value;
+    c.origins[key] = "mode " + c.mode;
+  };
+  if (c.mode != "real" && c.mode != "mock" && c.mode != "hybrid") return;
+  preset("embed.provider", c.embed.provider, "openai");
+  preset("parse.parser", c.parse.parser, "auto");
+  if (c.mode == "hybrid") preset("parse.fallback", c.parse.fallback, "local");
+}
+
+// Host of an http(s) URL, lower-cased ("" when there is none).
+std::string UrlHost(std::string_view url) {
+  size_t start = url.find("://");
+  if (start == std::string_view::npos) return "";
+  start += 3;
+  size_t end = url.find_first_of("/:?#", start);
+  std::string host(url.substr(start, end == std::string_view::npos ? url.npos : end - start));
+  for (char& ch : host) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return host;
+}
+
+bool IsVendorHost(const std::string& host) {
+  auto ends_with = [&](std::string_view suffix) {
+    return host.size() >= suffix.size() &&
+           host.compare(host.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return host == "api.openai.com" || ends_with(".openai.com") || ends_with(".openai.azure.com") ||
+         host == "llamaindex.ai" || ends_with(".llamaindex.ai");
+}
+
+std::string OriginOf(const Config& c, const std::string& key) {
+  auto it = c.origins.find(key);
+  return it == c.origins.end() ? "default" : it->second;
+}
+
+// Mock never spends money (DESIGN §4): refused in production, and its explicit base URLs (an
+// emulator shared by a staging setup) may not name the paid services.
+Status ValidateMock(const Config& c) {
+  if (c.mode != "mock") return Status::Ok();
+  if (c.profile == "production") {
+    return InvalidArgument(
+        fmt::format("{}: mode \"mock\" is refused in the production profile", OriginOf(c, "mode")),
+        "config_invalid");
+  }
+  const std::pair<const char*, const std::string*> urls[] = {
+      {"openai.base_url", &c.openai.base_url},
+      {"llamaparse.base_url", &c.llamaparse.base_url},
+      {"embed.fallback_base_url", &c.embed.fallback_base_url}};
+  for (const auto& [key, url] : urls) {
+    if (!url->empty() && IsVendorHost(UrlHost(*url))) {
+      return InvalidArgument(
+          fmt::format("{}: mode \"mock\" must not call the paid service: {} is {} (point it at "
+                      "`ingestd emulate`, or leave it unset to use in-process emulators)",
+                      OriginOf(c, key), key, *url),
+          "config_invalid");
     }
   }
+  return Status::Ok();
+}
+
+// An embedding fallback may only go to an endpoint serving the same model (DESIGN §4).
+Status ValidateEmbedFallback(const Config& c) {
+  if (c.embed.fallback_base_url.empty()) {
+    if (!c.embed.fallback_model.empty()) {
+      return InvalidArgument(fmt::format("{}: embed.fallback_model is set but "
+                                         "embed.fallback_base_url is not",
+                                         OriginOf(c, "embed.fallback_model")),
+                             "config_invalid");
+    }
+    return Status::Ok();
+  }
+  const std::string where = OriginOf(c, "embed.fallback_base_url");
+  if (c.embed.provider != "openai") {
+    return InvalidArgument(
+        fmt::format("{}: embed.fallback_base_url needs embed.provider = \"openai\" (got \"{}\")",
+                    where, c.embed.provider),
+        "config_invalid");
+  }
+  if (c.embed.fallback_model != c.embed.model) {
+    return InvalidArgument(
+        fmt::format("{}: embed.fallback_model (\"{}\") must equal embed.model (\"{}\"): an "
+                    "embedding fallback may only go to an endpoint serving the same model, so "
+                    "its vectors share the primary's space",
+                    OriginOf(c, c.embed.fallback_model.empty() ? "embed.fallback_base_url"
+                                                               : "embed.fallback_model"),
+                    c.embed.fallback_model, c.embed.model),
+        "config_invalid");
+  }
+  if (c.embed.fallback_dimensions != c.embed.dimensions) {
+    return InvalidArgument(
+        fmt::format("{}: embed.fallback_dimensions ({}) must equal embed.dimensions ({}): "
+                    "vectors from both endpoints land in one space",
+                    OriginOf(c, "embed.fallback_dimensions"), c.embed.fallback_dimensions,
+                    c.embed.dimensions),
+        "config_invalid");
+  }
+  if (c.embed.fallback_base_url == c.openai.base_url) {
+    return InvalidArgument(
+        fmt::format("{}: embed.fallback_base_url is the primary endpoint (openai.base_url)", where),
+        "config_invalid");
+  }
+  return Status::Ok();
 }
 
 Status Validate(const Config& c) {
@@ -305,11 +405,21 @@ Status Validate(const Config& c) {
         "config_invalid");
   }
   // The production profile never runs against emulators (DESIGN §4).
-  if (c.profile == "production" && c.mode == "mock") {
-    return InvalidArgument(fmt::format("{}: mode \"mock\" is refused in the production profile",
-                                       c.origins.count("mode") ? c.origins.at("mode") : "default"),
-                           "config_invalid");
+  INGEST_RETURN_IF_ERROR(ValidateMock(c));
+  INGEST_RETURN_IF_ERROR(OneOf(c, "parse.fallback", c.parse.fallback, {"none", "local"}));
+  if (c.parse.fallback == "local") {
+    INGEST_RETURN_IF_ERROR(
+        AtLeast(c, "parse.fallback_after_attempts", c.parse.fallback_after_attempts, 1));
+    if (c.parse.fallback_after_attempts > c.pipeline.max_attempts) {
+      return InvalidArgument(
+          fmt::format("{}: parse.fallback_after_attempts ({}) must not exceed "
+                      "pipeline.max_attempts ({}), or jobs go dead before falling back",
+                      OriginOf(c, "parse.fallback_after_attempts"), c.parse.fallback_after_attempts,
+                      c.pipeline.max_attempts),
+          "config_invalid");
+    }
   }
+  INGEST_RETURN_IF_ERROR(ValidateEmbedFallback(c));
   return Status::Ok();
 }
 

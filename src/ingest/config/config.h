@@ -40,6 +40,11 @@ struct ParseConfig {
   std::string llamaparse_mode;
   // How long one document may wait for LlamaParse, from its first upload.
   int llamaparse_poll_deadline_s = 1800;
+  // "none" | "local": parse with the local parser when LlamaParse is down or over budget
+  // (parse/fallback_parser.h). Mode hybrid presets "local".
+  std::string fallback = "none";
+  // Transient LlamaParse failures fall back on this attempt of the parse stage.
+  int fallback_after_attempts = 3;
 };
 
 struct ChunkConfig {
@@ -52,6 +57,13 @@ struct EmbedConfig {
   std::string provider = "local";                // local | openai
   std::string model = "text-embedding-3-small";  // for openai; the local embedder is lexical-v1
   int dimensions = 0;                            // 0 = the model's native size (local: 384)
+  // A second OpenAI-compatible endpoint serving the same model, used when the primary is
+  // unavailable (embed/fallback_embedder.h). fallback_model and fallback_dimensions must equal
+  // model and dimensions: vectors from both land in one space.
+  std::string fallback_base_url;
+  std::string fallback_model;
+  int fallback_dimensions = 0;
+  std::string fallback_api_key;  // secret; "" = openai.api_key
 };
 
 struct ProviderConfig {

@@ -128,5 +128,89 @@ TEST(ConfigTest, ModePresetFillsOnlyUnsetChoices) {
   EXPECT_EQ(c->parse.parser, "auto");
 }
 
+TEST(ConfigTest, KeysAloneNeverEnablePaidProvidersOrFallbacks) {
+  auto c =
+      LoadConfig(Opts("", {{"OPENAI_API_KEY", "k-openai"}, {"LLAMA_CLOUD_API_KEY", "k-llama"}}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->embed.provider, "local");
+  EXPECT_EQ(c->parse.parser, "local");
+  EXPECT_EQ(c->parse.fallback, "none");
+}
+
+TEST(ConfigTest, ModesPresetProvidersAndHybridFallback) {
+  for (const char* mode : {"real", "mock", "hybrid"}) {
+    auto c = LoadConfig(Opts("", {{"INGESTD_MODE", mode}}));
+    ASSERT_TRUE(c.ok()) << mode << ": " << c.status().ToString();
+    EXPECT_EQ(c->embed.provider, "openai") << mode;
+    EXPECT_EQ(c->parse.parser, "auto") << mode;
+    EXPECT_EQ(c->origins.at("parse.parser"), std::string("mode ") + mode);
+    EXPECT_EQ(c->parse.fallback, std::string(mode) == "hybrid" ? "local" : "none") << mode;
+  }
+  // An explicit choice wins over the preset.
+  auto c = LoadConfig(Opts("", {{"INGESTD_MODE", "hybrid"}, {"INGESTD_PARSE_FALLBACK", "none"}}));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->parse.fallback, "none");
+}
+
+TEST(ConfigTest, MockRefusesThePaidServicesUrls) {
+  auto c = LoadConfig(
+      Opts("", {{"INGESTD_MODE", "mock"}, {"OPENAI_BASE_URL", "https://api.openai.com/v1"}}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("env OPENAI_BASE_URL"), std::string::npos)
+      << c.status().message();
+  c = LoadConfig(Opts("", {{"INGESTD_MODE", "mock"},
+                           {"LLAMA_CLOUD_BASE_URL", "https://api.cloud.EU.llamaindex.ai"}}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("LLAMA_CLOUD_BASE_URL"), std::string::npos);
+  c = LoadConfig(Opts("", {{"INGESTD_MODE", "mock"},
+                           {"OPENAI_BASE_URL", "http://127.0.0.1:8081/v1"},
+                           {"LLAMA_CLOUD_BASE_URL", "http://emulator.staging:8082"}}));
+  EXPECT_TRUE(c.ok()) << c.status().ToString();
+  // The production profile refuses mock from a file too, naming the line.
+  auto path =
+      WriteTemp("prodmock.toml", "mode = \"real\"\n[profile.production]\nmode = \"mock\"\n");
+  c = LoadConfig(Opts(path, {{"INGESTD_PROFILE", "production"}}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("prodmock.toml:3"), std::string::npos)
+      << c.status().message();
+}
+
+TEST(ConfigTest, ParseFallbackAttemptsBoundedByMaxAttempts) {
+  auto c = LoadConfig(Opts("", {{"INGESTD_MODE", "hybrid"}, {"INGESTD_MAX_ATTEMPTS", "2"}}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("parse.fallback_after_attempts (3)"), std::string::npos)
+      << c.status().message();
+  c = LoadConfig(Opts("", {{"INGESTD_PARSE_FALLBACK", "remote"}}));
+  EXPECT_FALSE(c.ok());
+}
+
+TEST(ConfigTest, EmbedFallbackMustServeTheSameModelAndDimensions) {
+  std::map<std::string, std::string> env = {
+      {"INGESTD_EMBEDDER", "openai"},
+      {"INGESTD_EMBED_MODEL", "text-embedding-3-small"},
+      {"INGESTD_EMBED_FALLBACK_BASE_URL", "http://127.0.0.1:9/v1"}};
+  auto c = LoadConfig(Opts("", env));  // no fallback model: refused
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("must equal embed.model"), std::string::npos)
+      << c.status().message();
+  env["INGESTD_EMBED_FALLBACK_MODEL"] = "text-embedding-3-large";
+  c = LoadConfig(Opts("", env));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("env INGESTD_EMBED_FALLBACK_MODEL"), std::string::npos)
+      << c.status().message();
+  env["INGESTD_EMBED_FALLBACK_MODEL"] = "text-embedding-3-small";
+  env["INGESTD_EMBED_FALLBACK_DIMENSIONS"] = "512";
+  c = LoadConfig(Opts("", env));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("embed.fallback_dimensions (512)"), std::string::npos);
+  env["INGESTD_EMBED_DIMENSIONS"] = "512";
+  c = LoadConfig(Opts("", env));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  env["INGESTD_EMBED_FALLBACK_API_KEY"] = "fallback-secret-value";
+  c = LoadConfig(Opts("", env));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(Redacted(*c).find("fallback-secret-value"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ingest::config

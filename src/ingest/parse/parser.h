@@ -97,6 +97,17 @@ class RemoteParser : public Parser {
   // How long a caller waits for one document's remote work, counted from the first Submit
   // (re-submits of an expired job included); past it the wait ends with kDeadlineExceeded.
   virtual std::chrono::milliseconds PollDeadline() const = 0;
+  // Remote work for `input` failed with `error` on the parse stage's `attempt`-th try
+  // (1-based) at it: a document made without the remote service (parse/fallback_parser.h), or
+  // nullopt to let `error` stand. A fallback document carries its reason in
+  // detail_json["parse_note"] (see FallbackNote). Default: never.
+  virtual Result<std::optional<ParsedDocument>> Fallback(const ParseInput& input,
+                                                         const Status& error, int attempt) const {
+    (void)input;
+    (void)error;
+    (void)attempt;
+    return std::optional<ParsedDocument>();
+  }
 };
 
 }  // namespace ingest::parse

@@ -60,6 +60,7 @@ Result<std::unique_ptr<OpenAiEmbedder>> OpenAiEmbedder::Create(OpenAiEmbedderOpt
   } else if (options.model == kAda && options.dimensions != *native) {
     return ConfigError("text-embedding-ada-002 does not support choosing dimensions");
   }
+  if (options.mock) space.model = "mock:" + space.model;
   return std::unique_ptr<OpenAiEmbedder>(new OpenAiEmbedder(std::move(options), space));
 }
 
@@ -72,7 +73,8 @@ OpenAiEmbedder::OpenAiEmbedder(OpenAiEmbedderOptions options, store::VectorSpace
 }
 
 std::string OpenAiEmbedder::Describe() const {
-  return "openai " + space_.model + " (" + std::to_string(space_.dimensions) + " dims)";
+  return std::string(Provider()) + " " + space_.model + " (" + std::to_string(space_.dimensions) +
+         " dims)";
 }
 
 std::optional<openai::RateLimitSnapshot> OpenAiEmbedder::LastRateLimit() const {
@@ -115,7 +117,7 @@ Status OpenAiEmbedder::SendWithRetries(std::span<const std::string> inputs,
     req.headers.emplace_back("OpenAI-Organization", options_.organization);
   }
   if (!options_.project.empty()) req.headers.emplace_back("OpenAI-Project", options_.project);
-  req.body = openai::BuildRequestBody(space_.model, inputs, send_dimensions_, options_.base64);
+  req.body = openai::BuildRequestBody(options_.model, inputs, send_dimensions_, options_.base64);
 
   *split = false;
   Status last;

@@ -59,6 +59,10 @@ struct OpenAiEmbedderOptions {
   // Exact token counts (cl100k_base for OpenAI models). Required; must outlive the embedder.
   const text::TokenCounter* token_counter = nullptr;
   const Clock* clock = Clock::Real();
+  // The server is an emulator (mode mock): Provider() is "mock:openai" and the vector space's
+  // model is "mock:<model>", so emulator vectors can never share a space (or a ledger service)
+  // with real ones (DESIGN §1: no fake data in real tables). The request still names `model`.
+  bool mock = false;
 };
 
 class OpenAiEmbedder final : public Embedder {
@@ -71,8 +75,8 @@ class OpenAiEmbedder final : public Embedder {
   // Native output size of a known OpenAI embedding model, or nullopt.
   static std::optional<int> NativeDimensions(std::string_view model);
 
-  std::string_view Provider() const override { return "openai"; }
-  // "openai text-embedding-3-small (1536 dims)".
+  std::string_view Provider() const override { return options_.mock ? "mock:openai" : "openai"; }
+  // "openai text-embedding-3-small (1536 dims)"; "mock:openai mock:text-embedding-3-small ...".
   std::string Describe() const override;
   const store::VectorSpace& Space() const override { return space_; }
   Result<EmbedOutput> Embed(std::span<const std::string> texts) const override;

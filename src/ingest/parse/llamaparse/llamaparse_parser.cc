@@ -35,7 +35,7 @@ LlamaParseParser::LlamaParseParser(LlamaParseParserOptions options)
 
 std::string LlamaParseParser::ConfigHash() const {
   const auto& u = options_.upload;
-  return Sha256Hex("llamaparse@" + std::to_string(kVersion) + ";api=v1;result=json" +
+  return Sha256Hex(std::string(Name()) + "@" + std::to_string(kVersion) + ";api=v1;result=json" +
                    ";parse_mode=" + u.parse_mode + ";language=" + u.language +
                    ";target_pages=" + u.target_pages + ";max_pages=" + std::to_string(u.max_pages));
 }
@@ -63,7 +63,7 @@ Result<RemoteParseStatus> LlamaParseParser::Poll(const ParseInput& input,
 
   ParsedDocument doc;
   doc.type = DetectFileType(input);
-  doc.parser = "llamaparse";
+  doc.parser = std::string(Name());
   nlohmann::json failed = nlohmann::json::array();
   std::sort(result.pages.begin(), result.pages.end(),
             [](const LlamaParsePage& a, const LlamaParsePage& b) { return a.page < b.page; });

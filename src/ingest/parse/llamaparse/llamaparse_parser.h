@@ -25,6 +25,10 @@ struct LlamaParseParserOptions {
   // stage give up with kDeadlineExceeded after it. Config llamaparse.poll_deadline_s.
   std::chrono::milliseconds poll_deadline = std::chrono::minutes(30);
   ParseLimits limits;  // checked before an upload (nothing is spent on an oversized file)
+  // The server is an emulator (mode mock): Name() and the documents' parser are
+  // "mock:llamaparse", so emulator output is cached, recorded and billed apart from real
+  // LlamaParse output and never served to a real-mode run (DESIGN §1).
+  bool mock = false;
 };
 
 class LlamaParseParser final : public RemoteParser {
@@ -37,7 +41,9 @@ class LlamaParseParser final : public RemoteParser {
   // Owns a default HttpClient (for the composition root, which keeps only the parser).
   explicit LlamaParseParser(LlamaParseParserOptions options);
 
-  std::string_view Name() const override { return "llamaparse"; }
+  std::string_view Name() const override {
+    return options_.mock ? "mock:llamaparse" : "llamaparse";
+  }
   // Covers kVersion and the upload options that change the output (parse mode, language,
   // target pages, max pages); not the key, URL or cache switches.
   std::string ConfigHash() const override;

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "ingest/common/ids.h"
+#include "ingest/parse/fallback_parser.h"
 #include "ingest/pipeline/stages/stage_support.h"
 #include "ingest/pipeline/stages/stages.h"
 
@@ -173,7 +174,9 @@ Result<StageResult> ParseStage::Run(JobContext& ctx) const {
   INGEST_ASSIGN_OR_RETURN(auto cached,
                           deps_.store->GetParse(ctx.document.sha256, parser.Name(), config_hash));
   store::ParseRecord rec;
-  if (cached) {
+  // A fallback parse (hybrid mode) is never reused: a requeue or a re-upload asks the remote
+  // service again (parse/fallback_parser.h).
+  if (cached && parse::FallbackNote(cached->detail_json).empty()) {
     rec = std::move(*cached);
     ctx.stats.parse_cache_hit = true;
     INGEST_RETURN_IF_ERROR(AppendJobEvent(
@@ -187,9 +190,15 @@ Result<StageResult> ParseStage::Run(JobContext& ctx) const {
     input.sha256 = ctx.document.sha256;
     parse::ParsedDocument parsed;
     if (const auto* remote = dynamic_cast<const parse::RemoteParser*>(&parser)) {
-      INGEST_ASSIGN_OR_RETURN(RemoteStep step, StepRemote(deps_, *remote, input, ctx));
-      if (!step.document) return std::move(step.waiting);
-      parsed = std::move(*step.document);
+      Result<RemoteStep> step = StepRemote(deps_, *remote, input, ctx);
+      if (!step.ok()) {
+        INGEST_ASSIGN_OR_RETURN(auto local,
+                                remote->Fallback(input, step.status(), ctx.job.attempts + 1));
+        if (!local) return step.status();
+        step = RemoteStep{std::move(local), {}};
+      }
+      if (!step->document) return std::move(step->waiting);
+      parsed = std::move(*step->document);
       INGEST_RETURN_IF_ERROR(AppendRemoteParseLedger(deps_, ctx, parsed));
     } else {
       INGEST_ASSIGN_OR_RETURN(parsed, parser.Parse(input));
@@ -209,8 +218,8 @@ Result<StageResult> ParseStage::Run(JobContext& ctx) const {
   if (produced_by.empty()) produced_by = rec.parser;
   int page_count = 0;
   for (const auto& p : rec.pages) page_count = std::max(page_count, p.page);
-  INGEST_RETURN_IF_ERROR(
-      deps_.store->UpdateDocumentParseInfo(ctx.document.id, page_count, produced_by, ""));
+  INGEST_RETURN_IF_ERROR(deps_.store->UpdateDocumentParseInfo(
+      ctx.document.id, page_count, produced_by, parse::FallbackNote(rec.detail_json)));
   ctx.document.page_count = page_count;
   ctx.document.parser = produced_by;
   ctx.stats.pages = page_count;
