@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# Issue 3's "done when": with both emulators started by `ingestd emulate` (billing logs on),
+# OPENAI_BASE_URL / LLAMA_CLOUD_BASE_URL pointing at them and the real providers selected
+# (INGESTD_PARSER=llamaparse, INGESTD_EMBEDDER=openai), `ingestd ingest` completes a folder of
+# real documents (R manuals from Debian's r-doc-pdf, Markdown, text) and `ingestd costs --json`
+# equals both emulators' billing exactly: OpenAI requests and tokens, LlamaParse jobs, pages and
+# credits, and the USD of each (recomputed from the billing logs with the default prices:
+# text-embedding-3-small $0.02 / 1M tokens rounded up once per ledger row, LlamaParse $1.25 per
+# 1,000 credits), and total_usd. Then the same with seeded fault injection on both emulators
+# (429, 500, 503, dropped connections, malformed bodies): every job still completes and the
+# ledger still equals the billing (injected faults are not billed, retries are not double
+# counted). Last, INGESTD_MODE=mock runs the same remote path on in-process emulators.
+# Usage: providers_costs_test.sh INGESTD SOURCE_DIR BINARY_DIR
+source "$(dirname "$0")/../lib/common.sh"
+need_file "$R_MANUALS/R-FAQ.pdf"
+need_file "$R_MANUALS/R-data.pdf"
+
+EMU_PIDS=()
+cleanup() {
+  for p in "${EMU_PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+unset OPENAI_API_KEY OPENAI_BASE_URL LLAMA_CLOUD_API_KEY LLAMA_CLOUD_BASE_URL || true
+
+# Fake keys built at run time (nothing key-shaped is committed).
+OPENAI_KEY="emu-openai-$RANDOM$RANDOM"
+LLAMA_KEY="emu-llama-$RANDOM$RANDOM"
+
+# start_emulator NAME OUTFILE ARGS... : starts `ingestd emulate NAME` on port 0, sets PORT.
+start_emulator() {
+  local name="$1" out="$2"; shift 2
+  "$BIN" emulate "$name" --port 0 "$@" > "$out" 2> "$out.err" &
+  EMU_PIDS+=($!)
+  PORT=""
+  for _ in $(seq 1 100); do
+    local line
+    line="$(head -n 1 "$out" 2>/dev/null || true)"
+    if [[ "$line" =~ ^listening\ on\ http://127\.0\.0\.1:([0-9]+)$ ]]; then PORT="${BASH_REMATCH[1]}"; return 0; fi
+    sleep 0.1
+  done
+  echo "FAIL - emulator $name did not print its port"; cat "$out.err"; exit 1
+}
+
+docs="$WORK/docs"
+mkdir -p "$docs"
+cp "$R_MANUALS/R-FAQ.pdf" "$R_MANUALS/R-data.pdf" "$docs/"
+printf '# Costs\n\nEvery unit of usage is recorded: tokens from usage, pages and credits from job metadata.\n' \
+  > "$docs/costs.md"
+printf 'Plain text about ledgers, budgets and rate limits.\n' > "$docs/notes.txt"
+ndocs=$(find "$docs" -type f | wc -l)
+
+# run_and_compare LABEL DATA_DIR OPENAI_PORT LLAMA_PORT OPENAI_LOG LLAMA_LOG
+run_and_compare() {
+  local label="$1" data="$2" oport="$3" lport="$4" olog="$5" llog="$6"
+  export INGESTD_DATA_DIR="$data"
+  export INGESTD_PARSER=llamaparse INGESTD_EMBEDDER=openai
+  export OPENAI_API_KEY="$OPENAI_KEY" OPENAI_BASE_URL="http://127.0.0.1:$oport/v1"
+  export LLAMA_CLOUD_API_KEY="$LLAMA_KEY" LLAMA_CLOUD_BASE_URL="http://127.0.0.1:$lport"
+  # Fast stage retries so the fault run stays short (full jitter up to 0.5 s).
+  export INGESTD_BACKOFF_BASE_MS=50 INGESTD_BACKOFF_CAP_MS=500
+  # Small embedding calls: many requests (and ledger rows), so faults hit several of them.
+  export INGESTD_EMBED_BATCH_SIZE=8
+  set +e
+  timeout 600 "$BIN" ingest "$docs" --json > "$WORK/$label.run.json" 2> "$WORK/$label.run.log"
+  local rc=$?
+  set -e
+  if [ "$rc" -eq 0 ]; then pass "$label: ingest completed (rc=0)"; else fail "$label: ingest rc=$rc"; tail -20 "$WORK/$label.run.log"; fi
+  "$BIN" costs --json > "$WORK/$label.costs.json" 2> "$WORK/$label.costs.log" || fail "$label: costs failed"
+  local ostats lstats
+  ostats="$(curl -sf "http://127.0.0.1:$oport/_emulator/stats")"
+  lstats="$(curl -sf "http://127.0.0.1:$lport/_emulator/stats")"
+  echo "$ostats" > "$WORK/$label.openai-stats.json"
+  echo "$lstats" > "$WORK/$label.llama-stats.json"
+  python3 - "$label" "$ndocs" "$WORK/$label.run.json" "$WORK/$label.costs.json" \
+    "$WORK/$label.openai-stats.json" "$WORK/$label.llama-stats.json" "$olog" "$llog" \
+    "$data/ingestd.db" <<'PY' \
+    && pass "$label: costs --json equals both emulators' billing (requests, tokens, jobs, pages, credits, usd)" \
+    || fail "$label: costs vs billing"
+import json, sqlite3, sys
+from decimal import Decimal
+label, n, run, costs, ostats, lstats, olog, llog, db = sys.argv[1:]
+run = json.load(open(run)); c = json.load(open(costs))
+ostats = json.load(open(ostats)); lstats = json.load(open(lstats))
+obill = [json.loads(l) for l in open(olog) if l.strip()]
+lbill = [json.loads(l) for l in open(llog) if l.strip()]
+assert run["documents"] == int(n) and run["completed"] == int(n) and run["failed"] == 0, run
+
+# OpenAI: requests and tokens equal the billing log and the stats endpoint.
+o = c["services"]["openai"]
+assert o["requests"] == len(obill) == ostats["billed_requests"], (o, len(obill), ostats)
+assert o["tokens"] == sum(r["tokens"] for r in obill) == ostats["billed_tokens"], (o, ostats)
+# USD: ceil(tokens * 20000 / 1e6) micro-dollars per ledger row (one row per Embed call, whose
+# provider_request_id lists the billed requests): recomputed from the billing log.
+tokens_by_id = {r["request_id"]: r["tokens"] for r in obill}
+rows = sqlite3.connect(db).execute(
+    "SELECT provider_request_id, tokens, cost_micros FROM ledger WHERE service = 'openai'").fetchall()
+seen = []
+omicros = 0
+for ids, tokens, micros in rows:
+    ids = ids.split(",")
+    seen += ids
+    t = sum(tokens_by_id[i] for i in ids)
+    assert tokens == t, (ids, tokens, t)
+    omicros += -(-t * 20000 // 1000000)
+assert sorted(seen) == sorted(tokens_by_id), "ledger request ids differ from the billing log"
+assert o["micros"] == omicros, (o, omicros)
+
+# LlamaParse: one ledger row per billed job; pages and credits equal the billing.
+l = c["services"]["llamaparse"]
+assert l["jobs"] == len(lbill) == lstats["billed_jobs"], (l, len(lbill), lstats)
+assert l["pages"] == sum(r["pages"] for r in lbill) == lstats["pages_billed"], (l, lstats)
+credits = sum(Decimal(str(r["credits"])) for r in lbill)
+assert credits == int(credits) and l["credits"] == int(credits), (l, credits)
+assert Decimal(str(lstats["credits_billed"])) == credits, (lstats, credits)
+lmicros = int(credits) * 1250  # $1.25 per 1,000 credits
+assert l["micros"] == lmicros, (l, lmicros)
+assert sum(r["pages"] for r in lbill) > 50, "the R manuals were not parsed remotely"
+jobs = {r["job_id"] for r in lbill}
+got = {r[0] for r in sqlite3.connect(db).execute(
+    "SELECT provider_request_id FROM ledger WHERE service = 'llamaparse'")}
+assert jobs == got, (jobs ^ got)
+
+# Totals, exact in micros; usd for display.
+assert c["total_micros"] == omicros + lmicros, (c["total_micros"], omicros, lmicros)
+assert abs(c["total_usd"] - (omicros + lmicros) / 1e6) < 1e-9, c
+assert abs(o["usd"] - omicros / 1e6) < 1e-12 and abs(l["usd"] - lmicros / 1e6) < 1e-12, c
+assert c["reserved_micros"] == 0, c
+print(f"{label}: openai {o['requests']} requests {o['tokens']} tokens {omicros} micros; "
+      f"llamaparse {l['jobs']} jobs {l['pages']} pages {l['credits']} credits {lmicros} micros; "
+      f"total {c['total_usd']} USD; emulator requests openai={ostats['requests']} "
+      f"llamaparse={lstats['requests']} faults={ostats['faults_injected']}+{lstats['faults_injected']}")
+PY
+}
+
+# 1. Healthy emulators.
+start_emulator openai "$WORK/o1.out" --api-key "$OPENAI_KEY" --billing-log "$WORK/o1.jsonl"
+O1=$PORT
+start_emulator llamaparse "$WORK/l1.out" --api-key "$LLAMA_KEY" --billing-log "$WORK/l1.jsonl" \
+  --latency-ms 200 --latency-ms-per-page 2
+L1=$PORT
+run_and_compare clean "$WORK/data-clean" "$O1" "$L1" "$WORK/o1.jsonl" "$WORK/l1.jsonl"
+
+# 2. Seeded faults on both: 429, 500, 503, dropped connections (and malformed JSON on OpenAI).
+start_emulator openai "$WORK/o2.out" --api-key "$OPENAI_KEY" --billing-log "$WORK/o2.jsonl" \
+  --seed 11 --fault-rate-429 0.08 --fault-rate-500 0.08 --fault-rate-503 0.06 \
+  --fault-rate-drop 0.05 --fault-rate-malformed 0.05
+O2=$PORT
+start_emulator llamaparse "$WORK/l2.out" --api-key "$LLAMA_KEY" --billing-log "$WORK/l2.jsonl" \
+  --latency-ms 200 --latency-ms-per-page 2 \
+  --seed 11 --fault-rate-429 0.08 --fault-rate-500 0.08 --fault-rate-503 0.06 --fault-rate-drop 0.05
+L2=$PORT
+run_and_compare faults "$WORK/data-faults" "$O2" "$L2" "$WORK/o2.jsonl" "$WORK/l2.jsonl"
+python3 - "$WORK/faults.openai-stats.json" "$WORK/faults.llama-stats.json" <<'PY' \
+  && pass "faults: both emulators injected faults (so retries were exercised)" || fail "no faults injected"
+import json, sys
+o, l = (json.load(open(p)) for p in sys.argv[1:])
+assert o["faults_injected"] > 0 and l["faults_injected"] > 0, (o, l)
+assert o["requests"] > o["billed_requests"], o
+PY
+
+# 3. INGESTD_MODE=mock: no base URLs, no keys; in-process emulators on loopback. The remote path
+# runs (LlamaParse uploads, OpenAI requests) and is recorded under mock services at no cost.
+unset OPENAI_API_KEY OPENAI_BASE_URL LLAMA_CLOUD_API_KEY LLAMA_CLOUD_BASE_URL INGESTD_EMBEDDER
+export INGESTD_MODE=mock INGESTD_PARSER=llamaparse INGESTD_DATA_DIR="$WORK/data-mock"
+set +e
+timeout 600 "$BIN" ingest "$docs" --json > "$WORK/mock.run.json" 2> "$WORK/mock.run.log"
+rc=$?
+set -e
+check "mock: ingest completed without network or keys (rc=$rc)" test "$rc" -eq 0
+"$BIN" costs --json > "$WORK/mock.costs.json" 2>> "$WORK/mock.run.log"
+python3 - "$WORK/mock.run.json" "$WORK/mock.costs.json" "$ndocs" "$WORK/data-mock/ingestd.db" <<'PY' \
+  && pass "mock: remote path ran on emulators; labelled mock:, zero cost, mock vector space" \
+  || { fail "mock run"; tail -5 "$WORK/mock.run.log"; }
+import json, sqlite3, sys
+run, c = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+n, db = int(sys.argv[3]), sqlite3.connect(sys.argv[4])
+assert run["completed"] == n and run["failed"] == 0, run
+assert run["embedder"].startswith("mock:openai mock:text-embedding-3-small"), run["embedder"]
+s = c["services"]
+assert s["mock:llamaparse"]["jobs"] == n and s["mock:llamaparse"]["pages"] > 50, s
+assert s["mock:openai"]["tokens"] > 0 and s["mock:openai"]["requests"] > 0, s
+assert c["total_micros"] == 0 and s["openai"]["requests"] == 0 and s["llamaparse"]["jobs"] == 0, c
+parsers = {r[0] for r in db.execute("SELECT DISTINCT parser FROM documents")}
+assert parsers == {"mock:llamaparse"}, parsers
+models = {r[0] for r in db.execute("SELECT DISTINCT model FROM vectors")}
+assert models == {"mock:text-embedding-3-small"}, models
+PY
+finish
