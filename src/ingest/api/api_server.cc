@@ -50,6 +50,7 @@ Status ApiServer::Start(const std::string& host, int port) {
   InstallOpsRoutes(*server_, *env_);
   InstallJobRoutes(*server_, *env_);
   InstallDocumentRoutes(*server_, *env_);
+  InstallWebhookRoutes(*server_, *env_);
 
   // httplib calls this for every response >= 400. Handlers fill their own JSON error bodies;
   // only responses httplib produced itself (no route, body over the payload limit, unreadable

@@ -43,6 +43,9 @@ struct ApiDeps {
   // "disabled"). `alert_post` delivers webhook bodies; empty = HttpWebhookPost().
   std::optional<AlertMonitorOptions> alerting;
   obs::WebhookPost alert_post;
+  // Signs LlamaParse's per-job webhook URLs (config llamaparse.webhook_secret); "" = the
+  // webhook route answers 404 to everything.
+  std::string llamaparse_webhook_secret;
 };
 
 struct ApiOptions {

@@ -64,6 +64,7 @@ std::string Iso(UnixMillis t);
 void InstallOpsRoutes(httplib::Server& server, const RouteEnv& env);
 void InstallJobRoutes(httplib::Server& server, const RouteEnv& env);
 void InstallDocumentRoutes(httplib::Server& server, const RouteEnv& env);
+void InstallWebhookRoutes(httplib::Server& server, const RouteEnv& env);
 
 // "/v1/jobs/{id}" for "/v1/jobs/0b1c...": the route template used as a metrics label.
 std::string RouteTemplate(std::string_view method, std::string_view path);

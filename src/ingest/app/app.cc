@@ -137,6 +137,8 @@ Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
       llamaparse.client.base_url = llamaparse_endpoint.base_url;
     }
     llamaparse.mock = mock;
+    llamaparse.webhook_base_url = config.parse.llamaparse_webhook_url;
+    llamaparse.webhook_secret = config.parse.llamaparse_webhook_secret;
     llamaparse.limits = limits;
     llamaparse.upload.parse_mode = config.parse.llamaparse_mode;
     llamaparse.poll_deadline = std::chrono::seconds(config.parse.llamaparse_poll_deadline_s);

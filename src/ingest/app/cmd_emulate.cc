@@ -177,6 +177,7 @@ struct LlamaParseFlags {
   int64_t latency_ms = 1000, latency_ms_per_page = 200;
   int64_t max_file_mb = 512;
   std::vector<std::string> credits;  // MODE=CREDITS overrides
+  bool webhook_allow_http = false;
 };
 
 int RunLlamaParse(const LlamaParseFlags& f) {
@@ -189,6 +190,7 @@ int RunLlamaParse(const LlamaParseFlags& f) {
   o.latency_per_page_ms = f.latency_ms_per_page;
   o.max_file_bytes = f.max_file_mb * 1024 * 1024;
   o.billing_log_path = f.server.billing_log;
+  o.webhooks_allow_http = f.webhook_allow_http;
   o.credits_per_page = emulate::llamaparse::DefaultCreditsPerPage();
   for (const auto& spec : f.credits) {
     const size_t eq = spec.find('=');
@@ -248,6 +250,9 @@ void AddEmulateCommand(CLI::App& app, GlobalOptions& /*global*/, int* exit_code)
   llama->add_option("--max-file-mb", lp->max_file_mb, "Upload size cap, 413 above (default 512)");
   llama->add_option("--credits", lp->credits,
                     "Credits per page override MODE=CREDITS, e.g. premium_mode=45 (repeatable)");
+  llama->add_flag("--webhook-allow-http", lp->webhook_allow_http,
+                  "Accept http:// and IP-address webhook_url uploads (loopback tests); the "
+                  "service, like the default, requires https and a domain name");
   llama->callback([lp, exit_code] { *exit_code = RunLlamaParse(*lp); });
 }
 

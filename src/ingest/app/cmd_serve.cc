@@ -94,6 +94,7 @@ int RunServe(const GlobalOptions& global, const ServeArgs& args) {
   deps.max_upload_bytes = config->parse.max_bytes;
   deps.default_tenant = config->pipeline.tenant;
   deps.alerting = *alerting;
+  deps.llamaparse_webhook_secret = config->parse.llamaparse_webhook_secret;
   if (deps.admin_token.empty() && deps.tokens_file.empty()) {
     obs::LogWarn(
         "no API tokens configured (INGESTD_ADMIN_TOKEN, INGESTD_API_TOKENS_FILE): "

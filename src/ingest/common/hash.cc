@@ -1,6 +1,7 @@
 #include "ingest/common/hash.h"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <cstdio>
 #include <vector>
@@ -60,6 +61,23 @@ Result<std::string> Sha256File(const std::string& path) {
   std::fclose(f);
   if (err) return Unavailable("read error on " + path, "file_unreadable");
   return h.FinishHex();
+}
+
+std::string HmacSha256Hex(std::string_view key, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &n);
+  return ToHex(out, n);
+}
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  }
+  return diff == 0;
 }
 
 uint64_t Fnv1a64(std::string_view data, uint64_t seed) {

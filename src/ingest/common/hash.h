@@ -34,6 +34,13 @@ class Sha256 {
 // sha256 of a file's bytes, read in 1 MiB blocks.
 Result<std::string> Sha256File(const std::string& path);
 
+// Lower-case hex HMAC-SHA256 of `data` under `key` (RFC 2104).
+std::string HmacSha256Hex(std::string_view key, std::string_view data);
+
+// Equality whose time depends only on the lengths, not on where the contents differ: for
+// comparing secrets and tokens received from the network.
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
 // 64-bit FNV-1a; cheap, stable across platforms. For hashing features, never for identity.
 uint64_t Fnv1a64(std::string_view data, uint64_t seed = 0xcbf29ce484222325ULL);
 

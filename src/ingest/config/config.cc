@@ -104,6 +104,10 @@ const std::vector<Key>& Keys() {
          &ParseConfig::llamaparse_mode),
       KN("llamaparse.poll_deadline_s", "INGESTD_LLAMAPARSE_POLL_DEADLINE_S", &Config::parse,
          &ParseConfig::llamaparse_poll_deadline_s),
+      KS("llamaparse.webhook_url", "INGESTD_LLAMAPARSE_WEBHOOK_URL", &Config::parse,
+         &ParseConfig::llamaparse_webhook_url),
+      KS("llamaparse.webhook_secret", "INGESTD_LLAMAPARSE_WEBHOOK_SECRET", &Config::parse,
+         &ParseConfig::llamaparse_webhook_secret, Kind::kSecret),
       KS("pricing.embedding_per_1m_usd", "INGESTD_PRICING_EMBEDDING_PER_1M_USD", &Config::pricing,
          &PricingConfig::embedding_per_1m_usd),
       KS("pricing.llamaparse_usd_per_1000_credits",
@@ -262,7 +266,8 @@ std::string UrlHost(std::string_view url) {
   size_t start = url.find("://");
   if (start == std::string_view::npos) return "";
   start += 3;
-  size_t end = url.find_first_of("/:?#", start);
+  size_t end = url.size() > start && url[start] == '[' ? url.find(']', start) + 1  // [IPv6]
+                                                       : url.find_first_of("/:?#", start);
   std::string host(url.substr(start, end == std::string_view::npos ? url.npos : end - start));
   for (char& ch : host) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   return host;
@@ -303,6 +308,42 @@ Status ValidateMock(const Config& c) {
                       OriginOf(c, key), key, *url),
           "config_invalid");
     }
+  }
+  return Status::Ok();
+}
+
+// The LlamaParse webhook base URL: https with a domain name (what LlamaParse calls), or http(s)
+// on a loopback host for the emulator; short enough for LlamaParse's 200-character limit once
+// the per-job path and token (99 characters) are appended; and a secret to sign it.
+Status ValidateLlamaParseWebhook(const Config& c) {
+  const std::string& url = c.parse.llamaparse_webhook_url;
+  if (url.empty()) return Status::Ok();
+  const std::string where = OriginOf(c, "llamaparse.webhook_url");
+  auto bad = [&](const std::string& why) {
+    return InvalidArgument(fmt::format("{}: llamaparse.webhook_url \"{}\": {}", where, url, why),
+                           "config_invalid");
+  };
+  const bool https = url.rfind("https://", 0) == 0;
+  if (!https && url.rfind("http://", 0) != 0) return bad("must start with https://");
+  if (url.size() > 100) {
+    return bad("longer than 100 characters (LlamaParse refuses webhook URLs of 200 or more)");
+  }
+  if (url.find_first_of("?#") != std::string::npos) return bad("must not have a query or fragment");
+  const std::string host = UrlHost(url);
+  if (host.empty()) return bad("no host");
+  const bool loopback = host == "127.0.0.1" || host == "localhost" || host == "[::1]";
+  if (!loopback) {
+    if (!https) return bad("LlamaParse calls https URLs only (http is allowed on loopback)");
+    if (host.front() == '[' || host.find_first_not_of("0123456789.") == std::string::npos) {
+      return bad("LlamaParse needs a domain name, not an IP address");
+    }
+  }
+  if (c.parse.llamaparse_webhook_secret.size() < 16) {
+    return InvalidArgument(
+        fmt::format("{}: llamaparse.webhook_url needs llamaparse.webhook_secret (or "
+                    "INGESTD_LLAMAPARSE_WEBHOOK_SECRET_FILE) of at least 16 bytes",
+                    where),
+        "config_invalid");
   }
   return Status::Ok();
 }
@@ -420,6 +461,7 @@ Status Validate(const Config& c) {
     }
   }
   INGEST_RETURN_IF_ERROR(ValidateEmbedFallback(c));
+  INGEST_RETURN_IF_ERROR(ValidateLlamaParseWebhook(c));
   return Status::Ok();
 }
 

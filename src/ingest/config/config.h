@@ -40,6 +40,10 @@ struct ParseConfig {
   std::string llamaparse_mode;
   // How long one document may wait for LlamaParse, from its first upload.
   int llamaparse_poll_deadline_s = 1800;
+  // LlamaParse webhook (parse/llamaparse/webhook.h): public base URL of `ingestd serve` as
+  // LlamaParse can reach it, and the server secret (>= 16 bytes) that signs per-job URLs.
+  std::string llamaparse_webhook_url;
+  std::string llamaparse_webhook_secret;  // secret
   // "none" | "local": parse with the local parser when LlamaParse is down or over budget
   // (parse/fallback_parser.h). Mode hybrid presets "local".
   std::string fallback = "none";

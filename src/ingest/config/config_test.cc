@@ -212,5 +212,31 @@ TEST(ConfigTest, EmbedFallbackMustServeTheSameModelAndDimensions) {
   EXPECT_EQ(Redacted(*c).find("fallback-secret-value"), std::string::npos);
 }
 
+TEST(ConfigTest, LlamaParseWebhookNeedsHttpsDomainShortUrlAndASecret) {
+  const std::string secret = "0123456789abcdef";
+  auto with = [&](const std::string& url, const std::string& s) {
+    return LoadConfig(Opts(
+        "", {{"INGESTD_LLAMAPARSE_WEBHOOK_URL", url}, {"INGESTD_LLAMAPARSE_WEBHOOK_SECRET", s}}));
+  };
+  EXPECT_TRUE(with("https://ingest.example.com", secret).ok());
+  EXPECT_TRUE(with("http://127.0.0.1:8080", secret).ok());  // the emulator on loopback
+  EXPECT_TRUE(with("http://[::1]:8080", secret).ok());
+  auto c = with("http://ingest.example.com", secret);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("https"), std::string::npos);
+  c = with("https://203.0.113.7", secret);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("domain name"), std::string::npos);
+  EXPECT_FALSE(with("https://ingest.example.com/" + std::string(90, 'p'), secret).ok());
+  EXPECT_FALSE(with("https://ingest.example.com?x=1", secret).ok());
+  c = with("https://ingest.example.com", "short");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("webhook_secret"), std::string::npos);
+  EXPECT_EQ(c.status().message().find("short"), std::string::npos);  // the secret is not echoed
+  auto ok = with("https://ingest.example.com", secret);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(Redacted(*ok).find(secret), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ingest::config

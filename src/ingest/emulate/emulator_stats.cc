@@ -18,6 +18,8 @@ nlohmann::json EmulatorStats::ToJson() const {
       {"billed_jobs", billed_jobs},
       {"pages_billed", pages_billed},
       {"credits_billed", credits_billed},
+      {"webhooks_delivered", webhooks_delivered},
+      {"webhooks_failed", webhooks_failed},
   };
 }
 

@@ -25,6 +25,9 @@ struct EmulatorStats {
   int64_t billed_jobs = 0;
   int64_t pages_billed = 0;
   double credits_billed = 0;
+  // LlamaParse: result pushes to upload webhook_urls delivered (2xx) and given up.
+  int64_t webhooks_delivered = 0;
+  int64_t webhooks_failed = 0;
 
   nlohmann::json ToJson() const;
 };

@@ -31,6 +31,7 @@ struct ParseInput {
   std::string filename;              // original name, for the extension tie-break and messages
   std::string sha256;                // of the bytes
   DocType type = DocType::kUnknown;  // kUnknown: the parser detects
+  std::string job_id = {};           // the pipeline job parsing it ("" outside the pipeline)
 };
 
 struct ParsedDocument {

@@ -53,4 +53,27 @@ Result<store::Job> RequeueJob(store::Store& store, Clock& clock, std::string_vie
   return Apply(store, clock, job_id, OperatorRequeue{from}, "requeue");
 }
 
+Result<bool> WakeWaitingJob(store::Store& store, Clock& clock, std::string_view job_id) {
+  for (int attempt = 0;; ++attempt) {
+    INGEST_ASSIGN_OR_RETURN(store::Job job, store.GetJob(job_id));
+    const UnixMillis now = clock.NowMillis();
+    if (job.state != store::JobState::kWaiting) return false;
+    if (job.next_attempt_at <= now) return true;  // already due
+    store::JobUpdate u;
+    u.stage = job.stage;
+    u.state = job.state;
+    u.attempts = job.attempts;
+    u.next_attempt_at = now;
+    u.defer_reason = job.defer_reason;
+    u.last_error_code = job.last_error_code;
+    u.last_error_message = job.last_error_message;
+    u.last_error_stage = job.last_error_stage;
+    auto written = store.UpdateJob(job.id, job.version, u, now);
+    if (written.ok()) return true;
+    if (written.status().code() != StatusCode::kFailedPrecondition || attempt > 0) {
+      return written.status();
+    }
+  }
+}
+
 }  // namespace ingest::pipeline

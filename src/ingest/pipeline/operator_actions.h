@@ -27,4 +27,11 @@ Result<store::Job> CancelJob(store::Store& store, Clock& clock, std::string_view
 Result<store::Job> RequeueJob(store::Store& store, Clock& clock, std::string_view job_id,
                               store::Stage from);
 
+// A waiting job (remote work pending) becomes due now: next_attempt_at = now, nothing else
+// changes (not even the state, so this is no transition). For the LlamaParse webhook, which
+// says the remote job has finished. Returns false, writing nothing, when the job is not
+// waiting (already polled, or never submitted); kNotFound for an unknown id. Compare-and-set,
+// re-read once on a version conflict.
+Result<bool> WakeWaitingJob(store::Store& store, Clock& clock, std::string_view job_id);
+
 }  // namespace ingest::pipeline

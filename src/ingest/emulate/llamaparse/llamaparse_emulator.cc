@@ -18,6 +18,7 @@
 #include "ingest/emulate/llamaparse/job.h"
 #include "ingest/emulate/llamaparse/page_extractor.h"
 #include "ingest/emulate/llamaparse/parse_options.h"
+#include "ingest/emulate/llamaparse/webhook_sender.h"
 
 namespace ingest::emulate {
 namespace {
@@ -84,11 +85,16 @@ class LlamaParseEmulator::Impl {
     return thread_.Start(host, port);
   }
   int port() const { return thread_.port(); }
-  void Stop() { thread_.Stop(); }
+  void Stop() {
+    thread_.Stop();
+    webhooks_.Stop();
+  }
 
   EmulatorStats Stats() const {
     std::lock_guard<std::mutex> lock(mu_);
     EmulatorStats s = stats_;
+    s.webhooks_delivered = webhooks_.delivered();
+    s.webhooks_failed = webhooks_.failed();
     const int64_t now = options_.clock->NowMillis();
     for (const auto& [id, job] : jobs_) ++s.jobs_by_status[llamaparse::StateAt(job, now).status];
     return s;
@@ -216,6 +222,11 @@ class LlamaParseEmulator::Impl {
     auto parsed = llamaparse::ReadParseOptions(fields, options_.credits_per_page);
     if (!parsed.ok()) return Detail(res, 400, parsed.status().message());
     const llamaparse::ParseOptions& opts = parsed.value();
+    if (!opts.webhook_url.empty()) {
+      if (Status bad = CheckWebhookUrl(opts.webhook_url); !bad.ok()) {
+        return Detail(res, 400, bad.message());
+      }
+    }
 
     Job job;
     job.id = UuidV4();
@@ -289,6 +300,14 @@ class LlamaParseEmulator::Impl {
     }
     const json body = {
         {"id", job.id}, {"status", "PENDING"}, {"error_code", nullptr}, {"error_message", nullptr}};
+    // v1 result push (spec §7.1): sent when a successful job becomes visible.
+    if (!opts.webhook_url.empty() && job.final_status != "ERROR" && !expires) {
+      const json push = {{"txt", llamaparse::JoinPages(job, false)},
+                         {"md", llamaparse::JoinPages(job, true)},
+                         {"json", llamaparse::PagesJson(job)},
+                         {"images", json::array()}};
+      webhooks_.Schedule(opts.webhook_url, JsonText(push), job.ready_ms);
+    }
     jobs_.emplace(job.id, std::move(job));
     res.set_content(JsonText(body), kJson);
   }
@@ -350,6 +369,23 @@ class LlamaParseEmulator::Impl {
     res.set_content(JsonText(body), kJson);
   }
 
+  // The service's constraints on webhook_url (spec §7.1): https, a domain name (not an IP),
+  // under 200 characters. webhooks_allow_http relaxes the first two for loopback tests.
+  Status CheckWebhookUrl(const std::string& url) const {
+    if (url.size() >= 200)
+      return InvalidArgument("webhook_url must be shorter than 200 characters");
+    const bool https = url.starts_with("https://");
+    if (!https && !(options_.webhooks_allow_http && url.starts_with("http://"))) {
+      return InvalidArgument("webhook_url must be an https URL");
+    }
+    if (options_.webhooks_allow_http) return Status::Ok();
+    const std::string host = url.substr(8, url.find_first_of(":/?#", 8) - 8);
+    const bool ip = !host.empty() && (host.front() == '[' ||
+                                      host.find_first_not_of("0123456789.") == std::string::npos);
+    if (host.empty() || ip) return InvalidArgument("webhook_url must name a domain, not an IP");
+    return Status::Ok();
+  }
+
   LlamaParseEmulatorOptions options_;
   TokenBucket uploads_bucket_;
   FaultInjector http_faults_;
@@ -362,6 +398,7 @@ class LlamaParseEmulator::Impl {
   static thread_local bool slow_;  // set by Api() for the handler it runs on this thread
   httplib::Server server_;
   ServerThread thread_;
+  llamaparse::WebhookSender webhooks_{options_.clock};
 };
 
 thread_local bool LlamaParseEmulator::Impl::slow_ = false;

@@ -34,6 +34,9 @@ struct LlamaParseEmulatorOptions {
   // (job_error, partial) per accepted upload, from a second sequence with the same seed.
   FaultConfig faults;
   std::string billing_log_path;
+  // webhook_url uploads are checked like the service does (https, a domain name, < 200
+  // characters); true also accepts http:// and IP hosts, for loopback tests.
+  bool webhooks_allow_http = false;
   const Clock* clock = Clock::Real();
 };
 

@@ -26,7 +26,7 @@ struct ParseOptions {
   std::string page_separator = "\n---\n";
   bool invalidate_cache = false;
   bool do_not_cache = false;
-  std::string webhook_url;    // accepted, not called (see docs/emulators.md)
+  std::string webhook_url;    // result push when the job succeeds (webhook_sender.h)
   int64_t job_timeout_s = 0;  // 0 = none
 
   // Options that change the parse output; the content-hash cache is keyed on them.

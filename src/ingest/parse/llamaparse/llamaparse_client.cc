@@ -186,6 +186,7 @@ Result<std::string> LlamaParseClient::Upload(const std::string& path, std::strin
   }
   if (options.invalidate_cache) field("invalidate_cache", "true");
   if (options.do_not_cache) field("do_not_cache", "true");
+  if (!options.webhook_url.empty()) field("webhook_url", options.webhook_url);
   body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" +
           QuoteSafe(filename) + "\"\r\nContent-Type: " + std::string(ContentTypeFor(filename)) +
           "\r\n\r\n";

@@ -50,6 +50,9 @@ struct LlamaParseUploadOptions {
   int job_timeout_s = 0;
   bool invalidate_cache = false;
   bool do_not_cache = false;
+  // v1 result push (spec §7.1; parse/llamaparse/webhook.h); "" = none. Per upload, not an
+  // output option.
+  std::string webhook_url;
 };
 
 enum class LlamaParseJobState { kPending, kSuccess, kPartialSuccess, kError, kCancelled };

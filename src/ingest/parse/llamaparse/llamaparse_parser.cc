@@ -8,6 +8,7 @@
 
 #include "ingest/common/hash.h"
 #include "ingest/parse/detect.h"
+#include "ingest/parse/llamaparse/webhook.h"
 
 namespace ingest::parse {
 namespace {
@@ -50,7 +51,14 @@ Result<std::string> LlamaParseParser::Submit(const ParseInput& input) const {
                                  std::to_string(options_.limits.max_bytes),
                              "file_too_large");
   }
-  return client_.Upload(input.path, input.filename, options_.upload);
+  if (options_.webhook_base_url.empty() || options_.webhook_secret.empty() ||
+      input.job_id.empty()) {
+    return client_.Upload(input.path, input.filename, options_.upload);
+  }
+  LlamaParseUploadOptions upload = options_.upload;
+  upload.webhook_url =
+      LlamaParseWebhookUrl(options_.webhook_base_url, options_.webhook_secret, input.job_id);
+  return client_.Upload(input.path, input.filename, upload);
 }
 
 Result<RemoteParseStatus> LlamaParseParser::Poll(const ParseInput& input,

@@ -29,6 +29,11 @@ struct LlamaParseParserOptions {
   // "mock:llamaparse", so emulator output is cached, recorded and billed apart from real
   // LlamaParse output and never served to a real-mode run (DESIGN §1).
   bool mock = false;
+  // LlamaParse webhook (parse/llamaparse/webhook.h): the public base URL of `ingestd serve`
+  // and the server secret that signs per-job URLs. Both set: each upload of a pipeline job
+  // (ParseInput::job_id) carries its webhook_url. Polling continues either way.
+  std::string webhook_base_url;
+  std::string webhook_secret;
 };
 
 class LlamaParseParser final : public RemoteParser {

@@ -188,6 +188,7 @@ Result<StageResult> ParseStage::Run(JobContext& ctx) const {
     input.path = path;
     input.filename = ctx.document.filename;
     input.sha256 = ctx.document.sha256;
+    input.job_id = ctx.job.id;
     parse::ParsedDocument parsed;
     if (const auto* remote = dynamic_cast<const parse::RemoteParser*>(&parser)) {
       Result<RemoteStep> step = StepRemote(deps_, *remote, input, ctx);
