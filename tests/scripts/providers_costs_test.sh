@@ -9,7 +9,9 @@
 # 1,000 credits), and total_usd. Then the same with seeded fault injection on both emulators
 # (429, 500, 503, dropped connections, malformed bodies): every job still completes and the
 # ledger still equals the billing (injected faults are not billed, retries are not double
-# counted). Last, INGESTD_MODE=mock runs the same remote path on in-process emulators.
+# counted). Then INGESTD_MODE=mock runs the same remote path on in-process emulators, and
+# INGESTD_MODE=hybrid with LlamaParse answering 503 to everything falls back to the local parser
+# and says so in `jobs show` (document.parse_note).
 # Usage: providers_costs_test.sh INGESTD SOURCE_DIR BINARY_DIR
 source "$(dirname "$0")/../lib/common.sh"
 need_file "$R_MANUALS/R-FAQ.pdf"
@@ -185,5 +187,45 @@ parsers = {r[0] for r in db.execute("SELECT DISTINCT parser FROM documents")}
 assert parsers == {"mock:llamaparse"}, parsers
 models = {r[0] for r in db.execute("SELECT DISTINCT model FROM vectors")}
 assert models == {"mock:text-embedding-3-small"}, models
+PY
+
+# 4. INGESTD_MODE=hybrid, LlamaParse down (every request 503): the documents fall back to the
+# local parser on the configured attempt, nothing is billed, and `jobs show` carries the note.
+unset INGESTD_MODE INGESTD_PARSER
+start_emulator llamaparse "$WORK/l4.out" --api-key "$LLAMA_KEY" --billing-log "$WORK/l4.jsonl" \
+  --fault-every 503:1
+L4=$PORT
+start_emulator openai "$WORK/o4.out" --api-key "$OPENAI_KEY"
+O4=$PORT
+export INGESTD_MODE=hybrid INGESTD_PARSER=llamaparse INGESTD_DATA_DIR="$WORK/data-hybrid"
+export INGESTD_PARSE_FALLBACK_AFTER_ATTEMPTS=2
+export OPENAI_API_KEY="$OPENAI_KEY" OPENAI_BASE_URL="http://127.0.0.1:$O4/v1"
+export LLAMA_CLOUD_API_KEY="$LLAMA_KEY" LLAMA_CLOUD_BASE_URL="http://127.0.0.1:$L4"
+set +e
+timeout 300 "$BIN" ingest "$docs/costs.md" "$docs/R-data.pdf" --json > "$WORK/hybrid.run.json" \
+  2> "$WORK/hybrid.run.log"
+rc=$?
+set -e
+check "hybrid: ingest completed with LlamaParse down (rc=$rc)" test "$rc" -eq 0
+"$BIN" jobs list --json > "$WORK/hybrid.jobs.json" 2>> "$WORK/hybrid.run.log"
+for id in $(python3 -c "import json,sys; print(' '.join(j['job_id'] for j in json.load(open(sys.argv[1]))))" "$WORK/hybrid.jobs.json"); do
+  "$BIN" jobs show "$id" --json > "$WORK/hybrid.show.$id.json" 2>> "$WORK/hybrid.run.log"
+done
+lstats="$(curl -sf "http://127.0.0.1:$L4/_emulator/stats")"
+python3 - "$WORK/hybrid.run.json" "$lstats" "$WORK"/hybrid.show.*.json <<'PY' \
+  && pass "hybrid: both documents fell back to the local parser, noted in jobs show, nothing billed" \
+  || { fail "hybrid fallback"; tail -5 "$WORK/hybrid.run.log"; }
+import json, sys
+run, stats = json.load(open(sys.argv[1])), json.loads(sys.argv[2])
+shows = [json.load(open(p)) for p in sys.argv[3:]]
+assert run["completed"] == 2 and run["failed"] == 0, run
+assert len(shows) == 2, len(shows)
+for s in shows:
+    d = s["document"]
+    assert d["parser"].startswith("local:"), d
+    assert d["parse_note"].startswith(
+        "fell back to local parser: llamaparse unavailable (unavailable[server_error], attempt 2: "), d
+assert stats["billed_jobs"] == 0 and stats["uploads"] == 0, stats
+assert stats["by_status"]["503"] == 4, stats  # two attempts per document
 PY
 finish
