@@ -93,10 +93,11 @@ o = c["services"]["openai"]
 assert o["requests"] == len(obill) == ostats["billed_requests"], (o, len(obill), ostats)
 assert o["tokens"] == sum(r["tokens"] for r in obill) == ostats["billed_tokens"], (o, ostats)
 # USD: ceil(tokens * 20000 / 1e6) micro-dollars per ledger row (one row per Embed call, whose
-# provider_request_id lists the billed requests): recomputed from the billing log.
+# provider_request_id lists the billed requests): recomputed from the billing log. Released
+# rows (calls the governor reserved that billed nothing: refused, failed, retried) cost 0.
 tokens_by_id = {r["request_id"]: r["tokens"] for r in obill}
 rows = sqlite3.connect(db).execute(
-    "SELECT provider_request_id, tokens, cost_micros FROM ledger WHERE service = 'openai'").fetchall()
+    "SELECT provider_request_id, tokens, cost_micros FROM ledger WHERE service = 'openai' AND state = 'settled'").fetchall()
 seen = []
 omicros = 0
 for ids, tokens, micros in rows:
@@ -120,7 +121,7 @@ assert l["micros"] == lmicros, (l, lmicros)
 assert sum(r["pages"] for r in lbill) > 50, "the R manuals were not parsed remotely"
 jobs = {r["job_id"] for r in lbill}
 got = {r[0] for r in sqlite3.connect(db).execute(
-    "SELECT provider_request_id FROM ledger WHERE service = 'llamaparse'")}
+    "SELECT provider_request_id FROM ledger WHERE service = 'llamaparse' AND state = 'settled'")}
 assert jobs == got, (jobs ^ got)
 
 # Totals, exact in micros; usd for display.

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "ingest/app/mock_services.h"
+#include "ingest/common/hash.h"
 #include "ingest/embed/fallback_embedder.h"
 #include "ingest/embed/local/lexical_embedder.h"
 #include "ingest/embed/openai/openai_embedder.h"
@@ -108,6 +109,29 @@ Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
   INGEST_ASSIGN_OR_RETURN(text::Encoding encoding, text::ParseEncoding(config.chunk.encoding));
   INGEST_ASSIGN_OR_RETURN(app->tokenizer_, text::Tokenizer::Get(encoding));
 
+  const config::GovernorConfig& gc = config.governor;
+  governor::GovernorOptions gov_options;
+  gov_options.reservation_ttl = std::chrono::seconds(gc.reservation_ttl_s);
+  app->governor_ = std::make_unique<governor::Governor>(app->store_.get(), app->clock_,
+                                                        &app->prices_, gov_options);
+  // One gate per provider; processes using the same key and endpoint share its buckets.
+  auto provider_options = [&gc](std::string name, const std::string& base_url,
+                                const std::string& key, int64_t rpm, int64_t tpm) {
+    governor::ProviderOptions p;
+    p.bucket_key = name + ":" + Sha256Hex(base_url + "\n" + key).substr(0, 16);
+    p.name = std::move(name);
+    p.rate.requests_per_minute = rpm;
+    p.rate.tokens_per_minute = tpm;
+    p.rate.target_ratio = gc.rate_target_percent / 100.0;
+    p.rate.max_wait = Duration(gc.max_rate_wait_ms);
+    p.breaker.window = std::chrono::seconds(gc.breaker_window_s);
+    p.breaker.min_calls = gc.breaker_min_calls;
+    p.breaker.failure_ratio = gc.breaker_failure_percent / 100.0;
+    p.breaker.open_for = std::chrono::seconds(gc.breaker_open_s);
+    p.stop_probe_after = std::chrono::seconds(gc.stop_probe_after_s);
+    return p;
+  };
+
   parse::ParseLimits limits;
   limits.max_bytes = config.parse.max_bytes;
   limits.max_pages = config.parse.max_pages;
@@ -139,6 +163,10 @@ Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
     llamaparse.mock = mock;
     llamaparse.webhook_base_url = config.parse.llamaparse_webhook_url;
     llamaparse.webhook_secret = config.parse.llamaparse_webhook_secret;
+    INGEST_ASSIGN_OR_RETURN(llamaparse.client.gate,
+                            app->governor_->AddProvider(
+                                provider_options("llamaparse", llamaparse.client.base_url,
+                                                 llamaparse.client.api_key, gc.llamaparse_rpm, 0)));
     llamaparse.limits = limits;
     llamaparse.upload.parse_mode = config.parse.llamaparse_mode;
     llamaparse.poll_deadline = std::chrono::seconds(config.parse.llamaparse_poll_deadline_s);
@@ -182,6 +210,10 @@ Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
     // All OpenAI embedding models count tokens with cl100k_base, whatever the chunker uses.
     INGEST_ASSIGN_OR_RETURN(openai.token_counter,
                             text::Tokenizer::Get(text::Encoding::kCl100kBase));
+    app->embed_tokens_ = openai.token_counter;
+    INGEST_ASSIGN_OR_RETURN(
+        openai.gate, app->governor_->AddProvider(provider_options(
+                         "openai", openai.base_url, openai.api_key, gc.openai_rpm, gc.openai_tpm)));
     // A fallback endpoint serves the same model (config.cc checks it; FallbackEmbedder checks
     // the resulting spaces), so both write into one vector space.
     embed::OpenAiEmbedderOptions fallback = openai;
@@ -191,6 +223,11 @@ Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
       fallback.model = config.embed.fallback_model;
       fallback.dimensions = config.embed.fallback_dimensions;
       if (!config.embed.fallback_api_key.empty()) fallback.api_key = config.embed.fallback_api_key;
+      // Its own gate: its own breaker (the point of a fallback is to be asked while the
+      // primary's is open) and its own rate buckets; the budgets are the same ("openai").
+      INGEST_ASSIGN_OR_RETURN(fallback.gate,
+                              app->governor_->AddProvider(provider_options(
+                                  "openai-fallback", fallback.base_url, fallback.api_key, 0, 0)));
       INGEST_ASSIGN_OR_RETURN(auto second, embed::OpenAiEmbedder::Create(std::move(fallback)));
       INGEST_ASSIGN_OR_RETURN(app->embedder_, embed::FallbackEmbedder::Create(
                                                   std::move(app->embedder_), std::move(second)));
@@ -222,6 +259,8 @@ pipeline::PipelineDeps App::Deps() const {
   deps.tokens = tokenizer_;
   deps.clock = clock_;
   deps.prices = &prices_;
+  deps.governor = governor_.get();
+  deps.embed_tokens = embed_tokens_ != nullptr ? embed_tokens_ : tokenizer_;
   deps.chunker.max_tokens = static_cast<size_t>(config_.chunk.max_tokens);
   deps.chunker.overlap_tokens = static_cast<size_t>(config_.chunk.overlap_tokens);
   deps.limits.max_bytes = config_.parse.max_bytes;

@@ -9,6 +9,7 @@
 #include "ingest/common/clock.h"
 #include "ingest/common/result.h"
 #include "ingest/config/config.h"
+#include "ingest/governor/governor.h"
 #include "ingest/governor/pricing.h"
 #include "ingest/store/blob_store.h"
 #include "ingest/store/store.h"
@@ -21,7 +22,8 @@ class Embedder;
 }
 namespace ingest::text {
 class Tokenizer;
-}
+class TokenCounter;
+}  // namespace ingest::text
 namespace ingest::pipeline {
 struct PipelineDeps;
 }
@@ -52,6 +54,7 @@ class App {
   const embed::Embedder& embedder() const { return *embedder_; }
   const text::Tokenizer& tokenizer() const { return *tokenizer_; }
   Clock* clock() const { return clock_; }
+  governor::Governor& governor() { return *governor_; }
   // Non-owning view for the pipeline; valid while this App lives.
   pipeline::PipelineDeps Deps() const;
 
@@ -62,10 +65,14 @@ class App {
   Clock* clock_ = Clock::Real();
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::BlobStore> blobs_;
+  governor::PriceTable prices_;  // defaults plus config [pricing] overrides
+  // Declared after store_ (it uses the store) and before the parser and embedder that hold its
+  // gates, so it outlives them.
+  std::unique_ptr<governor::Governor> governor_;
   std::unique_ptr<parse::Parser> parser_;
   std::unique_ptr<embed::Embedder> embedder_;
   const text::Tokenizer* tokenizer_ = nullptr;
-  governor::PriceTable prices_;  // defaults plus config [pricing] overrides
+  const text::TokenCounter* embed_tokens_ = nullptr;  // the embedder's exact token counter
 };
 
 }  // namespace ingest::app

@@ -19,6 +19,8 @@ int RunCli(int argc, char** argv) {
   AddSearchCommand(app, global, &exit_code);
   AddJobsCommand(app, global, &exit_code);
   AddCostsCommand(app, global, &exit_code);
+  AddBudgetCommand(app, global, &exit_code);
+  AddProvidersCommand(app, global, &exit_code);
   AddServeCommand(app, global, &exit_code);
   AddWorkerCommand(app, global, &exit_code);
   AddWorkersCommand(app, global, &exit_code);

@@ -31,5 +31,7 @@ void AddServeCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddCostsCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddWorkerCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddWorkersCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
+void AddBudgetCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
+void AddProvidersCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 
 }  // namespace ingest::app

@@ -1,6 +1,8 @@
 // `ingestd costs [--by document|tenant|service|day] [--json]`: what the ledger says was spent
-// (docs/costs.md). Settled and reserved rows count; released rows do not. Amounts are summed as
-// integer micro-dollars; "usd" fields are micros / 1e6 for display, the "micros" fields exact.
+// (docs/costs.md). Totals are settled rows (what the providers billed); reserved rows (calls in
+// flight) are reported apart as reserved_usd; released rows (calls never billed) are left out.
+// Amounts are summed as integer micro-dollars; "usd" fields are micros / 1e6 for display, the
+// "micros" fields exact.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <map>
@@ -78,7 +80,12 @@ int Run(const GlobalOptions& global, const CostsArgs& args) {
   std::map<std::string, Totals> groups;
   for (const auto& e : *rows) {
     if (e.state == store::LedgerState::kReleased) continue;
-    if (e.state == store::LedgerState::kReserved) reserved_micros += e.cost_micros;
+    // Reserved rows are calls in flight (or orphans the governor settles soon): shown apart,
+    // so the totals are what the providers billed.
+    if (e.state == store::LedgerState::kReserved) {
+      reserved_micros += e.cost_micros;
+      continue;
+    }
     total.Add(e);
     services[e.service].Add(e);
     if (!args.by.empty()) groups[GroupKey(e, args.by)].Add(e);

@@ -25,6 +25,7 @@
 #include "ingest/app/progress.h"
 #include "ingest/app/worker_process.h"
 #include "ingest/common/ids.h"
+#include "ingest/governor/governor.h"
 #include "ingest/obs/log.h"
 #include "ingest/pipeline/submit.h"
 #include "ingest/pipeline/worker_pool.h"
@@ -248,8 +249,14 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
       UnixMillis now = app.clock()->NowMillis();
       bool all_parked = !open.empty();
       for (size_t i : open) {
+        // Over budget or a stopped provider: waiting in this process does not help (the job
+        // resumes with the next period, a raised limit or `providers resume`).
+        const std::string& why = tracked[i].defer_reason;
+        const bool needs_person = why == governor::kBudgetExceeded ||
+                                  why == governor::kProviderStopped ||
+                                  why == "insufficient_quota" || why == "invalid_api_key";
         all_parked = all_parked && tracked[i].state == store::JobState::kDeferred &&
-                     tracked[i].next_attempt_at - now > kParkedAfterMs;
+                     (needs_person || tracked[i].next_attempt_at - now > kParkedAfterMs);
       }
       if (all_parked) break;
       auto snap = pool.counters().Snapshot();

@@ -75,6 +75,7 @@ int RunServe(const GlobalOptions& global, const ServeArgs& args) {
   }
   App& app = **app_or;
   obs::Metrics metrics;
+  app.governor().SetMetrics(&metrics);
   api::MetricsObserver observer(&metrics, std::string(app.parser().Name()),
                                 std::string(app.embedder().Provider()),
                                 app.embedder().Space().model);

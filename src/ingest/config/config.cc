@@ -113,6 +113,28 @@ const std::vector<Key>& Keys() {
       KS("pricing.llamaparse_usd_per_1000_credits",
          "INGESTD_PRICING_LLAMAPARSE_USD_PER_1000_CREDITS", &Config::pricing,
          &PricingConfig::llamaparse_usd_per_1000_credits),
+      KN("governor.openai_rpm", "INGESTD_OPENAI_RPM", &Config::governor,
+         &GovernorConfig::openai_rpm),
+      KN("governor.openai_tpm", "INGESTD_OPENAI_TPM", &Config::governor,
+         &GovernorConfig::openai_tpm),
+      KN("governor.llamaparse_rpm", "INGESTD_LLAMAPARSE_RPM", &Config::governor,
+         &GovernorConfig::llamaparse_rpm),
+      KN("governor.rate_target_percent", "INGESTD_RATE_TARGET_PERCENT", &Config::governor,
+         &GovernorConfig::rate_target_percent),
+      KN("governor.max_rate_wait_ms", "INGESTD_MAX_RATE_WAIT_MS", &Config::governor,
+         &GovernorConfig::max_rate_wait_ms),
+      KN("governor.reservation_ttl_s", "INGESTD_RESERVATION_TTL_S", &Config::governor,
+         &GovernorConfig::reservation_ttl_s),
+      KN("governor.breaker_window_s", "INGESTD_BREAKER_WINDOW_S", &Config::governor,
+         &GovernorConfig::breaker_window_s),
+      KN("governor.breaker_min_calls", "INGESTD_BREAKER_MIN_CALLS", &Config::governor,
+         &GovernorConfig::breaker_min_calls),
+      KN("governor.breaker_failure_percent", "INGESTD_BREAKER_FAILURE_PERCENT", &Config::governor,
+         &GovernorConfig::breaker_failure_percent),
+      KN("governor.breaker_open_s", "INGESTD_BREAKER_OPEN_S", &Config::governor,
+         &GovernorConfig::breaker_open_s),
+      KN("governor.stop_probe_after_s", "INGESTD_STOP_PROBE_AFTER_S", &Config::governor,
+         &GovernorConfig::stop_probe_after_s),
       KS("api.listen", "INGESTD_LISTEN", &Config::api, &ApiConfig::listen),
       KS("api.admin_token", "INGESTD_ADMIN_TOKEN", &Config::api, &ApiConfig::admin_token,
          Kind::kSecret),
@@ -426,6 +448,28 @@ Status Validate(const Config& c) {
       AtLeast(c, "parse.auto_min_chars_per_page", c.parse.auto_min_chars_per_page, 0));
   INGEST_RETURN_IF_ERROR(
       AtLeast(c, "llamaparse.poll_deadline_s", c.parse.llamaparse_poll_deadline_s, 1));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "governor.openai_rpm", c.governor.openai_rpm, 0));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "governor.openai_tpm", c.governor.openai_tpm, 0));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "governor.llamaparse_rpm", c.governor.llamaparse_rpm, 0));
+  INGEST_RETURN_IF_ERROR(
+      AtLeast(c, "governor.rate_target_percent", c.governor.rate_target_percent, 1));
+  if (c.governor.rate_target_percent > 100) {
+    return InvalidArgument("governor.rate_target_percent must be at most 100", "config_invalid");
+  }
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "governor.max_rate_wait_ms", c.governor.max_rate_wait_ms, 0));
+  INGEST_RETURN_IF_ERROR(
+      AtLeast(c, "governor.reservation_ttl_s", c.governor.reservation_ttl_s, 60));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "governor.breaker_window_s", c.governor.breaker_window_s, 1));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "governor.breaker_min_calls", c.governor.breaker_min_calls, 1));
+  INGEST_RETURN_IF_ERROR(
+      AtLeast(c, "governor.breaker_failure_percent", c.governor.breaker_failure_percent, 1));
+  if (c.governor.breaker_failure_percent > 100) {
+    return InvalidArgument("governor.breaker_failure_percent must be at most 100",
+                           "config_invalid");
+  }
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "governor.breaker_open_s", c.governor.breaker_open_s, 1));
+  INGEST_RETURN_IF_ERROR(
+      AtLeast(c, "governor.stop_probe_after_s", c.governor.stop_probe_after_s, 0));
   INGEST_RETURN_IF_ERROR(AtLeast(c, "chunk.max_tokens", c.chunk.max_tokens, 16));
   INGEST_RETURN_IF_ERROR(AtLeast(c, "chunk.overlap_tokens", c.chunk.overlap_tokens, 0));
   if (c.chunk.overlap_tokens >= c.chunk.max_tokens) {

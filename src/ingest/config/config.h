@@ -83,6 +83,24 @@ struct PricingConfig {
   std::string llamaparse_usd_per_1000_credits;
 };
 
+// The governor (docs/costs.md): shared rate limits, circuit breakers, reservations.
+struct GovernorConfig {
+  // Per-minute allowances of the API keys; 0 = learn them from x-ratelimit-limit-* headers
+  // (OpenAI sends them; LlamaParse does not, so its uploads are unlimited unless set).
+  int64_t openai_rpm = 0;
+  int64_t openai_tpm = 0;
+  int64_t llamaparse_rpm = 0;
+  int rate_target_percent = 97;  // share of the allowance to aim for
+  int max_rate_wait_ms = 20000;  // longer waits defer the job instead of holding a worker
+  int reservation_ttl_s = 7200;  // an open reservation older than this is presumed orphaned
+  int breaker_window_s = 30;
+  int breaker_min_calls = 10;
+  int breaker_failure_percent = 50;
+  int breaker_open_s = 30;
+  // After a quota/auth stop: 0 = wait for `ingestd providers resume`; else probe after this.
+  int stop_probe_after_s = 0;
+};
+
 struct ApiConfig {
   std::string listen = "127.0.0.1:8080";
   std::string admin_token;  // secret
@@ -112,6 +130,7 @@ struct Config {
   ProviderConfig openai;
   ProviderConfig llamaparse;
   PricingConfig pricing;
+  GovernorConfig governor;
   ApiConfig api;
   AlertConfig alert;
   LogConfig log;

@@ -38,6 +38,14 @@ class Embedder {
   virtual std::string Describe() const = 0;
   virtual const store::VectorSpace& Space() const = 0;
   virtual Result<EmbedOutput> Embed(std::span<const std::string> texts) const = 0;
+  // Embed, and when the call fails part-way, what the provider had already billed for it
+  // (earlier requests of a call split into several) in *billed_on_error, so the ledger can
+  // settle exactly that. Embedders that bill nothing need not override it.
+  virtual Result<EmbedOutput> EmbedBilled(std::span<const std::string> texts,
+                                          EmbedUsage* billed_on_error) const {
+    (void)billed_on_error;
+    return Embed(texts);
+  }
 };
 
 }  // namespace ingest::embed

@@ -74,6 +74,9 @@ class FallbackParser final : public RemoteParser {
     return primary_->Poll(input, remote_job_id);
   }
   std::chrono::milliseconds PollDeadline() const override { return primary_->PollDeadline(); }
+  Result<SubmitEstimate> EstimateSubmit(const ParseInput& input) const override {
+    return primary_->EstimateSubmit(input);
+  }
   Result<std::optional<ParsedDocument>> Fallback(const ParseInput& input, const Status& error,
                                                  int attempt) const override;
 

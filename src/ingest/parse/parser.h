@@ -95,6 +95,21 @@ class RemoteParser : public Parser {
   // asked (transient; the caller keeps polling until its own deadline).
   virtual Result<RemoteParseStatus> Poll(const ParseInput& input,
                                          std::string_view remote_job_id) const = 0;
+  // What one Submit of `input` will be billed for, before anything is uploaded (the governor
+  // reserves it against the budgets): the service, its billing mode (a price-table key) and
+  // pages. Exact for PDFs (the page count, after max_pages); an upper estimate for types whose
+  // page count only the service knows. Default: kFailedPrecondition "no_estimate" (a remote
+  // parser that cannot estimate cannot be governed, so it is refused rather than guessed).
+  struct SubmitEstimate {
+    std::string service;
+    std::string mode;
+    int64_t pages = 0;
+  };
+  virtual Result<SubmitEstimate> EstimateSubmit(const ParseInput& input) const {
+    (void)input;
+    return FailedPrecondition(std::string(Name()) + " cannot estimate what a parse will cost",
+                              "no_estimate");
+  }
   // How long a caller waits for one document's remote work, counted from the first Submit
   // (re-submits of an expired job included); past it the wait ends with kDeadlineExceeded.
   virtual std::chrono::milliseconds PollDeadline() const = 0;

@@ -54,6 +54,9 @@ class AutoParser final : public RemoteParser {
                                  std::string_view remote_job_id) const override {
     return remote_->Poll(input, remote_job_id);
   }
+  Result<SubmitEstimate> EstimateSubmit(const ParseInput& input) const override {
+    return remote_->EstimateSubmit(input);
+  }
   std::chrono::milliseconds PollDeadline() const override { return remote_->PollDeadline(); }
 
  private:

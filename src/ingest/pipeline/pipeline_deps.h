@@ -5,6 +5,7 @@
 #include "ingest/common/clock.h"
 #include "ingest/common/status.h"
 #include "ingest/embed/embedder.h"
+#include "ingest/governor/governor.h"
 #include "ingest/governor/pricing.h"
 #include "ingest/governor/retry_policy.h"
 #include "ingest/parse/parser.h"
@@ -23,10 +24,17 @@ struct PipelineDeps {
   const parse::Parser* parser = nullptr;
   const embed::Embedder* embedder = nullptr;
   const text::TokenCounter* tokens = nullptr;
+  // Counts tokens the way the embedder's provider bills them (cl100k_base for OpenAI models),
+  // for exact cost estimates. nullptr = `tokens`.
+  const text::TokenCounter* embed_tokens = nullptr;
   Clock* clock = nullptr;
   // Prices for ledger rows' cost_micros. nullptr records every cost as 0 and is refused by
   // ValidatePipelineDeps for a paid embedder ("openai"); App always sets it.
   const governor::PriceTable* prices = nullptr;
+  // Estimate → reserve → settle for every paid call (budgets, rate limits, breakers, provider
+  // stops). nullptr = ungoverned: costs are recorded after each call but nothing is reserved or
+  // capped (unit tests with hand-built deps; App always sets it).
+  governor::Governor* governor = nullptr;
   text::ChunkerOptions chunker;
   parse::ParseLimits limits;
   governor::RetryPolicy retry;

@@ -329,6 +329,13 @@ void WorkerPool::HeartbeatLoop() {
       }
     }
     ReportWorker(in_flight_.load());
+    // Governor upkeep (expired reservations, circuit metrics) rides on the heartbeat: every
+    // worker process does it, so it happens as long as any worker runs.
+    if (deps_.governor != nullptr) {
+      if (Status g = deps_.governor->Maintain(); !g.ok() && observer_ != nullptr) {
+        observer_->OnWorkerError(g);
+      }
+    }
   }
 }
 

@@ -102,7 +102,7 @@ Duration OpenAiEmbedder::RetryDelay(int retry, std::optional<Duration> server_de
   return Duration(static_cast<int64_t>(base * (1.0 - 0.25 * Jitter())));
 }
 
-Status OpenAiEmbedder::SendWithRetries(std::span<const std::string> inputs,
+Status OpenAiEmbedder::SendWithRetries(std::span<const std::string> inputs, int64_t tokens,
                                        openai::EmbeddingsResponse* response,
                                        std::string* request_id, bool* split,
                                        int64_t* attempts) const {
@@ -122,8 +122,18 @@ Status OpenAiEmbedder::SendWithRetries(std::span<const std::string> inputs,
   *split = false;
   Status last;
   for (int attempt = 0; attempt <= options_.max_retries; ++attempt) {
+    if (options_.gate != nullptr) INGEST_RETURN_IF_ERROR(options_.gate->Admit(tokens));
     ++*attempts;
+    const UnixMillis sent_at = options_.clock->NowMillis();
     auto sent = client_.Send(req);
+    // Tells the gate how this attempt went once `last` is known (every path below).
+    auto observe = [&](const Status& outcome) {
+      if (options_.gate == nullptr) return;
+      options_.gate->Observe(
+          http::CallOutcome{.response = sent.ok() ? &*sent : nullptr,
+                            .status = outcome,
+                            .latency = Duration(options_.clock->NowMillis() - sent_at)});
+    };
     std::optional<Duration> server_delay;
     bool retryable = false;
     if (!sent.ok()) {
@@ -137,6 +147,7 @@ Status OpenAiEmbedder::SendWithRetries(std::span<const std::string> inputs,
         auto parsed = openai::ParseEmbeddingsResponse(res.body, inputs.size(), space_.dimensions);
         if (parsed.ok()) {
           *response = std::move(parsed).value();
+          observe(Status::Ok());
           return Status::Ok();
         }
         last = parsed.status().WithContext("request " + *request_id);
@@ -145,6 +156,7 @@ Status OpenAiEmbedder::SendWithRetries(std::span<const std::string> inputs,
         openai::ErrorVerdict verdict = openai::MapErrorResponse(res, options_.clock->NowMillis());
         if (verdict.split) {
           *split = true;
+          observe(verdict.status);
           return verdict.status;
         }
         last = verdict.status;
@@ -154,6 +166,7 @@ Status OpenAiEmbedder::SendWithRetries(std::span<const std::string> inputs,
         if (server_delay && *server_delay > options_.retry_after_ceiling) retryable = false;
       }
     }
+    observe(last);
     if (!retryable || attempt == options_.max_retries) break;
     const Duration delay = RetryDelay(attempt, server_delay);
     obs::LogInfo("openai embeddings: retrying", {{"attempt", attempt + 1},
@@ -172,8 +185,8 @@ Status OpenAiEmbedder::EmbedSpan(std::span<const std::string> texts,
   std::string request_id;
   bool split = false;
   int64_t attempts = 0;  // HTTP attempts; only the one that succeeds is billed
-  Status st = SendWithRetries(texts.subspan(span.begin, span.size()), &response, &request_id,
-                              &split, &attempts);
+  Status st = SendWithRetries(texts.subspan(span.begin, span.size()), span.tokens, &response,
+                              &request_id, &split, &attempts);
   if (split) {
     if (span.size() < 2) return st;  // one input the server will not take: bad input
     // Halve and send both halves; never drop an input. Depth is log2(inputs).
@@ -203,6 +216,11 @@ Status OpenAiEmbedder::EmbedSpan(std::span<const std::string> texts,
 }
 
 Result<EmbedOutput> OpenAiEmbedder::Embed(std::span<const std::string> texts) const {
+  return EmbedBilled(texts, nullptr);
+}
+
+Result<EmbedOutput> OpenAiEmbedder::EmbedBilled(std::span<const std::string> texts,
+                                                EmbedUsage* billed_on_error) const {
   EmbedOutput out;
   if (texts.empty()) return out;
   std::vector<int64_t> tokens(texts.size());
@@ -223,6 +241,7 @@ Result<EmbedOutput> OpenAiEmbedder::Embed(std::span<const std::string> texts) co
                       {"request_ids", out.usage.request_ids},
                       {"error", st.reason()}});
       }
+      if (billed_on_error != nullptr) *billed_on_error = std::move(out.usage);
       return st;
     }
   }

@@ -27,6 +27,7 @@
 #include "ingest/embed/openai/rate_limits.h"
 #include "ingest/embed/openai/request_packer.h"
 #include "ingest/embed/openai/wire.h"
+#include "ingest/http/call_gate.h"
 #include "ingest/http/http_client.h"
 #include "ingest/text/token_counter.h"
 
@@ -63,6 +64,9 @@ struct OpenAiEmbedderOptions {
   // model is "mock:<model>", so emulator vectors can never share a space (or a ledger service)
   // with real ones (DESIGN §1: no fake data in real tables). The request still names `model`.
   bool mock = false;
+  // The governor's gate for this provider (shared rate limit, circuit breaker, provider stop):
+  // asked before every request and told every outcome. nullptr = ungoverned (tests, benches).
+  http::CallGate* gate = nullptr;
 };
 
 class OpenAiEmbedder final : public Embedder {
@@ -80,6 +84,8 @@ class OpenAiEmbedder final : public Embedder {
   std::string Describe() const override;
   const store::VectorSpace& Space() const override { return space_; }
   Result<EmbedOutput> Embed(std::span<const std::string> texts) const override;
+  Result<EmbedOutput> EmbedBilled(std::span<const std::string> texts,
+                                  EmbedUsage* billed_on_error) const override;
 
   // The rate-limit headers of the most recent response that carried any (nullopt before).
   std::optional<openai::RateLimitSnapshot> LastRateLimit() const;
@@ -93,8 +99,9 @@ class OpenAiEmbedder final : public Embedder {
 
   // One request with retries. On success fills `response`; `split` is set when the server
   // said the request was too big.
-  Status SendWithRetries(std::span<const std::string> inputs, openai::EmbeddingsResponse* response,
-                         std::string* request_id, bool* split, int64_t* attempts) const;
+  Status SendWithRetries(std::span<const std::string> inputs, int64_t tokens,
+                         openai::EmbeddingsResponse* response, std::string* request_id, bool* split,
+                         int64_t* attempts) const;
 
   Duration RetryDelay(int retry, std::optional<Duration> server_delay) const;
   void RecordRateLimit(const http::HttpResponse& response) const;

@@ -128,7 +128,22 @@ std::string LlamaParseClient::Url(std::string_view suffix) const {
 Result<http::HttpResponse> LlamaParseClient::Call(http::HttpRequest request) const {
   request.headers.emplace_back("Authorization", "Bearer " + options_.api_key);
   request.headers.emplace_back("Accept", "application/json");
-  return http_->Send(request);
+  http::CallGate* gate = options_.gate;
+  if (gate == nullptr) return http_->Send(request);
+  INGEST_RETURN_IF_ERROR(gate->Admit(0));
+  const auto started = std::chrono::steady_clock::now();
+  Result<http::HttpResponse> sent = http_->Send(request);
+  http::CallOutcome outcome;
+  outcome.latency =
+      std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - started);
+  if (!sent.ok()) {
+    outcome.status = sent.status();
+  } else {
+    outcome.response = &*sent;
+    if (sent->status < 200 || sent->status >= 300) outcome.status = HttpError(*sent, "request");
+  }
+  gate->Observe(outcome);
+  return sent;
 }
 
 std::string_view LlamaParseClient::ContentTypeFor(std::string_view filename) {

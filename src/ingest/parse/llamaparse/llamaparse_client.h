@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "ingest/common/result.h"
+#include "ingest/http/call_gate.h"
 #include "ingest/http/http_client.h"
 
 namespace ingest::parse {
@@ -36,6 +37,9 @@ struct LlamaParseClientOptions {
   // Without "/api/...": the client appends "/api/v1/parsing/...". A trailing '/' is ignored.
   std::string base_url = std::string(kLlamaParseDefaultBaseUrl);
   std::string api_key;  // sent as "Authorization: Bearer <key>"; never logged
+  // The governor's gate (rate limit, breaker, provider stop), asked before every request.
+  // nullptr = ungoverned.
+  http::CallGate* gate = nullptr;
 };
 
 // Upload options that change the output (and the price). Empty strings / false are not sent,

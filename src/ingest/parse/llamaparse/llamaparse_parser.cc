@@ -1,5 +1,7 @@
 #include "ingest/parse/llamaparse/llamaparse_parser.h"
 
+#include <poppler-document.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -24,7 +26,60 @@ DocType DetectFileType(const ParseInput& input) {
   return DetectType(head, input.filename);
 }
 
+// Pages selected by a 0-based target_pages list ("0,2,5-9") out of `total`; every page when
+// the list is empty or unreadable (an upper bound: the service bills what it parses).
+int64_t TargetPageCount(std::string_view list, int64_t total) {
+  if (list.empty()) return total;
+  std::vector<bool> picked(static_cast<size_t>(total), false);
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    const size_t comma = std::min(list.find(',', pos), list.size());
+    const std::string part(list.substr(pos, comma - pos));
+    pos = comma + 1;
+    if (part.empty()) continue;
+    int64_t a = 0, b = 0;
+    const size_t dash = part.find('-');
+    try {
+      a = std::stoll(part.substr(0, dash));
+      b = dash == std::string::npos ? a : std::stoll(part.substr(dash + 1));
+    } catch (...) {
+      return total;
+    }
+    for (int64_t p = std::max<int64_t>(a, 0); p <= b && p < total; ++p) {
+      picked[static_cast<size_t>(p)] = true;
+    }
+  }
+  return std::count(picked.begin(), picked.end(), true);
+}
+
 }  // namespace
+
+Result<RemoteParser::SubmitEstimate> LlamaParseParser::EstimateSubmit(
+    const ParseInput& input) const {
+  SubmitEstimate est;
+  est.service = std::string(Name());  // "mock:llamaparse" against an emulator
+  est.mode = options_.upload.parse_mode;
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(input.path, ec);
+  if (ec) return NotFound("cannot read the document file " + input.path + ": " + ec.message());
+  int64_t pages = 0;
+  if (DetectFileType(input) == DocType::kPdf) {
+    std::unique_ptr<poppler::document> doc(poppler::document::load_from_file(input.path));
+    // A PDF poppler cannot open is estimated like other types; the service decides.
+    if (doc != nullptr && !doc->is_locked()) {
+      pages = TargetPageCount(options_.upload.target_pages, doc->pages());
+    }
+  }
+  if (pages == 0) {
+    // Only the service knows how it paginates other types: one page per started 20 KiB is
+    // generous for text-heavy files (a printed page holds about 3 KB of text).
+    pages = 1 + static_cast<int64_t>(size / (20 * 1024));
+  }
+  if (options_.upload.max_pages > 0) pages = std::min<int64_t>(pages, options_.upload.max_pages);
+  pages = std::min<int64_t>(pages, options_.limits.max_pages);
+  est.pages = std::max<int64_t>(pages, 1);
+  return est;
+}
 
 LlamaParseParser::LlamaParseParser(const http::HttpClient* http, LlamaParseParserOptions options)
     : options_(std::move(options)), client_(http, options_.client) {}

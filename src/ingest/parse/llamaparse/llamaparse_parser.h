@@ -56,6 +56,8 @@ class LlamaParseParser final : public RemoteParser {
   Result<ParsedDocument> Parse(const ParseInput& input) const override;
   // resource_exhausted[file_too_large] before any upload; otherwise LlamaParseClient::Upload.
   Result<std::string> Submit(const ParseInput& input) const override;
+  // Pages of a PDF (target_pages and max_pages applied); 1 per started 20 KiB otherwise.
+  Result<SubmitEstimate> EstimateSubmit(const ParseInput& input) const override;
   // Pending -> next_poll = 1 s (callers with a submit time use RemotePollDelay); success ->
   // the document; a failed job -> LlamaParseClient::JobError; HTTP errors as the client maps
   // them (404 = remote_job_not_found: the job is gone).

@@ -6,6 +6,14 @@
 namespace ingest::pipeline {
 
 Result<StageResult> AccountStage::Run(JobContext& ctx) const {
+  if (deps_.governor != nullptr) {
+    INGEST_ASSIGN_OR_RETURN(int reconciled,
+                            deps_.governor->ReconcileJob(ctx.document.id, ctx.job.id));
+    if (reconciled > 0) {
+      INGEST_RETURN_IF_ERROR(AppendJobEvent(deps_, ctx, "ledger.reconciled",
+                                            nlohmann::json{{"rows", reconciled}}.dump()));
+    }
+  }
   INGEST_ASSIGN_OR_RETURN(std::vector<store::LedgerEntry> rows,
                           deps_.store->ListLedger(ctx.document.id));
   int64_t cost = 0, tokens = 0, pages = 0, requests = 0;

@@ -21,6 +21,40 @@ std::string JoinIds(const std::vector<std::string>& ids) {
 
 }  // namespace
 
+// A paid embedder goes estimate → reserve → call → settle (governor/governor.h): the estimate
+// is the exact token count of the inputs, so a budget's hard limit holds. The settled row
+// carries the provider's usage; a call that failed part-way settles what was billed before
+// the failure; one that billed nothing is released.
+Result<embed::EmbedOutput> EmbedStage::EmbedGoverned(JobContext& ctx,
+                                                     std::span<const std::string> texts) const {
+  const embed::Embedder& embedder = *deps_.embedder;
+  if (deps_.governor == nullptr || embedder.Provider() == "local") return embedder.Embed(texts);
+  governor::CallSpec spec;
+  spec.service = std::string(embedder.Provider());
+  spec.operation = "embed";
+  spec.model = embedder.Space().model;
+  spec.tenant = ctx.document.tenant;
+  spec.document_id = ctx.document.id;
+  spec.job_id = ctx.job.id;
+  const text::TokenCounter* counter =
+      deps_.embed_tokens != nullptr ? deps_.embed_tokens : deps_.tokens;
+  for (const auto& t : texts) spec.tokens += static_cast<int64_t>(counter->Count(t));
+  INGEST_ASSIGN_OR_RETURN(governor::Reservation r, deps_.governor->Reserve(spec));
+  embed::EmbedUsage billed;
+  Result<embed::EmbedOutput> out = embedder.EmbedBilled(texts, &billed);
+  const embed::EmbedUsage& usage = out.ok() ? out->usage : billed;
+  governor::Usage u;
+  u.tokens = usage.tokens;
+  u.requests = usage.requests;
+  u.provider_request_id = JoinIds(usage.request_ids);
+  Status settled = usage.tokens > 0 ? deps_.governor->Settle(r, u)
+                                    : deps_.governor->Release(r, out.ok() ? "no usage reported"
+                                                                          : out.status().reason());
+  if (!out.ok()) return out.status();
+  INGEST_RETURN_IF_ERROR(settled);
+  return out;
+}
+
 Result<StageResult> EmbedStage::Run(JobContext& ctx) const {
   const embed::Embedder& embedder = *deps_.embedder;
   const store::VectorSpace& space = embedder.Space();
@@ -56,7 +90,7 @@ Result<StageResult> EmbedStage::Run(JobContext& ctx) const {
     for (size_t i = begin; i < end; ++i) texts.push_back(*text_of.at(todo[i]));
 
     const UnixMillis started = deps_.clock->NowMillis();
-    INGEST_ASSIGN_OR_RETURN(embed::EmbedOutput out, embedder.Embed(texts));
+    INGEST_ASSIGN_OR_RETURN(embed::EmbedOutput out, EmbedGoverned(ctx, texts));
     if (out.vectors.size() != texts.size()) {
       return Internal("embedder " + embedder.Describe() + " returned " +
                           std::to_string(out.vectors.size()) + " vectors for " +
@@ -75,32 +109,32 @@ Result<StageResult> EmbedStage::Run(JobContext& ctx) const {
       vectors.push_back(store::StoredVector{todo[begin + i], std::string(embedder.Provider()),
                                             std::move(out.vectors[i])});
     }
-    // The ledger row is written for every call that returned, before the vectors: the provider
-    // has billed it whether or not the store write below succeeds.
-    store::LedgerEntry entry;
-    entry.id = UuidV4();
-    entry.service = std::string(embedder.Provider());
-    entry.operation = "embed";
-    entry.tenant = ctx.document.tenant;
-    entry.document_id = ctx.document.id;
-    entry.job_id = ctx.job.id;
-    entry.model = space.model;
-    entry.tokens = out.usage.tokens;
-    entry.requests = out.usage.requests;
-    // One row per Embed call (which may span several HTTP requests): the provider-reported
-    // tokens summed over the call, priced once, rounded up to the micro-dollar
-    // (governor::EmbeddingCostMicros). Without a price table only the local embedder may run
-    // (ValidatePipelineDeps), and it costs 0.
-    // TODO(governor, issue 3): reserve before the call and settle here.
-    entry.cost_micros = 0;
-    if (deps_.prices != nullptr) {
-      INGEST_ASSIGN_OR_RETURN(entry.cost_micros, governor::EmbeddingCostMicros(
-                                                     *deps_.prices, space.model, out.usage.tokens));
+    if (deps_.governor == nullptr || embedder.Provider() == "local") {
+      // Ungoverned or free: one settled row per call, written before the vectors (the
+      // provider has billed it whether or not the store write below succeeds).
+      store::LedgerEntry entry;
+      entry.id = UuidV4();
+      entry.service = std::string(embedder.Provider());
+      entry.operation = "embed";
+      entry.tenant = ctx.document.tenant;
+      entry.document_id = ctx.document.id;
+      entry.job_id = ctx.job.id;
+      entry.model = space.model;
+      entry.tokens = out.usage.tokens;
+      entry.requests = out.usage.requests;
+      // Priced once per call, rounded up to the micro-dollar (governor::EmbeddingCostMicros).
+      // Without a price table only the local embedder may run (ValidatePipelineDeps).
+      entry.cost_micros = 0;
+      if (deps_.prices != nullptr) {
+        INGEST_ASSIGN_OR_RETURN(
+            entry.cost_micros,
+            governor::EmbeddingCostMicros(*deps_.prices, space.model, out.usage.tokens));
+      }
+      entry.state = store::LedgerState::kSettled;
+      entry.provider_request_id = JoinIds(out.usage.request_ids);
+      entry.created_at = started;
+      INGEST_RETURN_IF_ERROR(deps_.store->AppendLedger(entry));
     }
-    entry.state = store::LedgerState::kSettled;
-    entry.provider_request_id = JoinIds(out.usage.request_ids);
-    entry.created_at = started;
-    INGEST_RETURN_IF_ERROR(deps_.store->AppendLedger(entry));
     INGEST_RETURN_IF_ERROR(deps_.store->PutVectors(space, vectors));
     ctx.stats.embedded_tokens += out.usage.tokens;
     ctx.stats.vectors_added += static_cast<int64_t>(vectors.size());

@@ -46,17 +46,47 @@ struct RemoteStep {
 Result<RemoteStep> SubmitRemote(const PipelineDeps& deps, const parse::RemoteParser& remote,
                                 const parse::ParseInput& input, const JobContext& ctx,
                                 UnixMillis first_submitted_at, std::string_view why) {
-  INGEST_ASSIGN_OR_RETURN(std::string id, remote.Submit(input));
+  // Governed: reserve the estimated pages × credits against the budgets before uploading.
+  std::optional<governor::Reservation> reservation;
+  if (deps.governor != nullptr) {
+    INGEST_ASSIGN_OR_RETURN(parse::RemoteParser::SubmitEstimate est, remote.EstimateSubmit(input));
+    governor::CallSpec spec;
+    spec.service = est.service;
+    spec.operation = "parse";
+    spec.model = est.mode;
+    spec.tenant = ctx.document.tenant;
+    spec.document_id = ctx.document.id;
+    spec.job_id = ctx.job.id;
+    spec.pages = est.pages;
+    INGEST_ASSIGN_OR_RETURN(
+        spec.credits, governor::CreditsForPages(deps.governor->prices(), est.mode, est.pages));
+    INGEST_ASSIGN_OR_RETURN(reservation, deps.governor->Reserve(spec));
+  }
+  Result<std::string> submitted = remote.Submit(input);
+  if (!submitted.ok()) {
+    // A timeout or reset may have left a job on the service that will bill: keep the
+    // reservation (the account stage settles it at its estimate). Anything else was refused
+    // before work started.
+    const Status& st = submitted.status();
+    const bool maybe_started =
+        st.code() == StatusCode::kDeadlineExceeded || st.reason() == "connection_reset";
+    if (reservation && !maybe_started) (void)deps.governor->Release(*reservation, st.reason());
+    return st;
+  }
+  std::string id = std::move(submitted).value();
   const UnixMillis now = deps.clock->NowMillis();
   // A failed event append must not lose the id (the upload is paid for): the id is persisted by
-  // the Waiting transition; only the schedule falls back to the job's creation time.
-  (void)AppendJobEvent(
-      deps, ctx, kSubmittedEvent,
-      nlohmann::json{{"parser", remote.Name()},
-                     {"remote_job_id", id},
-                     {"first_submitted_at", first_submitted_at > 0 ? first_submitted_at : now},
-                     {"reason", why}}
-          .dump());
+  // the Waiting transition; only the schedule falls back to the job's creation time, and the
+  // settlement finds the reservation among the job's reserved rows.
+  nlohmann::json detail{{"parser", remote.Name()},
+                        {"remote_job_id", id},
+                        {"first_submitted_at", first_submitted_at > 0 ? first_submitted_at : now},
+                        {"reason", why}};
+  if (reservation) {
+    detail["reservation_id"] = reservation->ledger_id;
+    detail["estimate_micros"] = reservation->estimate_micros;
+  }
+  (void)AppendJobEvent(deps, ctx, kSubmittedEvent, detail.dump());
   RemoteStep step;
   step.waiting = StageResult::Waiting(
       std::move(id), now + parse::RemotePollDelay(std::chrono::milliseconds(0)).count());
@@ -67,6 +97,7 @@ Result<RemoteStep> SubmitRemote(const PipelineDeps& deps, const parse::RemotePar
 struct SubmitTimes {
   UnixMillis at = 0;
   UnixMillis first = 0;
+  std::string reservation_id;  // "" when ungoverned or the event was lost
 };
 
 Result<SubmitTimes> FindSubmitTimes(const PipelineDeps& deps, const JobContext& ctx) {
@@ -77,11 +108,22 @@ Result<SubmitTimes> FindSubmitTimes(const PipelineDeps& deps, const JobContext& 
     if (!j.is_object() || j.value("remote_job_id", std::string()) != ctx.job.remote_job_id) {
       continue;
     }
-    return SubmitTimes{e.at, j.value("first_submitted_at", e.at)};
+    return SubmitTimes{e.at, j.value("first_submitted_at", e.at),
+                       j.value("reservation_id", std::string())};
   }
   // No record (the append failed): the job's creation is the earliest the submit can have
   // been, so the deadline still ends the wait.
-  return SubmitTimes{ctx.job.created_at, ctx.job.created_at};
+  return SubmitTimes{ctx.job.created_at, ctx.job.created_at, ""};
+}
+
+// Releases the reservation of a remote job that ended without a bill (the job failed).
+void ReleaseRemoteParse(const PipelineDeps& deps, const JobContext& ctx, const SubmitTimes& times,
+                        const Status& why) {
+  if (deps.governor == nullptr || times.reservation_id.empty()) return;
+  governor::Reservation r;
+  r.ledger_id = times.reservation_id;
+  r.spec.job_id = ctx.job.id;
+  (void)deps.governor->Release(r, "remote job ended without a result: " + why.reason());
 }
 
 // One step of a remote parse: submit when the job has no remote id, else poll it.
@@ -112,7 +154,10 @@ Result<RemoteStep> StepRemote(const PipelineDeps& deps, const parse::RemoteParse
         !gone &&
         (st.code() == StatusCode::kUnavailable || st.code() == StatusCode::kDeadlineExceeded) &&
         st.reason() != "remote_job_failed";
-    if (!transient) return st;
+    if (!transient) {
+      if (st.reason() == "remote_job_failed") ReleaseRemoteParse(deps, ctx, times, st);
+      return st;
+    }
   }
   if (past_deadline) {
     return DeadlineExceeded(
@@ -126,39 +171,76 @@ Result<RemoteStep> StepRemote(const PipelineDeps& deps, const parse::RemoteParse
   return step;
 }
 
-// One ledger row for a remote parse that completed in this run (never for a parse-cache hit,
-// and not when auto routing kept the document local): credits as the job's metadata reports
-// them (job_credits_usage; 0 when the server served its own cache), priced with
-// governor::ParseCostMicros. Without a price table (tests with hand-built deps only; App always
-// sets one) the cost is recorded as 0. Written before the parse cache so a billed job is never
-// missing from the ledger.
-Status AppendRemoteParseLedger(const PipelineDeps& deps, const JobContext& ctx,
-                               const parse::ParsedDocument& parsed) {
+// Settles the ledger for a remote parse that completed in this run (never for a parse-cache
+// hit, and not when auto routing kept the document local): pages and credits as the job's
+// metadata reports them (job_credits_usage; 0 when the service served its own cache, still one
+// billed job), priced with governor::ParseCostMicros. Governed, the reservation made at submit
+// is settled (found through the submit event, else among the job's reserved rows); ungoverned,
+// a settled row is upserted. The row id is derived from the remote job id when there is no
+// reservation, so a retry after a failed store write never bills the job twice. Written before
+// the parse cache so a billed job is never missing from the ledger.
+Status SettleRemoteParse(const PipelineDeps& deps, const JobContext& ctx,
+                         const parse::ParsedDocument& parsed) {
   nlohmann::json d = nlohmann::json::parse(parsed.detail_json, nullptr, false);
   if (!d.is_object() || !d.contains("remote_job_id")) return Status::Ok();
   auto number = [&](const char* key) -> int64_t {
     const auto it = d.find(key);
     return it != d.end() && it->is_number() ? it->get<int64_t>() : 0;
   };
+  const std::string remote_id = d.value("remote_job_id", std::string());
+  governor::Usage usage;
+  usage.pages = number("job_pages") > 0 ? number("job_pages") : number("pages");
+  usage.credits = number("credits");
+  usage.requests = 1;
+  usage.provider_request_id = remote_id;
+
+  governor::Reservation r;
+  r.ledger_id = UuidV5(IngestNamespace(), "ledger:" + parsed.parser + ":" + remote_id);
+  r.spec.service = parsed.parser;
+  r.spec.operation = "parse";
+  r.spec.model = d.value("parse_mode", std::string());
+  r.spec.tenant = ctx.document.tenant;
+  r.spec.document_id = ctx.document.id;
+  r.spec.job_id = ctx.job.id;
+  if (deps.governor != nullptr) {
+    INGEST_ASSIGN_OR_RETURN(SubmitTimes times, FindSubmitTimes(deps, ctx));
+    INGEST_ASSIGN_OR_RETURN(auto rows, deps.store->ListLedger(ctx.document.id));
+    const store::LedgerEntry* found = nullptr;
+    for (const auto& row : rows) {
+      if (!times.reservation_id.empty() && row.id == times.reservation_id) found = &row;
+    }
+    for (const auto& row : rows) {  // the event was lost: the job's newest open reservation
+      if (found == nullptr && row.job_id == ctx.job.id && row.service == parsed.parser &&
+          row.state == store::LedgerState::kReserved &&
+          (found == nullptr || row.created_at > found->created_at)) {
+        found = &row;
+      }
+    }
+    if (found != nullptr) {
+      r.ledger_id = found->id;
+      r.estimate_micros = found->estimate_micros;
+      r.spec.model = found->model;
+    }
+    return deps.governor->Settle(r, usage);
+  }
   store::LedgerEntry entry;
-  entry.id = UuidV4();
-  entry.service = parsed.parser;
+  entry.id = r.ledger_id;
+  entry.service = r.spec.service;
   entry.operation = "parse";
-  entry.tenant = ctx.document.tenant;
-  entry.document_id = ctx.document.id;
-  entry.job_id = ctx.job.id;
-  entry.model = d.value("parse_mode", std::string());
-  entry.pages = number("job_pages") > 0 ? number("job_pages") : number("pages");
-  entry.credits = number("credits");
+  entry.tenant = r.spec.tenant;
+  entry.document_id = r.spec.document_id;
+  entry.job_id = r.spec.job_id;
+  entry.model = r.spec.model;
+  entry.pages = usage.pages;
+  entry.credits = usage.credits;
   entry.requests = 1;
   if (deps.prices != nullptr) {
     INGEST_ASSIGN_OR_RETURN(entry.cost_micros,
                             governor::ParseCostMicros(*deps.prices, entry.credits));
   }
   entry.state = store::LedgerState::kSettled;
-  entry.provider_request_id = d.value("remote_job_id", std::string());
-  entry.created_at = deps.clock->NowMillis();
-  return deps.store->AppendLedger(entry);
+  entry.provider_request_id = remote_id;
+  return deps.store->SettleLedger(entry, deps.clock->NowMillis());
 }
 
 }  // namespace
@@ -200,7 +282,7 @@ Result<StageResult> ParseStage::Run(JobContext& ctx) const {
       }
       if (!step->document) return std::move(step->waiting);
       parsed = std::move(*step->document);
-      INGEST_RETURN_IF_ERROR(AppendRemoteParseLedger(deps_, ctx, parsed));
+      INGEST_RETURN_IF_ERROR(SettleRemoteParse(deps_, ctx, parsed));
     } else {
       INGEST_ASSIGN_OR_RETURN(parsed, parser.Parse(input));
     }

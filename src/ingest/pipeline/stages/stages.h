@@ -64,6 +64,10 @@ class EmbedStage final : public DepsStage {
   using DepsStage::DepsStage;
   store::Stage stage() const override { return store::Stage::kEmbed; }
   Result<StageResult> Run(JobContext& ctx) const override;
+
+ private:
+  Result<embed::EmbedOutput> EmbedGoverned(JobContext& ctx,
+                                           std::span<const std::string> texts) const;
 };
 
 // index: Store::MarkIndexed in the embedder's vector space.
@@ -74,11 +78,10 @@ class IndexStage final : public DepsStage {
   Result<StageResult> Run(JobContext& ctx) const override;
 };
 
-// account: sums the document's ledger rows and emits "document.cost". Reservations are made and
-// settled by the governed decorators around each call; a row of this job still `reserved` here
-// means a call died between reserve and settle. The Store has no settlement API yet, so such a
-// row fails the stage (kFailedPrecondition "unsettled_reservation") instead of being hidden;
-// with no reserved rows (the local embedder makes none) settlement is a no-op.
+// account: settles the job's orphaned reservations (a row of this job still `reserved` here was
+// left by an attempt that died between reserve and settle: Governor::ReconcileJob settles it at
+// its exact estimate), then sums the document's ledger rows and emits "document.cost".
+// Ungoverned (no governor), a reserved row fails the stage ("unsettled_reservation").
 class AccountStage final : public DepsStage {
  public:
   using DepsStage::DepsStage;

@@ -1,0 +1,193 @@
+// `ingestd budget show|set|delete`: spending caps (docs/costs.md). A budget applies to every
+// paid call (global), to one tenant's or to one service's calls, per UTC hour, day or month.
+// `set` also wakes jobs deferred by a budget, so raising a limit resumes them at once.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "ingest/app/app.h"
+#include "ingest/app/cli.h"
+#include "ingest/governor/governor.h"
+#include "ingest/governor/pricing.h"
+
+namespace ingest::app {
+namespace {
+
+struct BudgetArgs {
+  std::string tenant;
+  std::string service;
+  std::string period = "day";
+  std::string hard;  // USD, exact decimal
+  double soft = 0.8;
+  bool json = false;
+};
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "ingestd: %s\n", s.ToString().c_str());
+  return 1;
+}
+
+std::string UsdText(int64_t micros) {
+  const char* sign = micros < 0 ? "-" : "";
+  const int64_t m = micros < 0 ? -micros : micros;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s%lld.%06lld", sign, static_cast<long long>(m / 1000000),
+                static_cast<long long>(m % 1000000));
+  return buf;
+}
+
+Result<std::unique_ptr<store::Store>> OpenForBudgets(const GlobalOptions& global) {
+  INGEST_ASSIGN_OR_RETURN(config::Config config, LoadConfigFor(global));
+  return OpenStore(config, Clock::Real(), /*auto_migrate=*/true);
+}
+
+Result<store::Budget> ScopeOf(const BudgetArgs& args) {
+  if (!args.tenant.empty() && !args.service.empty()) {
+    return InvalidArgument("give --tenant or --service, not both", "bad_arguments");
+  }
+  store::Budget b;
+  if (!args.tenant.empty()) {
+    b.scope = store::BudgetScope::kTenant;
+    b.scope_key = args.tenant;
+  } else if (!args.service.empty()) {
+    b.scope = store::BudgetScope::kService;
+    b.scope_key = args.service;
+  }
+  INGEST_ASSIGN_OR_RETURN(b.period, store::ParseBudgetPeriod(args.period));
+  return b;
+}
+
+// "ok", "soft" (at or over the soft-alert ratio) or "hard" (no room left for any call).
+std::string Level(const store::BudgetStatus& s) {
+  const int64_t used = s.settled_micros + s.reserved_micros;
+  if (used >= s.budget.hard_micros) return "hard";
+  if (static_cast<double>(used) >=
+      s.budget.soft_ratio * static_cast<double>(s.budget.hard_micros)) {
+    return "soft";
+  }
+  return "ok";
+}
+
+nlohmann::json StatusJson(const store::BudgetStatus& s) {
+  const int64_t used = s.settled_micros + s.reserved_micros;
+  const int64_t remaining = std::max<int64_t>(0, s.budget.hard_micros - used);
+  return {{"scope", store::BudgetScopeName(s.budget.scope)},
+          {"key", s.budget.scope_key},
+          {"period", store::BudgetPeriodName(s.budget.period)},
+          {"hard_usd", s.budget.hard_micros / 1e6},
+          {"hard_micros", s.budget.hard_micros},
+          {"soft_ratio", s.budget.soft_ratio},
+          {"spent_usd", s.settled_micros / 1e6},
+          {"spent_micros", s.settled_micros},
+          {"reserved_usd", s.reserved_micros / 1e6},
+          {"reserved_micros", s.reserved_micros},
+          {"remaining_usd", remaining / 1e6},
+          {"remaining_micros", remaining},
+          {"level", Level(s)},
+          {"window_start", FormatIso8601(s.window.start)},
+          {"window_end", FormatIso8601(s.window.end)}};
+}
+
+int Show(const GlobalOptions& global, const BudgetArgs& args) {
+  auto store = OpenForBudgets(global);
+  if (!store.ok()) return Fail(store.status());
+  auto statuses = (*store)->ListBudgetStatus(Clock::Real()->NowMillis());
+  if (!statuses.ok()) return Fail(statuses.status());
+  if (args.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& s : *statuses) out.push_back(StatusJson(s));
+    std::puts(out.dump(2).c_str());
+    return 0;
+  }
+  if (statuses->empty()) {
+    std::puts("no budgets: spending is not capped (see `ingestd budget set --help`)");
+    return 0;
+  }
+  std::printf("%-8s  %-16s  %-6s  %14s  %14s  %14s  %5s  %-5s  %s\n", "SCOPE", "KEY", "PERIOD",
+              "HARD USD", "SPENT USD", "RESERVED USD", "SOFT", "LEVEL", "RESETS AT");
+  for (const auto& s : *statuses) {
+    std::printf("%-8s  %-16s  %-6s  %14s  %14s  %14s  %5.2f  %-5s  %s\n",
+                std::string(store::BudgetScopeName(s.budget.scope)).c_str(),
+                s.budget.scope_key.empty() ? "-" : s.budget.scope_key.c_str(),
+                std::string(store::BudgetPeriodName(s.budget.period)).c_str(),
+                UsdText(s.budget.hard_micros).c_str(), UsdText(s.settled_micros).c_str(),
+                UsdText(s.reserved_micros).c_str(), s.budget.soft_ratio, Level(s).c_str(),
+                FormatIso8601(s.window.end).c_str());
+  }
+  return 0;
+}
+
+int Set(const GlobalOptions& global, const BudgetArgs& args) {
+  auto budget = ScopeOf(args);
+  if (!budget.ok()) return Fail(budget.status());
+  auto hard = governor::ParseUsdMicros(args.hard);
+  if (!hard.ok()) return Fail(hard.status().WithContext("--hard"));
+  if (!(args.soft > 0 && args.soft <= 1)) {
+    return Fail(InvalidArgument("--soft must be a ratio in (0, 1], e.g. 0.8", "bad_arguments"));
+  }
+  budget->hard_micros = *hard;
+  budget->soft_ratio = args.soft;
+  const UnixMillis now = Clock::Real()->NowMillis();
+  budget->updated_at = now;
+  auto store = OpenForBudgets(global);
+  if (!store.ok()) return Fail(store.status());
+  if (Status s = (*store)->PutBudget(*budget); !s.ok()) return Fail(s);
+  const std::vector<std::string> reasons = {std::string(governor::kBudgetExceeded)};
+  auto woken = (*store)->WakeDeferred(reasons, now);
+  if (!woken.ok()) return Fail(woken.status());
+  std::printf(
+      "budget %s%s%s per %s: hard %s USD, soft alert at %.0f%%; %lld deferred job(s) "
+      "woken\n",
+      std::string(store::BudgetScopeName(budget->scope)).c_str(),
+      budget->scope_key.empty() ? "" : " ", budget->scope_key.c_str(), args.period.c_str(),
+      UsdText(*hard).c_str(), args.soft * 100, static_cast<long long>(*woken));
+  return 0;
+}
+
+int Delete(const GlobalOptions& global, const BudgetArgs& args) {
+  auto budget = ScopeOf(args);
+  if (!budget.ok()) return Fail(budget.status());
+  auto store = OpenForBudgets(global);
+  if (!store.ok()) return Fail(store.status());
+  if (Status s = (*store)->DeleteBudget(budget->scope, budget->scope_key, budget->period);
+      !s.ok()) {
+    return Fail(s);
+  }
+  const std::vector<std::string> reasons = {std::string(governor::kBudgetExceeded)};
+  if (auto woken = (*store)->WakeDeferred(reasons, Clock::Real()->NowMillis()); !woken.ok()) {
+    return Fail(woken.status());
+  }
+  std::puts("budget deleted");
+  return 0;
+}
+
+void ScopeOptions(CLI::App* cmd, BudgetArgs* args) {
+  cmd->add_option("--tenant", args->tenant, "Budget of one tenant");
+  cmd->add_option("--service", args->service, "Budget of one service (openai, llamaparse)");
+  cmd->add_option("--period", args->period, "hour, day or month (UTC)")
+      ->check(CLI::IsMember({"hour", "day", "month"}))
+      ->capture_default_str();
+}
+
+}  // namespace
+
+void AddBudgetCommand(CLI::App& app, GlobalOptions& global, int* exit_code) {
+  auto args = std::make_shared<BudgetArgs>();
+  CLI::App* cmd = app.add_subcommand("budget", "Show or set spending caps (docs/costs.md)");
+  cmd->require_subcommand(1);
+  CLI::App* show = cmd->add_subcommand("show", "Budgets with this period's spend");
+  show->add_flag("--json", args->json, "JSON output");
+  show->callback([&global, exit_code, args] { *exit_code = Show(global, *args); });
+  CLI::App* set = cmd->add_subcommand("set", "Create or change a budget");
+  ScopeOptions(set, args.get());
+  set->add_option("--hard", args->hard, "Hard limit in USD (never exceeded), e.g. 25.00")
+      ->required();
+  set->add_option("--soft", args->soft, "Soft-alert ratio of the hard limit")
+      ->capture_default_str();
+  set->callback([&global, exit_code, args] { *exit_code = Set(global, *args); });
+  CLI::App* del = cmd->add_subcommand("delete", "Remove a budget");
+  ScopeOptions(del, args.get());
+  del->callback([&global, exit_code, args] { *exit_code = Delete(global, *args); });
+}
+
+}  // namespace ingest::app

@@ -1,0 +1,428 @@
+#include "ingest/governor/governor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "ingest/common/ids.h"
+#include "ingest/embed/openai/rate_limits.h"
+#include "ingest/obs/log.h"
+#include "ingest/obs/metrics.h"
+
+namespace ingest::governor {
+namespace {
+
+std::string Usd(int64_t micros) {
+  const char* sign = micros < 0 ? "-" : "";
+  const int64_t m = micros < 0 ? -micros : micros;
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%s$%lld.%06lld", sign, static_cast<long long>(m / 1000000),
+                static_cast<long long>(m % 1000000));
+  return buf;
+}
+
+bool IsQuotaReason(std::string_view r) {
+  return r == "insufficient_quota" || r == "quota_exhausted";
+}
+
+// Defer reasons a provider stop leaves on jobs; ResumeProvider wakes them all.
+const std::vector<std::string>& StopReasons() {
+  static const std::vector<std::string> kReasons = {std::string(kProviderStopped),
+                                                    "insufficient_quota",
+                                                    "quota_exhausted",
+                                                    "invalid_api_key",
+                                                    "unauthenticated",
+                                                    "auth_failed"};
+  return kReasons;
+}
+
+std::string OutcomeLabel(const http::CallOutcome& o) {
+  if (o.status.ok()) return "ok";
+  if (o.response == nullptr) {
+    return o.status.code() == StatusCode::kDeadlineExceeded ? "timeout" : "connection_error";
+  }
+  const int s = o.response->status;
+  if (s == 429) return "rate_limited";
+  if (s >= 500) return "server_error";
+  if (s == 401 || s == 403) return "auth_error";
+  if (s == 402 || IsQuotaReason(o.status.reason())) return "quota_exhausted";
+  if (s >= 400) return "client_error";
+  return "bad_response";  // a 2xx the adapter could not use
+}
+
+}  // namespace
+
+// The gate of one provider: shared buckets in the Store, a local breaker, the stop state.
+class Governor::Gate final : public http::CallGate {
+ public:
+  Gate(Governor* gov, ProviderOptions options)
+      : gov_(gov), options_(std::move(options)), breaker_(options_.breaker) {}
+
+  Status Configure() {
+    const UnixMillis now = gov_->clock_->NowMillis();
+    const RateLimitOptions& r = options_.rate;
+    if (r.requests_per_minute > 0) {
+      INGEST_RETURN_IF_ERROR(ConfigureBucket("requests", r.requests_per_minute, now));
+    }
+    if (r.tokens_per_minute > 0) {
+      INGEST_RETURN_IF_ERROR(ConfigureBucket("tokens", r.tokens_per_minute, now));
+    }
+    return Status::Ok();
+  }
+
+  Status Admit(int64_t tokens) override {
+    INGEST_RETURN_IF_ERROR(gov_->CheckProvider(options_.name));
+    const UnixMillis now = gov_->clock_->NowMillis();
+    if (!breaker_.Allow(now)) {
+      if (gov_->metrics_.load() != nullptr)
+        gov_->metrics_.load()->CountProviderRequest(options_.name, "refused_by_breaker");
+      return ResourceExhausted(options_.name +
+                                   " circuit breaker is open after repeated failures; " +
+                                   "next probe at " + FormatIso8601(breaker_.RetryAt(now)),
+                               std::string(kCircuitOpen));
+    }
+    if (!has_requests_ && !has_tokens_) return Status::Ok();
+    std::vector<store::RateDemand> demands;
+    if (has_requests_) demands.push_back({"requests", 1});
+    if (has_tokens_ && tokens > 0) demands.push_back({"tokens", static_cast<double>(tokens)});
+    INGEST_ASSIGN_OR_RETURN(
+        store::RateGrant grant,
+        gov_->store_->AcquireRate(options_.bucket_key, demands, options_.rate.max_wait, now));
+    if (!grant.granted) {
+      // The breaker admitted a probe that will not be made: give it back as neutral.
+      breaker_.Record(CallResult::kNeutral, now);
+      return ResourceExhausted(options_.name + " rate limit: the next slot is " +
+                                   std::to_string(grant.wait.count()) + " ms away, longer than " +
+                                   std::to_string(options_.rate.max_wait.count()) +
+                                   " ms; deferring",
+                               std::string(kRateLimited));
+    }
+    if (grant.wait.count() > 0) {
+      if (gov_->metrics_.load() != nullptr) {
+        gov_->metrics_.load()->AddRateLimitWait(options_.name, grant.wait.count() / 1000.0);
+      }
+      std::this_thread::sleep_for(grant.wait);
+    }
+    return Status::Ok();
+  }
+
+  void Observe(const http::CallOutcome& o) override {
+    const UnixMillis now = gov_->clock_->NowMillis();
+    if (gov_->metrics_.load() != nullptr) {
+      gov_->metrics_.load()->CountProviderRequest(options_.name, OutcomeLabel(o));
+      gov_->metrics_.load()->ObserveProviderLatency(options_.name, o.latency.count() / 1000.0);
+    }
+    CallResult result = CallResult::kNeutral;
+    if (o.status.ok()) {
+      result = CallResult::kSuccess;
+    } else if (o.response == nullptr || o.response->status >= 500) {
+      result = CallResult::kFailure;
+    }
+    breaker_.Record(result, now);
+    if (o.response != nullptr) LearnRateLimits(*o.response, now);
+    const std::string reason = o.status.reason();
+    if (IsQuotaReason(reason) || o.status.code() == StatusCode::kUnauthenticated ||
+        (o.response != nullptr && o.response->status == 402)) {
+      (void)gov_->StopProvider(options_.name, reason.empty() ? "quota_exhausted" : reason,
+                               o.status.message());
+    } else if (o.status.ok() && stopped_probe_) {
+      stopped_probe_ = false;
+      (void)gov_->ResumeProvider(options_.name);
+    }
+  }
+
+  CircuitState circuit(UnixMillis now) { return breaker_.State(now); }
+  const ProviderOptions& options() const { return options_; }
+  void set_probe() { stopped_probe_ = true; }
+
+ private:
+  Status ConfigureBucket(std::string_view kind, int64_t per_minute, UnixMillis now) {
+    const double cap = std::max(1.0, std::floor(per_minute * options_.rate.target_ratio));
+    INGEST_RETURN_IF_ERROR(
+        gov_->store_->ConfigureRateBucket(options_.bucket_key, kind, cap, cap / 60.0, now));
+    (kind == "requests" ? has_requests_ : has_tokens_) = true;
+    return Status::Ok();
+  }
+
+  // x-ratelimit-* and Retry-After: learn the allowance when it was not configured, lower the
+  // shared level to what the provider says remains, and block everyone for Retry-After.
+  void LearnRateLimits(const http::HttpResponse& res, UnixMillis now) {
+    const embed::openai::RateLimitSnapshot s = embed::openai::ParseRateLimitHeaders(res, now);
+    if (s.empty()) return;
+    std::lock_guard lock(mu_);
+    if (s.limit_requests && *s.limit_requests > 0 && !has_requests_) {
+      (void)ConfigureBucket("requests", *s.limit_requests, now);
+    }
+    if (s.limit_tokens && *s.limit_tokens > 0 && !has_tokens_) {
+      (void)ConfigureBucket("tokens", *s.limit_tokens, now);
+    }
+    const UnixMillis blocked = s.retry_after ? now + s.retry_after->count() : 0;
+    if (s.remaining_requests || blocked > 0) {
+      std::optional<double> rem;
+      if (s.remaining_requests) rem = static_cast<double>(*s.remaining_requests);
+      (void)gov_->store_->ObserveRate(options_.bucket_key, "requests", rem, blocked, now);
+    }
+    if (s.remaining_tokens || blocked > 0) {
+      std::optional<double> rem;
+      if (s.remaining_tokens) rem = static_cast<double>(*s.remaining_tokens);
+      (void)gov_->store_->ObserveRate(options_.bucket_key, "tokens", rem, blocked, now);
+    }
+  }
+
+  Governor* const gov_;
+  const ProviderOptions options_;
+  CircuitBreaker breaker_;
+  std::mutex mu_;  // serialises learning from headers
+  std::atomic<bool> has_requests_{false};
+  std::atomic<bool> has_tokens_{false};
+  std::atomic<bool> stopped_probe_{false};
+};
+
+Governor::Governor(store::Store* store, Clock* clock, const PriceTable* prices,
+                   GovernorOptions options, obs::Metrics* metrics)
+    : store_(store), clock_(clock), prices_(prices), options_(options), metrics_(metrics) {}
+
+Governor::~Governor() = default;
+
+Result<http::CallGate*> Governor::AddProvider(ProviderOptions options) {
+  if (options.name.empty()) return InvalidArgument("provider name is empty", "invalid_config");
+  if (options.bucket_key.empty()) options.bucket_key = options.name;
+  auto gate = std::make_unique<Gate>(this, std::move(options));
+  INGEST_RETURN_IF_ERROR(gate->Configure());
+  std::lock_guard lock(mu_);
+  Gate* raw = gate.get();
+  gates_[raw->options().name] = std::move(gate);
+  return static_cast<http::CallGate*>(raw);
+}
+
+Result<int64_t> Governor::Price(const CallSpec& spec, const Usage* usage) const {
+  if (spec.operation == "embed") {
+    return EmbeddingCostMicros(*prices_, spec.model, usage ? usage->tokens : spec.tokens);
+  }
+  if (spec.operation == "parse") {
+    return ParseCostMicros(*prices_, usage ? usage->credits : spec.credits);
+  }
+  return FailedPrecondition("no price for operation \"" + spec.operation + "\"", "no_price");
+}
+
+Result<Reservation> Governor::Reserve(const CallSpec& spec) {
+  INGEST_RETURN_IF_ERROR(CheckProvider(spec.service));
+  INGEST_ASSIGN_OR_RETURN(int64_t estimate, Price(spec, nullptr));
+  const UnixMillis now = clock_->NowMillis();
+  store::LedgerEntry e;
+  e.id = UuidV4();
+  e.service = spec.service;
+  e.operation = spec.operation;
+  e.tenant = spec.tenant;
+  e.document_id = spec.document_id;
+  e.job_id = spec.job_id;
+  e.model = spec.model;
+  e.tokens = spec.tokens;
+  e.pages = spec.pages;
+  e.credits = spec.credits;
+  e.requests = spec.requests;
+  e.cost_micros = estimate;
+  e.state = store::LedgerState::kReserved;
+  e.expires_at = now + options_.reservation_ttl.count();
+  INGEST_ASSIGN_OR_RETURN(store::ReserveResult rr, store_->Reserve(e, now));
+  if (!rr.reserved) {
+    std::string what = "a budget";
+    std::string detail;
+    if (rr.blocked_by) {
+      const store::BudgetStatus& b = *rr.blocked_by;
+      what = std::string(store::BudgetScopeName(b.budget.scope));
+      if (!b.budget.scope_key.empty()) what += " " + b.budget.scope_key;
+      what += " " + std::string(store::BudgetPeriodName(b.budget.period)) + " budget";
+      detail = ": spent " + Usd(b.settled_micros) + " + reserved " + Usd(b.reserved_micros) +
+               " + this call " + Usd(estimate) + " > hard limit " + Usd(b.budget.hard_micros) +
+               "; resumes at " + FormatIso8601(b.window.end) + " or when the limit is raised";
+    }
+    return ResourceExhausted(
+        spec.service + " " + spec.operation + " would exceed the " + what + detail,
+        std::string(kBudgetExceeded));
+  }
+  return Reservation{e.id, spec, estimate};
+}
+
+Status Governor::Settle(const Reservation& r, const Usage& usage) {
+  const UnixMillis now = clock_->NowMillis();
+  if (usage.tokens == 0 && usage.pages == 0 && usage.credits == 0 && usage.requests == 0) {
+    return Release(r, "the call billed nothing");
+  }
+  INGEST_ASSIGN_OR_RETURN(int64_t cost, Price(r.spec, &usage));
+  store::LedgerEntry e;
+  e.id = r.ledger_id;
+  e.service = r.spec.service;
+  e.operation = r.spec.operation;
+  e.tenant = r.spec.tenant;
+  e.document_id = r.spec.document_id;
+  e.job_id = r.spec.job_id;
+  e.model = r.spec.model;
+  e.tokens = usage.tokens;
+  e.pages = usage.pages;
+  e.credits = usage.credits;
+  e.requests = usage.requests;
+  e.cost_micros = cost;
+  e.estimate_micros = r.estimate_micros;
+  e.state = store::LedgerState::kSettled;
+  e.provider_request_id = usage.provider_request_id;
+  INGEST_RETURN_IF_ERROR(store_->SettleLedger(e, now));
+  if (metrics_.load() != nullptr) metrics_.load()->AddCost(r.spec.service, cost);
+  return Status::Ok();
+}
+
+Status Governor::Release(const Reservation& r, std::string_view note) {
+  Status st = store_->ReleaseLedger(r.ledger_id, note, clock_->NowMillis());
+  // Already settled by a reconciler that thought the caller dead: its estimate stands.
+  if (st.reason() == "not_reserved") return Status::Ok();
+  return st;
+}
+
+namespace {
+constexpr std::string_view kReconcileNote =
+    "reconciled: the attempt that reserved this call stopped before settling it; settled at its "
+    "estimate (exact token/page count), so a call that was sent is billed as the provider "
+    "billed it";
+}
+
+Result<int> Governor::ReconcileJob(std::string_view document_id, std::string_view job_id) {
+  INGEST_ASSIGN_OR_RETURN(auto rows, store_->ListLedger(document_id));
+  int n = 0;
+  for (store::LedgerEntry& e : rows) {
+    if (e.state != store::LedgerState::kReserved || e.job_id != job_id) continue;
+    e.state = store::LedgerState::kSettled;
+    e.note = std::string(kReconcileNote);
+    INGEST_RETURN_IF_ERROR(store_->SettleLedger(e, clock_->NowMillis()));
+    if (metrics_.load() != nullptr) metrics_.load()->AddCost(e.service, e.cost_micros);
+    obs::LogWarn("governor: settled an orphaned reservation at its estimate",
+                 {{"ledger_id", e.id}, {"job_id", e.job_id}, {"cost_micros", e.cost_micros}});
+    ++n;
+  }
+  return n;
+}
+
+Status Governor::Maintain() {
+  const UnixMillis now = clock_->NowMillis();
+  INGEST_ASSIGN_OR_RETURN(auto expired, store_->ListExpiredReservations(now));
+  for (store::LedgerEntry& e : expired) {
+    e.state = store::LedgerState::kSettled;
+    e.note = std::string(kReconcileNote) + " (reservation expired)";
+    INGEST_RETURN_IF_ERROR(store_->SettleLedger(e, now));
+    if (metrics_.load() != nullptr) metrics_.load()->AddCost(e.service, e.cost_micros);
+  }
+  if (metrics_.load() != nullptr) {
+    for (const ProviderHealth& h : Health()) {
+      metrics_.load()->SetCircuitState(h.name, static_cast<int>(h.circuit));
+    }
+  }
+  return Status::Ok();
+}
+
+Status Governor::CheckProvider(std::string_view provider) {
+  const UnixMillis now = clock_->NowMillis();
+  {
+    std::lock_guard lock(mu_);
+    auto it = stopped_cache_.find(provider);
+    if (it != stopped_cache_.end() && now - it->second.first < 1000 && !it->second.second) {
+      return Status::Ok();
+    }
+  }
+  INGEST_ASSIGN_OR_RETURN(auto states, store_->ListProviderStates());
+  const store::ProviderState* mine = nullptr;
+  for (const auto& s : states) {
+    if (s.provider == provider) mine = &s;
+  }
+  const bool stopped = mine != nullptr && mine->stopped;
+  {
+    std::lock_guard lock(mu_);
+    stopped_cache_[std::string(provider)] = {now, stopped};
+    if (stopped && mine->probe_at > 0 && now >= mine->probe_at) {
+      // One probe call: the gate resumes the provider if it succeeds.
+      auto g = gates_.find(provider);
+      if (g != gates_.end()) g->second->set_probe();
+      return Status::Ok();
+    }
+  }
+  if (!stopped) return Status::Ok();
+  return ResourceExhausted(std::string(provider) + " is stopped since " +
+                               FormatIso8601(mine->since) + " (" + mine->reason + ": " +
+                               mine->message + "); run `ingestd providers resume " +
+                               std::string(provider) + "` once fixed",
+                           std::string(kProviderStopped));
+}
+
+Status Governor::StopProvider(std::string_view provider, std::string_view reason,
+                              std::string_view message) {
+  const UnixMillis now = clock_->NowMillis();
+  Duration probe{0};
+  {
+    std::lock_guard lock(mu_);
+    auto g = gates_.find(provider);
+    if (g != gates_.end()) probe = g->second->options().stop_probe_after;
+    stopped_cache_[std::string(provider)] = {now, true};
+  }
+  store::ProviderState s;
+  s.provider = std::string(provider);
+  s.stopped = true;
+  s.reason = std::string(reason);
+  s.message = std::string(message);
+  s.since = now;
+  s.probe_at = probe.count() > 0 ? now + probe.count() : 0;
+  s.updated_at = now;
+  INGEST_RETURN_IF_ERROR(store_->PutProviderState(s));
+  store::Event ev;
+  ev.at = now;
+  ev.kind = "provider.stopped";
+  ev.detail_json =
+      nlohmann::json{{"provider", provider}, {"reason", reason}, {"message", message}}.dump();
+  INGEST_RETURN_IF_ERROR(store_->AppendEvent(ev));
+  obs::LogError("governor: provider stopped; calls refused until an operator resumes it",
+                {{"provider", provider}, {"reason", reason}, {"message", message}});
+  return Status::Ok();
+}
+
+Status Governor::ResumeProvider(std::string_view provider) {
+  const UnixMillis now = clock_->NowMillis();
+  store::ProviderState s;
+  s.provider = std::string(provider);
+  s.stopped = false;
+  s.since = now;
+  s.updated_at = now;
+  INGEST_RETURN_IF_ERROR(store_->PutProviderState(s));
+  {
+    std::lock_guard lock(mu_);
+    stopped_cache_.erase(std::string(provider));
+  }
+  INGEST_ASSIGN_OR_RETURN(int64_t woken, store_->WakeDeferred(StopReasons(), now));
+  store::Event ev;
+  ev.at = now;
+  ev.kind = "provider.resumed";
+  ev.detail_json = nlohmann::json{{"provider", provider}, {"jobs_woken", woken}}.dump();
+  INGEST_RETURN_IF_ERROR(store_->AppendEvent(ev));
+  obs::LogInfo("governor: provider resumed", {{"provider", provider}, {"jobs_woken", woken}});
+  return Status::Ok();
+}
+
+std::vector<Governor::ProviderHealth> Governor::Health() {
+  const UnixMillis now = clock_->NowMillis();
+  std::vector<ProviderHealth> out;
+  std::vector<store::ProviderState> states;
+  if (auto st = store_->ListProviderStates(); st.ok()) states = std::move(st).value();
+  std::lock_guard lock(mu_);
+  for (auto& [name, gate] : gates_) {
+    ProviderHealth h;
+    h.name = name;
+    h.circuit = gate->circuit(now);
+    for (const auto& s : states) {
+      if (s.provider == name && s.stopped) {
+        h.stopped = true;
+        h.stop_reason = s.reason;
+      }
+    }
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+}  // namespace ingest::governor

@@ -1,0 +1,171 @@
+// The governor (DESIGN §5): every paid call goes estimate → reserve → call → settle/release,
+// through the provider's gate (shared rate limit, circuit breaker, provider stop).
+//
+//   Reservation r = governor.Reserve(call)      // one Store transaction against every budget
+//   ... adapter calls gate->Admit / Observe around each HTTP request ...
+//   governor.Settle(r, usage)  or  governor.Release(r, why)
+//
+// Crash safety: a reservation whose caller died stays `reserved`. Only one worker holds a job's
+// lease, so the next attempt of the same job knows any reserved row of that job is orphaned;
+// ReconcileJob settles such rows at their estimate (token counts are exact, so a call that was
+// sent is billed exactly that; a call that never left is over-counted, never under-counted).
+// Rows of jobs that never run again are settled the same way by Maintain once they expire.
+//
+// Thread-safe: one Governor per process, shared by every worker thread.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ingest/common/clock.h"
+#include "ingest/common/result.h"
+#include "ingest/governor/circuit_breaker.h"
+#include "ingest/governor/pricing.h"
+#include "ingest/http/call_gate.h"
+#include "ingest/store/store.h"
+
+namespace ingest::obs {
+class Metrics;
+}
+
+namespace ingest::governor {
+
+// Rate limits of one provider key, per minute. 0 = not configured: learned from the
+// provider's x-ratelimit-limit-* headers on the first response that carries them.
+struct RateLimitOptions {
+  int64_t requests_per_minute = 0;
+  int64_t tokens_per_minute = 0;
+  // Share of the allowance ingestd aims for (a margin for clock skew between us and the
+  // provider's window; 0.97 uses 97%).
+  double target_ratio = 0.97;
+  // A caller never waits longer than this inside Admit; beyond it the job is deferred.
+  Duration max_wait = std::chrono::seconds(20);
+};
+
+struct ProviderOptions {
+  std::string name;  // "openai", "llamaparse"
+  // Key for the shared buckets: processes using the same API key share one allowance, so the
+  // key is derived from the provider, base URL and a hash of the API key (never the key).
+  std::string bucket_key;
+  RateLimitOptions rate;
+  BreakerOptions breaker;
+  // After a quota/auth stop: 0 = wait for `ingestd providers resume`; else let one probe call
+  // through after this long.
+  Duration stop_probe_after{0};
+};
+
+struct GovernorOptions {
+  // How long a reservation may stay open before Maintain presumes its caller dead. Longer than
+  // any one call (timeouts × retries) and, for remote parses, than the poll deadline.
+  Duration reservation_ttl = std::chrono::hours(2);
+};
+
+// One paid call about to be made.
+struct CallSpec {
+  std::string service;    // "openai", "llamaparse"
+  std::string operation;  // "embed", "parse"
+  std::string model;      // embedding model or parse mode
+  std::string tenant;
+  std::string document_id;
+  std::string job_id;
+  int64_t tokens = 0;   // embed: exact token count of the inputs
+  int64_t pages = 0;    // parse: pages to be billed
+  int64_t credits = 0;  // parse: credits those pages cost
+  int64_t requests = 1;
+};
+
+struct Reservation {
+  std::string ledger_id;
+  CallSpec spec;
+  int64_t estimate_micros = 0;
+};
+
+// What the provider reported for a call.
+struct Usage {
+  int64_t tokens = 0;
+  int64_t pages = 0;
+  int64_t credits = 0;
+  int64_t requests = 0;
+  std::string provider_request_id;
+};
+
+class Governor {
+ public:
+  // `store`, `clock` and `prices` must outlive the governor; `metrics` may be null.
+  Governor(store::Store* store, Clock* clock, const PriceTable* prices, GovernorOptions options,
+           obs::Metrics* metrics = nullptr);
+  ~Governor();
+  Governor(const Governor&) = delete;
+  Governor& operator=(const Governor&) = delete;
+
+  // Metrics to feed (provider requests, latency, circuit state, rate-limit waits, cost); set
+  // before workers start. nullptr = none.
+  void SetMetrics(obs::Metrics* metrics) { metrics_.store(metrics); }
+
+  // Registers a provider and returns its gate (owned by the governor, valid for its life).
+  // Configures the shared buckets when limits are given.
+  Result<http::CallGate*> AddProvider(ProviderOptions options);
+
+  // Prices `spec` (kFailedPrecondition "no_price" for an unpriced model/mode: never guessed)
+  // and reserves it. Over a hard budget: kResourceExhausted reason "budget_exceeded", message
+  // naming the budget, its spend and limit. A stopped provider: kResourceExhausted
+  // "provider_stopped" (nothing is reserved).
+  Result<Reservation> Reserve(const CallSpec& spec);
+  // Settles the reservation with the provider's usage (priced exactly; a call that billed
+  // nothing — usage all zero, requests included — is released instead).
+  Status Settle(const Reservation& r, const Usage& usage);
+  Status Release(const Reservation& r, std::string_view note);
+  // Settles, at their estimate, reserved rows of `job_id` left by an attempt that died
+  // (the caller holds the job's lease). Returns how many.
+  Result<int> ReconcileJob(std::string_view document_id, std::string_view job_id);
+  // Periodic work (every worker process calls it, e.g. from its heartbeat thread): settles
+  // expired reservations at their estimate; refreshes circuit-state metrics.
+  Status Maintain();
+
+  // kResourceExhausted "provider_stopped" when `provider` is stopped (cached for a second).
+  Status CheckProvider(std::string_view provider);
+  // Marks the provider stopped (quota/auth), appends a "provider.stopped" alert event, logs.
+  Status StopProvider(std::string_view provider, std::string_view reason, std::string_view message);
+  // Operator: clears the stop and wakes the jobs deferred because of it.
+  Status ResumeProvider(std::string_view provider);
+
+  struct ProviderHealth {
+    std::string name;
+    CircuitState circuit = CircuitState::kClosed;
+    bool stopped = false;
+    std::string stop_reason;
+  };
+  std::vector<ProviderHealth> Health();
+
+  Clock* clock() const { return clock_; }
+  store::Store* store() const { return store_; }
+  const PriceTable& prices() const { return *prices_; }
+
+ private:
+  class Gate;
+  Result<int64_t> Price(const CallSpec& spec, const Usage* usage) const;
+
+  store::Store* const store_;
+  Clock* const clock_;
+  const PriceTable* const prices_;
+  const GovernorOptions options_;
+  std::atomic<obs::Metrics*> metrics_;
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<Gate>, std::less<>> gates_;  // GUARDED_BY(mu_)
+  std::map<std::string, std::pair<UnixMillis, bool>, std::less<>>
+      stopped_cache_;  // GUARDED_BY(mu_)
+};
+
+// Budget-exceeded and provider-stop reasons the pipeline wakes jobs for.
+inline constexpr std::string_view kBudgetExceeded = "budget_exceeded";
+inline constexpr std::string_view kProviderStopped = "provider_stopped";
+inline constexpr std::string_view kCircuitOpen = "circuit_open";
+inline constexpr std::string_view kRateLimited = "rate_limited";
+
+}  // namespace ingest::governor

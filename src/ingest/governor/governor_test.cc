@@ -1,0 +1,340 @@
+// The governor over a real (SQLite) Store with an injected clock: reservations, settlement,
+// budgets, provider stops, reconciliation and the gate's rate limiting and breaker.
+#include "ingest/governor/governor.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "ingest/store/sqlite/sqlite_store.h"
+
+namespace ingest::governor {
+namespace {
+
+// The value of a Result, by value (a range-for over a temporary Result's contents would dangle).
+template <typename T>
+T Get(Result<T> r) {
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? std::move(r).value() : T{};
+}
+
+Usage U(int64_t tokens, int64_t requests, std::string request_id = "") {
+  Usage u;
+  u.tokens = tokens;
+  u.requests = requests;
+  u.provider_request_id = std::move(request_id);
+  return u;
+}
+
+class GovernorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "ingest-governor-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    auto s = store::OpenSqliteStore(dir_ + "/g.db", &clock_);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(*s);
+    ASSERT_TRUE(store_->MigrateTo(static_cast<int>(store_->KnownMigrations().size())).ok());
+    // $1 per 1,000 tokens makes small numbers easy to read: 1 token = 1,000 micros.
+    prices_.embedding_per_1m["m"] = 1'000'000'000;
+    gov_ = std::make_unique<Governor>(store_.get(), &clock_, &prices_, GovernorOptions{});
+  }
+  void TearDown() override {
+    gov_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  CallSpec Embed(int64_t tokens, std::string tenant = "t1", std::string job = "job-1") {
+    CallSpec s;
+    s.service = "openai";
+    s.operation = "embed";
+    s.model = "m";
+    s.tenant = std::move(tenant);
+    s.document_id = "doc-" + job;
+    s.job_id = std::move(job);
+    s.tokens = tokens;
+    return s;
+  }
+
+  void SetBudget(store::BudgetScope scope, std::string key, int64_t hard) {
+    store::Budget b;
+    b.scope = scope;
+    b.scope_key = std::move(key);
+    b.period = store::BudgetPeriod::kDay;
+    b.hard_micros = hard;
+    ASSERT_TRUE(store_->PutBudget(b).ok());
+  }
+
+  int64_t Settled() {
+    int64_t sum = 0;
+    for (const auto& e : Get(store_->ListLedger(std::nullopt))) {
+      if (e.state == store::LedgerState::kSettled) sum += e.cost_micros;
+    }
+    return sum;
+  }
+
+  std::string dir_;
+  FakeClock clock_{1'767'225'600'000};  // 2026-01-01T00:00:00Z
+  std::unique_ptr<store::Store> store_;
+  PriceTable prices_;
+  std::unique_ptr<Governor> gov_;
+};
+
+TEST_F(GovernorTest, ReserveThenSettleRecordsTheProvidersUsage) {
+  auto r = gov_->Reserve(Embed(100));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->estimate_micros, 100'000);
+  auto rows = *store_->ListLedger(std::nullopt);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].state, store::LedgerState::kReserved);
+  EXPECT_GT(rows[0].expires_at, clock_.NowMillis());
+
+  ASSERT_TRUE(gov_->Settle(*r, U(97, 1, "req_1")).ok());
+  rows = *store_->ListLedger(std::nullopt);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].state, store::LedgerState::kSettled);
+  EXPECT_EQ(rows[0].tokens, 97);
+  EXPECT_EQ(rows[0].cost_micros, 97'000);
+  EXPECT_EQ(rows[0].estimate_micros, 100'000);
+  EXPECT_EQ(rows[0].provider_request_id, "req_1");
+}
+
+TEST_F(GovernorTest, A_CallThatBilledNothingIsReleased) {
+  auto r = gov_->Reserve(Embed(50));
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(gov_->Settle(*r, Usage{}).ok());
+  auto rows = *store_->ListLedger(std::nullopt);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].state, store::LedgerState::kReleased);
+  EXPECT_EQ(rows[0].cost_micros, 0);
+}
+
+TEST_F(GovernorTest, UnpricedModelIsRefusedNotGuessed) {
+  CallSpec s = Embed(10);
+  s.model = "no-such-model";
+  auto r = gov_->Reserve(s);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().reason(), "no_price");
+  EXPECT_TRUE(store_->ListLedger(std::nullopt)->empty());
+}
+
+TEST_F(GovernorTest, HardBudgetRefusesWithAReasonNamingIt) {
+  SetBudget(store::BudgetScope::kGlobal, "", 250'000);  // 250 tokens
+  auto a = gov_->Reserve(Embed(200));
+  ASSERT_TRUE(a.ok());
+  auto b = gov_->Reserve(Embed(100));  // 200 reserved + 100 > 250
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(b.status().reason(), "budget_exceeded");
+  EXPECT_NE(b.status().message().find("global day budget"), std::string::npos)
+      << b.status().message();
+  EXPECT_NE(b.status().message().find("resumes at 2026-01-02"), std::string::npos)
+      << b.status().message();
+  // Settling below the estimate frees room.
+  ASSERT_TRUE(gov_->Settle(*a, U(150, 1)).ok());
+  EXPECT_TRUE(gov_->Reserve(Embed(100)).ok());
+}
+
+TEST_F(GovernorTest, TenantAndServiceBudgetsApplyOnlyToTheirCalls) {
+  SetBudget(store::BudgetScope::kTenant, "t1", 100'000);
+  SetBudget(store::BudgetScope::kService, "llamaparse", 1'000);
+  EXPECT_FALSE(gov_->Reserve(Embed(150, "t1")).ok());
+  EXPECT_TRUE(gov_->Reserve(Embed(150, "t2")).ok());  // other tenant, openai: uncapped
+}
+
+TEST_F(GovernorTest, ThePeriodRollingOverMakesRoomAgain) {
+  SetBudget(store::BudgetScope::kGlobal, "", 100'000);
+  auto a = gov_->Reserve(Embed(100));
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(gov_->Settle(*a, U(100, 1)).ok());
+  EXPECT_FALSE(gov_->Reserve(Embed(1)).ok());
+  clock_.Advance(std::chrono::hours(24));
+  EXPECT_TRUE(gov_->Reserve(Embed(100)).ok());
+}
+
+TEST_F(GovernorTest, ManyThreadsNeverReserveBeyondTheHardLimit) {
+  constexpr int64_t kHard = 5'000'000;  // 5,000 tokens
+  SetBudget(store::BudgetScope::kGlobal, "", kHard);
+  std::atomic<int64_t> granted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937 rng(t);
+      for (int i = 0; i < 40; ++i) {
+        const int64_t tokens = 20 + static_cast<int64_t>(rng() % 60);
+        auto r = gov_->Reserve(Embed(tokens, "t1", "job-" + std::to_string(t)));
+        if (r.ok()) {
+          granted += r->estimate_micros;
+          ASSERT_TRUE(gov_->Settle(*r, U(tokens, 1)).ok());
+        } else {
+          ASSERT_EQ(r.status().reason(), "budget_exceeded") << r.status().ToString();
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_LE(granted.load(), kHard);
+  EXPECT_EQ(Settled(), granted.load());
+  EXPECT_GT(granted.load(), kHard - 80'000);  // filled to within one largest call
+}
+
+TEST_F(GovernorTest, OrphanedReservationsOfAJobAreSettledAtTheirEstimate) {
+  auto dead = gov_->Reserve(Embed(40, "t1", "job-x"));  // its caller "crashed"
+  ASSERT_TRUE(dead.ok());
+  auto other = gov_->Reserve(Embed(10, "t1", "job-y"));
+  ASSERT_TRUE(other.ok());
+  auto n = gov_->ReconcileJob("doc-job-x", "job-x");
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 1);
+  for (const auto& e : Get(store_->ListLedger(std::nullopt))) {
+    if (e.job_id == "job-x") {
+      EXPECT_EQ(e.state, store::LedgerState::kSettled);
+      EXPECT_EQ(e.cost_micros, 40'000);
+      EXPECT_NE(e.note.find("reconciled"), std::string::npos);
+    } else {
+      EXPECT_EQ(e.state, store::LedgerState::kReserved);  // another job's call in flight
+    }
+  }
+  // A late settle by the "dead" caller (it was only slow) overwrites with the real usage.
+  ASSERT_TRUE(gov_->Settle(*dead, U(38, 1)).ok());
+  for (const auto& e : Get(store_->ListLedger(std::nullopt))) {
+    if (e.job_id == "job-x") {
+      EXPECT_EQ(e.cost_micros, 38'000);
+    }
+  }
+}
+
+TEST_F(GovernorTest, MaintainSettlesExpiredReservations) {
+  auto r = gov_->Reserve(Embed(30));
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(gov_->Maintain().ok());
+  EXPECT_EQ(store_->ListLedger(std::nullopt)->at(0).state, store::LedgerState::kReserved);
+  clock_.Advance(GovernorOptions{}.reservation_ttl + std::chrono::seconds(1));
+  ASSERT_TRUE(gov_->Maintain().ok());
+  const auto e = store_->ListLedger(std::nullopt)->at(0);
+  EXPECT_EQ(e.state, store::LedgerState::kSettled);
+  EXPECT_EQ(e.cost_micros, 30'000);
+}
+
+TEST_F(GovernorTest, QuotaRefusalStopsTheProviderUntilResumed) {
+  ProviderOptions p;
+  p.name = "openai";
+  auto gate = gov_->AddProvider(p);
+  ASSERT_TRUE(gate.ok());
+  ASSERT_TRUE((*gate)->Admit(10).ok());
+  http::HttpResponse res;
+  res.status = 429;
+  (*gate)->Observe(http::CallOutcome{
+      .response = &res,
+      .status = ResourceExhausted("You exceeded your current quota", "insufficient_quota")});
+  Status refused = (*gate)->Admit(10);
+  EXPECT_EQ(refused.reason(), "provider_stopped") << refused.ToString();
+  EXPECT_EQ(gov_->Reserve(Embed(5)).status().reason(), "provider_stopped");
+  auto states = *store_->ListProviderStates();
+  ASSERT_EQ(states.size(), 1u);
+  EXPECT_TRUE(states[0].stopped);
+  EXPECT_EQ(states[0].reason, "insufficient_quota");
+  auto events = *store_->ListEvents(std::nullopt, 10);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events[0].kind, "provider.stopped");
+
+  ASSERT_TRUE(gov_->ResumeProvider("openai").ok());
+  EXPECT_TRUE((*gate)->Admit(10).ok());
+  EXPECT_TRUE(gov_->Reserve(Embed(5)).ok());
+}
+
+TEST_F(GovernorTest, AuthFailureStopsTheProviderToo) {
+  ProviderOptions p;
+  p.name = "llamaparse";
+  auto gate = gov_->AddProvider(p);
+  ASSERT_TRUE(gate.ok());
+  http::HttpResponse res;
+  res.status = 401;
+  (*gate)->Observe(
+      http::CallOutcome{.response = &res, .status = Unauthenticated("bad key", "invalid_api_key")});
+  EXPECT_EQ((*gate)->Admit(0).reason(), "provider_stopped");
+}
+
+TEST_F(GovernorTest, ServerErrorsOpenTheBreakerAndRefuseCalls) {
+  ProviderOptions p;
+  p.name = "openai";
+  p.breaker.min_calls = 3;
+  p.breaker.open_for = std::chrono::seconds(5);
+  auto gate = gov_->AddProvider(p);
+  ASSERT_TRUE(gate.ok());
+  http::HttpResponse res;
+  res.status = 503;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE((*gate)->Admit(1).ok());
+    (*gate)->Observe(http::CallOutcome{.response = &res, .status = Unavailable("503", "http_503")});
+  }
+  EXPECT_EQ((*gate)->Admit(1).reason(), "circuit_open");
+  EXPECT_EQ(gov_->Health().at(0).circuit, CircuitState::kOpen);
+  clock_.Advance(std::chrono::seconds(6));
+  ASSERT_TRUE((*gate)->Admit(1).ok());  // the half-open probe
+  res.status = 200;
+  (*gate)->Observe(http::CallOutcome{.response = &res, .status = Status::Ok()});
+  EXPECT_EQ(gov_->Health().at(0).circuit, CircuitState::kClosed);
+}
+
+TEST_F(GovernorTest, SharedBucketsPaceCallersAndRefuseLongWaits) {
+  ProviderOptions p;
+  p.name = "openai";
+  p.rate.tokens_per_minute = 6000;  // 100 tokens/s at target 1.0
+  p.rate.target_ratio = 1.0;
+  p.rate.max_wait = std::chrono::milliseconds(50);
+  auto gate = gov_->AddProvider(p);
+  ASSERT_TRUE(gate.ok());
+  // The bucket starts full: a minute's allowance goes at once, then a caller needing 5 more
+  // tokens would wait 50 ms (allowed), and one needing 100 more 1 s (refused, nothing taken).
+  ASSERT_TRUE((*gate)->Admit(6000).ok());
+  EXPECT_TRUE((*gate)->Admit(5).ok());
+  Status late = (*gate)->Admit(100);
+  EXPECT_EQ(late.reason(), "rate_limited") << late.ToString();
+  auto buckets = *store_->ListRateBuckets(clock_.NowMillis());
+  ASSERT_EQ(buckets.size(), 1u);
+  EXPECT_EQ(buckets[0].kind, "tokens");
+  EXPECT_NEAR(buckets[0].available, -5, 1e-6);
+}
+
+TEST_F(GovernorTest, RateLimitHeadersTeachTheAllowanceAndRetryAfterBlocksEveryone) {
+  ProviderOptions p;
+  p.name = "openai";
+  auto gate = gov_->AddProvider(p);
+  ASSERT_TRUE(gate.ok());
+  http::HttpResponse res;
+  res.status = 200;
+  res.headers.emplace("x-ratelimit-limit-requests", "600");
+  res.headers.emplace("x-ratelimit-limit-tokens", "60000");
+  res.headers.emplace("x-ratelimit-remaining-requests", "599");
+  res.headers.emplace("x-ratelimit-remaining-tokens", "1000");
+  ASSERT_TRUE((*gate)->Admit(10).ok());
+  (*gate)->Observe(http::CallOutcome{.response = &res, .status = Status::Ok()});
+  auto buckets = *store_->ListRateBuckets(clock_.NowMillis());
+  ASSERT_EQ(buckets.size(), 2u);
+  for (const auto& b : buckets) {
+    if (b.kind == "tokens") {
+      EXPECT_NEAR(b.capacity, 60000 * 0.97, 1);
+      EXPECT_NEAR(b.available, 1000, 1e-6);  // what the provider says is left
+    } else {
+      EXPECT_NEAR(b.capacity, 600 * 0.97, 1);
+    }
+  }
+  http::HttpResponse limited;
+  limited.status = 429;
+  limited.headers.emplace("retry-after-ms", "800");
+  (*gate)->Observe(
+      http::CallOutcome{.response = &limited, .status = Unavailable("slow down", "rate_limited")});
+  for (const auto& b : Get(store_->ListRateBuckets(clock_.NowMillis()))) {
+    EXPECT_EQ(b.blocked_until, clock_.NowMillis() + 800);
+  }
+}
+
+}  // namespace
+}  // namespace ingest::governor
