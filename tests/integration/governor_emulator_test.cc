@@ -165,6 +165,33 @@ class GovernorEmulatorTest : public LocalPipelineTest {
     return s;
   }
 
+  void UseLlamaParse(emulate::LlamaParseEmulatorOptions o) {
+    o.latency_base_ms = 500;
+    o.latency_per_page_ms = 0;
+    o.clock = &clock_;
+    llama_ = std::make_unique<emulate::LlamaParseEmulator>(std::move(o));
+    ASSERT_TRUE(llama_->Start("127.0.0.1", 0).ok());
+    governor::ProviderOptions p;
+    p.name = "llamaparse";
+    auto gate = governor_->AddProvider(p);
+    ASSERT_TRUE(gate.ok());
+    parse::LlamaParseParserOptions po;
+    po.client.base_url = "http://127.0.0.1:" + std::to_string(llama_->port());
+    po.client.api_key = "test-key";
+    po.client.gate = *gate;
+    parser_lp_ = std::make_unique<parse::LlamaParseParser>(po);
+    deps_.parser = parser_lp_.get();
+  }
+
+  void ExpectLedgerEqualsLlamaParseBill() {
+    const auto bill = llama_->Stats();
+    const LedgerSum l = Ledger("llamaparse");
+    EXPECT_EQ(l.reserved, 0);
+    EXPECT_EQ(l.parse_jobs, bill.billed_jobs);
+    EXPECT_EQ(l.pages, bill.pages_billed);
+    EXPECT_EQ(static_cast<double>(l.credits), bill.credits_billed);
+  }
+
   void ExpectLedgerEqualsOpenAiBill() {
     const auto bill = openai_->Stats();
     const LedgerSum l = Ledger("openai");
@@ -354,38 +381,42 @@ TEST_F(GovernorEmulatorTest, QuotaExhaustionStopsCallsAfterTheFirstRefusal) {
 }
 
 TEST_F(GovernorEmulatorTest, LlamaParseReservationSettlesToTheBilledCredits) {
-  emulate::LlamaParseEmulatorOptions o;
-  o.latency_base_ms = 500;
-  o.latency_per_page_ms = 0;
-  o.clock = &clock_;
-  llama_ = std::make_unique<emulate::LlamaParseEmulator>(std::move(o));
-  ASSERT_TRUE(llama_->Start("127.0.0.1", 0).ok());
-  governor::ProviderOptions p;
-  p.name = "llamaparse";
-  auto gate = governor_->AddProvider(p);
-  ASSERT_TRUE(gate.ok());
-  parse::LlamaParseParserOptions po;
-  po.client.base_url = "http://127.0.0.1:" + std::to_string(llama_->port());
-  po.client.api_key = "test-key";
-  po.client.gate = *gate;
-  parser_lp_ = std::make_unique<parse::LlamaParseParser>(po);
-  deps_.parser = parser_lp_.get();
+  UseLlamaParse({});
   const auto jobs = Submit(5, 60);
   StartPool(2);
-  ASSERT_TRUE(RunUntil([&] { return AllComplete(jobs.size()); }))
-      << "complete " << Count(store::JobState::kComplete);
-  const auto bill = llama_->Stats();
-  const LedgerSum l = Ledger("llamaparse");
-  EXPECT_EQ(l.reserved, 0);
-  EXPECT_EQ(l.parse_jobs, bill.billed_jobs);
-  EXPECT_EQ(l.pages, bill.pages_billed);
-  EXPECT_EQ(static_cast<double>(l.credits), bill.credits_billed);
+  ASSERT_TRUE(RunUntil([&] { return AllComplete(jobs.size()); })) << Unfinished();
+  ExpectLedgerEqualsLlamaParseBill();
   for (const auto& e : Get(store_->ListLedger(std::nullopt))) {
     if (e.service != "llamaparse") continue;
     EXPECT_GT(e.estimate_micros, 0) << "reserved before the upload";
     EXPECT_EQ(e.cost_micros, *governor::ParseCostMicros(prices_, e.credits));
     EXPECT_FALSE(e.provider_request_id.empty());
   }
+}
+
+TEST_F(GovernorEmulatorTest, FailedRemoteJobsAreReleasedAndSubmittedAgain) {
+  emulate::LlamaParseEmulatorOptions o;
+  o.faults.seed = 3;
+  o.faults.rates = {{emulate::FaultKind::kJobError, 0.4}};
+  UseLlamaParse(o);
+  const auto jobs = Submit(6, 60);
+  StartPool(2);
+  ASSERT_TRUE(RunUntil([&] {
+    return Count(store::JobState::kComplete) + Count(store::JobState::kFailed) +
+               Count(store::JobState::kDead) ==
+           static_cast<int>(jobs.size());
+  })) << Unfinished();
+  // Failed remote jobs are not billed: their reservations are released, and the document is
+  // uploaded again (at most three uploads per document).
+  int released = 0;
+  for (const auto& e : Get(store_->ListLedger(std::nullopt))) {
+    if (e.service == "llamaparse" && e.state == store::LedgerState::kReleased) ++released;
+  }
+  EXPECT_GT(released, 0);
+  EXPECT_GT(llama_->Stats().uploads, static_cast<int64_t>(jobs.size()));
+  EXPECT_LE(llama_->Stats().uploads, static_cast<int64_t>(jobs.size()) * 3);
+  EXPECT_GE(Count(store::JobState::kComplete), 5) << Unfinished();
+  ExpectLedgerEqualsLlamaParseBill();
 }
 
 }  // namespace

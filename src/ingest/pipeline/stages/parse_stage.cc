@@ -98,22 +98,34 @@ struct SubmitTimes {
   UnixMillis at = 0;
   UnixMillis first = 0;
   std::string reservation_id;  // "" when ungoverned or the event was lost
+  int submits = 0;             // submit events of this job (every remote id)
 };
+
+// A remote job that ended in ERROR is submitted again (failed jobs are not billed) at most this
+// many times in all; then the failure is the stage's error (retried, dead, or a hybrid
+// fallback), so a document the service always fails on cannot loop.
+constexpr int kMaxRemoteSubmits = 3;
 
 Result<SubmitTimes> FindSubmitTimes(const PipelineDeps& deps, const JobContext& ctx) {
   INGEST_ASSIGN_OR_RETURN(auto events, deps.store->ListEvents(ctx.job.id, /*limit=*/0));
+  std::optional<SubmitTimes> found;
+  int submits = 0;
   for (const auto& e : events) {  // newest first
     if (e.kind != kSubmittedEvent) continue;
+    ++submits;
     nlohmann::json j = nlohmann::json::parse(e.detail_json, nullptr, false);
-    if (!j.is_object() || j.value("remote_job_id", std::string()) != ctx.job.remote_job_id) {
+    if (found || !j.is_object() ||
+        j.value("remote_job_id", std::string()) != ctx.job.remote_job_id) {
       continue;
     }
-    return SubmitTimes{e.at, j.value("first_submitted_at", e.at),
-                       j.value("reservation_id", std::string())};
+    found = SubmitTimes{e.at, j.value("first_submitted_at", e.at),
+                        j.value("reservation_id", std::string()), 0};
   }
   // No record (the append failed): the job's creation is the earliest the submit can have
   // been, so the deadline still ends the wait.
-  return SubmitTimes{ctx.job.created_at, ctx.job.created_at, ""};
+  SubmitTimes times = found ? *found : SubmitTimes{ctx.job.created_at, ctx.job.created_at, "", 0};
+  times.submits = submits;
+  return times;
 }
 
 // Releases the reservation of a remote job that ended without a bill (the job failed).
@@ -148,16 +160,22 @@ Result<RemoteStep> StepRemote(const PipelineDeps& deps, const parse::RemoteParse
     if (gone && !past_deadline) {
       return SubmitRemote(deps, remote, input, ctx, times.first, st.reason());
     }
+    // The remote job ended in ERROR: not billed, so its reservation is released and, a few
+    // times, the document is submitted again (the service's failures are often transient).
+    if (st.reason() == "remote_job_failed") {
+      ReleaseRemoteParse(deps, ctx, times, st);
+      if (!past_deadline && times.submits < kMaxRemoteSubmits) {
+        return SubmitRemote(deps, remote, input, ctx, times.first, st.reason());
+      }
+      return st;
+    }
     // Transient trouble asking (429, 5xx, timeouts) does not end the wait before the deadline
     // (the official clients keep polling too); anything else is the stage's error.
     const bool transient =
         !gone &&
         (st.code() == StatusCode::kUnavailable || st.code() == StatusCode::kDeadlineExceeded) &&
         st.reason() != "remote_job_failed";
-    if (!transient) {
-      if (st.reason() == "remote_job_failed") ReleaseRemoteParse(deps, ctx, times, st);
-      return st;
-    }
+    if (!transient) return st;
   }
   if (past_deadline) {
     return DeadlineExceeded(
