@@ -195,6 +195,6 @@ if ledger_exact:
 elif exact:
     print("ok   - ledger (costs --json) equals the emulators' billing")
 else:
-    print("note - ledger vs billing not asserted here (needs the governor's reservations): " + gap)
+    print("note - ledger vs billing not asserted (LEDGER_EXACT_UNDER_FAULTS=0): " + gap)
 
 sys.exit(1 if failures else 0)
