@@ -89,9 +89,9 @@ App::~App() = default;
 Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
   std::unique_ptr<App> app(new App());
   app->config_ = config;
-  INGEST_RETURN_IF_ERROR(
-      governor::ApplyPriceOverrides(app->prices_, config.pricing.embedding_per_1m_usd,
-                                    config.pricing.llamaparse_usd_per_1000_credits));
+  INGEST_RETURN_IF_ERROR(governor::ApplyPriceOverrides(
+      app->prices_, config.pricing.embedding_per_1m_usd,
+      config.pricing.llamaparse_usd_per_1000_credits, config.pricing.llamaparse_credits_per_page));
   INGEST_ASSIGN_OR_RETURN(app->store_, OpenStore(config, app->clock_, /*auto_migrate=*/true));
   // Mode mock: emulators instead of the paid services, and nothing it records costs money.
   const bool mock = config.mode == "mock";

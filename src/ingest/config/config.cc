@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
@@ -135,6 +136,8 @@ const std::vector<Key>& Keys() {
          &GovernorConfig::breaker_open_s),
       KN("governor.stop_probe_after_s", "INGESTD_STOP_PROBE_AFTER_S", &Config::governor,
          &GovernorConfig::stop_probe_after_s),
+      KS("pricing.llamaparse_credits_per_page", "INGESTD_PRICING_LLAMAPARSE_CREDITS_PER_PAGE",
+         &Config::pricing, &PricingConfig::llamaparse_credits_per_page),
       KS("api.listen", "INGESTD_LISTEN", &Config::api, &ApiConfig::listen),
       KS("api.admin_token", "INGESTD_ADMIN_TOKEN", &Config::api, &ApiConfig::admin_token,
          Kind::kSecret),
@@ -418,6 +421,9 @@ Status Validate(const Config& c) {
   if (auto r = ParseModelUsdList(c.pricing.embedding_per_1m_usd); !r.ok()) {
     return r.status().WithContext("pricing.embedding_per_1m_usd");
   }
+  if (auto r = ParseModeCreditsList(c.pricing.llamaparse_credits_per_page); !r.ok()) {
+    return r.status().WithContext("pricing.llamaparse_credits_per_page");
+  }
   if (!c.pricing.llamaparse_usd_per_1000_credits.empty()) {
     if (auto r = ParseUsdMicros(c.pricing.llamaparse_usd_per_1000_credits); !r.ok()) {
       return r.status().WithContext("pricing.llamaparse_usd_per_1000_credits");
@@ -660,6 +666,29 @@ Result<int64_t> ParseUsdMicros(std::string_view text) {
   if (!any_digit) return bad("no digits");
   for (int i = frac_digits; i < 6; ++i) frac *= 10;
   return whole * 1000000 + frac;
+}
+
+Result<std::vector<std::pair<std::string, int64_t>>> ParseModeCreditsList(std::string_view text) {
+  std::vector<std::pair<std::string, int64_t>> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t comma = std::min(text.find(',', pos), text.size());
+    const std::string_view entry = text.substr(pos, comma - pos);
+    pos = comma + 1;
+    const size_t eq = entry.find('=');
+    const std::string_view mode = entry.substr(0, eq);
+    const std::string_view value = eq == std::string_view::npos ? "" : entry.substr(eq + 1);
+    bool digits = !value.empty() && value.size() <= 9;
+    for (char c : value) digits = digits && c >= '0' && c <= '9';
+    if (mode.empty() || !digits) {
+      return InvalidArgument("bad credits-per-page entry \"" + std::string(entry) +
+                                 "\": expected mode=credits, e.g. fast=1,default=3",
+                             "bad_price");
+    }
+    out.emplace_back(mode == "default" ? std::string() : std::string(mode),
+                     std::stoll(std::string(value)));
+  }
+  return out;
 }
 
 Result<std::vector<std::pair<std::string, int64_t>>> ParseModelUsdList(std::string_view text) {

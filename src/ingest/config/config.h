@@ -81,6 +81,9 @@ struct PricingConfig {
   std::string embedding_per_1m_usd;
   // USD per 1,000 LlamaParse credits, e.g. "1.25".
   std::string llamaparse_usd_per_1000_credits;
+  // LlamaParse credits per page by parse mode, "mode=credits,...", e.g. "fast=1,default=3"
+  // ("default" = the server's default mode). Overrides governor::PriceTable's defaults.
+  std::string llamaparse_credits_per_page;
 };
 
 // The governor (docs/costs.md): shared rate limits, circuit breakers, reservations.
@@ -166,6 +169,11 @@ Result<int64_t> ParseUsdMicros(std::string_view text);
 // "model=usd,model=usd" -> (model, micro-dollars) pairs, in order; "" -> none.
 // kInvalidArgument reason "bad_price" naming the bad entry.
 Result<std::vector<std::pair<std::string, int64_t>>> ParseModelUsdList(std::string_view text);
+
+// "fast=1,default=3" -> (parse mode, LlamaParse credits per page) pairs, in order; "" -> none.
+// "default" stands for the server's default mode (returned as ""). kInvalidArgument reason
+// "bad_price" naming the bad entry (credits: a whole number, at most 9 digits).
+Result<std::vector<std::pair<std::string, int64_t>>> ParseModeCreditsList(std::string_view text);
 
 // The environment variables LoadConfig reads, with the key each one sets.
 const std::vector<std::pair<std::string, std::string>>& EnvBindings();

@@ -1,5 +1,6 @@
 #include "ingest/governor/pricing.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "ingest/config/config.h"
@@ -48,8 +49,18 @@ Result<int64_t> CreditsForPages(const PriceTable& prices, std::string_view mode,
 
 Result<int64_t> ParseUsdMicros(std::string_view text) { return config::ParseUsdMicros(text); }
 
+Result<std::vector<std::pair<std::string, int64_t>>> ParseModeCreditsList(std::string_view text) {
+  return config::ParseModeCreditsList(text);
+}
+
 Status ApplyPriceOverrides(PriceTable& prices, std::string_view embedding_per_1m_usd,
-                           std::string_view llamaparse_usd_per_1000_credits) {
+                           std::string_view llamaparse_usd_per_1000_credits,
+                           std::string_view llamaparse_credits_per_page) {
+  auto credits = ParseModeCreditsList(llamaparse_credits_per_page);
+  if (!credits.ok()) return credits.status().WithContext("pricing.llamaparse_credits_per_page");
+  for (const auto& [mode, per_page] : *credits) {
+    prices.llamaparse_credits_per_page[mode] = per_page;
+  }
   auto list = config::ParseModelUsdList(embedding_per_1m_usd);
   if (!list.ok()) return list.status().WithContext("pricing.embedding_per_1m_usd");
   for (const auto& [model, micros] : *list) {

@@ -6,6 +6,8 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "ingest/common/result.h"
 
@@ -62,11 +64,18 @@ Result<int64_t> CreditsForPages(const PriceTable& prices, std::string_view mode,
 // parsed exactly (no floating point). kInvalidArgument otherwise.
 Result<int64_t> ParseUsdMicros(std::string_view text);
 
+// "fast=1,default=3,premium=45" -> (mode, credits per page) pairs, in order; "" -> none. The
+// mode "default" stands for the server's default mode (no parse_mode sent). kInvalidArgument
+// reason "bad_price" naming the bad entry (credits must be a whole number >= 0).
+Result<std::vector<std::pair<std::string, int64_t>>> ParseModeCreditsList(std::string_view text);
+
 // Applies overrides to `prices`: `embedding_per_1m_usd` is "model=usd,model=usd" (USD per 1M
 // tokens, e.g. "text-embedding-3-small=0.02"); the Batch price of an overridden model becomes
 // half of it (rounded up). `llamaparse_usd_per_1000_credits` is a dollar amount ("1.25").
+// `llamaparse_credits_per_page` is "mode=credits,..." (ParseModeCreditsList).
 // Empty strings change nothing. kInvalidArgument naming the bad entry.
 Status ApplyPriceOverrides(PriceTable& prices, std::string_view embedding_per_1m_usd,
-                           std::string_view llamaparse_usd_per_1000_credits);
+                           std::string_view llamaparse_usd_per_1000_credits,
+                           std::string_view llamaparse_credits_per_page = "");
 
 }  // namespace ingest::governor

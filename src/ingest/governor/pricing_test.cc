@@ -113,3 +113,27 @@ TEST(PricingTest, BadOverridesNameTheKey) {
 
 }  // namespace
 }  // namespace ingest::governor
+
+namespace ingest::governor {
+namespace {
+
+TEST(PricingTest, CreditsPerPageOverridesByMode) {
+  PriceTable p;
+  ASSERT_TRUE(ApplyPriceOverrides(p, "", "", "fast=2,default=4,my_mode=7").ok());
+  EXPECT_EQ(*CreditsForPages(p, "fast", 10), 20);
+  EXPECT_EQ(*CreditsForPages(p, "", 10), 40);  // "default": no parse_mode sent
+  EXPECT_EQ(*CreditsForPages(p, "my_mode", 3), 21);
+  EXPECT_EQ(*CreditsForPages(p, "premium", 1), 45);  // untouched default
+}
+
+TEST(PricingTest, BadCreditsPerPageEntriesAreRefusedByName) {
+  PriceTable p;
+  for (const char* bad : {"fast", "fast=", "=3", "fast=1.5", "fast=-1", "fast=1,,x"}) {
+    Status s = ApplyPriceOverrides(p, "", "", bad);
+    EXPECT_EQ(s.reason(), "bad_price") << bad;
+    EXPECT_NE(s.message().find("pricing.llamaparse_credits_per_page"), std::string::npos) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace ingest::governor
