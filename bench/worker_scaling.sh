@@ -16,6 +16,7 @@ BIN="$build/cmd/ingestd/ingestd"
 WORK="$(mktemp -d)"
 cleanup() { scale_cleanup; rm -rf "$WORK"; }
 trap 'cleanup' EXIT
+source tests/lib/emulators.sh
 source tests/lib/scale.sh
 url="${INGEST_BENCH_PG_URL:-${INGESTD_TEST_PG_URL:-}}"
 if [ -z "$url" ]; then

@@ -30,3 +30,6 @@ need_file() {
 }
 R_MANUALS=/usr/share/R/doc/manual
 REFCARDS=/usr/share/doc/debian-refcard
+
+# Emulators (emulator_start, emulators_stop).
+source "$(dirname "${BASH_SOURCE[0]}")/emulators.sh"

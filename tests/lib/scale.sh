@@ -18,19 +18,8 @@ start_emulator() {
   local kind="$1" name="$2"
   shift 2
   : > "$WORK/$name.billing.jsonl"
-  "$BIN" emulate "$kind" --port 0 --billing-log "$WORK/$name.billing.jsonl" "$@" \
-    > "$WORK/$name.out" 2> "$WORK/$name.err" &
-  EMU_PID=$!
+  emulator_start "$kind" "$WORK/$name.out" --billing-log "$WORK/$name.billing.jsonl" "$@"
   SCALE_PIDS+=("$EMU_PID")
-  EMU_URL=""
-  local line
-  for _ in $(seq 1 100); do
-    line="$(head -n 1 "$WORK/$name.out" 2>/dev/null || true)"
-    if [[ "$line" == "listening on http://"* ]]; then EMU_URL="${line#listening on }"; return 0; fi
-    sleep 0.1
-  done
-  echo "FAIL - emulator $name did not start: $(cat "$WORK/$name.err")"
-  exit 1
 }
 
 # pg_url_with_db URL DB: URL with its database replaced by DB (query string kept).

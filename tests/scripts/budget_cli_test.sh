@@ -5,28 +5,11 @@
 # `providers resume`.
 # Usage: budget_cli_test.sh INGESTD SOURCE_DIR BINARY_DIR
 source "$(dirname "$0")/../lib/common.sh"
-EMU_PID=""
-stop_emu() {
-  if [ -n "$EMU_PID" ]; then kill "$EMU_PID" 2>/dev/null || true; wait "$EMU_PID" 2>/dev/null || true; fi
-  EMU_PID=""
-}
-trap 'stop_emu; rm -rf "$WORK"' EXIT
-
+trap 'emulators_stop; rm -rf "$WORK"' EXIT
 EMU_RUN=0
-start_emu() {  # start_emu ARGS... -> PORT
-  # A fresh output file per emulator: the background redirection truncates asynchronously, so
-  # reusing one file could show the previous emulator's port.
+start_emu() {  # start_emu FLAGS... -> PORT
   EMU_RUN=$((EMU_RUN + 1))
-  local out="$WORK/emu$EMU_RUN.out"
-  "$BIN" emulate openai --port 0 "$@" > "$out" 2> "$WORK/emu.err" &
-  EMU_PID=$!
-  PORT=""
-  for _ in $(seq 1 100); do
-    line="$(head -n 1 "$out" 2>/dev/null || true)"
-    if [[ "$line" =~ ^listening\ on\ http://127\.0\.0\.1:([0-9]+)$ ]]; then PORT="${BASH_REMATCH[1]}"; return 0; fi
-    sleep 0.1
-  done
-  echo "FAIL - emulator did not start"; cat "$WORK/emu.err"; exit 1
+  emulator_start openai "$WORK/emu$EMU_RUN.out" "$@"
 }
 
 docs="$WORK/docs"
@@ -99,7 +82,7 @@ assert c["reserved_micros"] == 0, c
 PY
 check "costs --by tenant" bash -c "'$BIN' costs --by tenant --json | python3 -c 'import json,sys; g=json.load(sys.stdin)[\"groups\"]; assert g and g[0][\"key\"]==\"default\", g'"
 check "budget delete" "$BIN" budget delete --period day
-stop_emu
+emulators_stop
 
 # Quota: the first insufficient_quota stops the provider; `providers` shows it; resume clears it.
 rm -rf "$WORK/data"

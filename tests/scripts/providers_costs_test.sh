@@ -17,12 +17,7 @@ source "$(dirname "$0")/../lib/common.sh"
 need_file "$R_MANUALS/R-FAQ.pdf"
 need_file "$R_MANUALS/R-data.pdf"
 
-EMU_PIDS=()
-cleanup() {
-  for p in "${EMU_PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap 'emulators_stop; rm -rf "$WORK"' EXIT
 unset OPENAI_API_KEY OPENAI_BASE_URL LLAMA_CLOUD_API_KEY LLAMA_CLOUD_BASE_URL || true
 
 # Fake keys built at run time (nothing key-shaped is committed).
@@ -30,19 +25,7 @@ OPENAI_KEY="emu-openai-$RANDOM$RANDOM"
 LLAMA_KEY="emu-llama-$RANDOM$RANDOM"
 
 # start_emulator NAME OUTFILE ARGS... : starts `ingestd emulate NAME` on port 0, sets PORT.
-start_emulator() {
-  local name="$1" out="$2"; shift 2
-  "$BIN" emulate "$name" --port 0 "$@" > "$out" 2> "$out.err" &
-  EMU_PIDS+=($!)
-  PORT=""
-  for _ in $(seq 1 100); do
-    local line
-    line="$(head -n 1 "$out" 2>/dev/null || true)"
-    if [[ "$line" =~ ^listening\ on\ http://127\.0\.0\.1:([0-9]+)$ ]]; then PORT="${BASH_REMATCH[1]}"; return 0; fi
-    sleep 0.1
-  done
-  echo "FAIL - emulator $name did not print its port"; cat "$out.err"; exit 1
-}
+start_emulator() { emulator_start "$@"; }
 
 docs="$WORK/docs"
 mkdir -p "$docs"

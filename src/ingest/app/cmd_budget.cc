@@ -27,15 +27,6 @@ int Fail(const Status& s) {
   return 1;
 }
 
-std::string UsdText(int64_t micros) {
-  const char* sign = micros < 0 ? "-" : "";
-  const int64_t m = micros < 0 ? -micros : micros;
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%s%lld.%06lld", sign, static_cast<long long>(m / 1000000),
-                static_cast<long long>(m % 1000000));
-  return buf;
-}
-
 Result<std::unique_ptr<store::Store>> OpenForBudgets(const GlobalOptions& global) {
   INGEST_ASSIGN_OR_RETURN(config::Config config, LoadConfigFor(global));
   return OpenStore(config, Clock::Real(), /*auto_migrate=*/true);
@@ -110,8 +101,9 @@ int Show(const GlobalOptions& global, const BudgetArgs& args) {
                 std::string(store::BudgetScopeName(s.budget.scope)).c_str(),
                 s.budget.scope_key.empty() ? "-" : s.budget.scope_key.c_str(),
                 std::string(store::BudgetPeriodName(s.budget.period)).c_str(),
-                UsdText(s.budget.hard_micros).c_str(), UsdText(s.settled_micros).c_str(),
-                UsdText(s.reserved_micros).c_str(), s.budget.soft_ratio, Level(s).c_str(),
+                governor::UsdText(s.budget.hard_micros).c_str(),
+                governor::UsdText(s.settled_micros).c_str(),
+                governor::UsdText(s.reserved_micros).c_str(), s.budget.soft_ratio, Level(s).c_str(),
                 FormatIso8601(s.window.end).c_str());
   }
   return 0;
@@ -140,7 +132,7 @@ int Set(const GlobalOptions& global, const BudgetArgs& args) {
       "woken\n",
       std::string(store::BudgetScopeName(budget->scope)).c_str(),
       budget->scope_key.empty() ? "" : " ", budget->scope_key.c_str(), args.period.c_str(),
-      UsdText(*hard).c_str(), args.soft * 100, static_cast<long long>(*woken));
+      governor::UsdText(*hard).c_str(), args.soft * 100, static_cast<long long>(*woken));
   return 0;
 }
 

@@ -10,6 +10,7 @@
 
 #include "ingest/app/app.h"
 #include "ingest/app/cli.h"
+#include "ingest/governor/pricing.h"
 
 namespace ingest::app {
 namespace {
@@ -43,16 +44,6 @@ bool IsParseService(const std::string& name) {
 }
 
 double Usd(int64_t micros) { return static_cast<double>(micros) / 1e6; }
-
-// "12.345678": exact decimal text of a micro-dollar amount.
-std::string UsdText(int64_t micros) {
-  const char* sign = micros < 0 ? "-" : "";
-  const int64_t m = micros < 0 ? -micros : micros;
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%s%lld.%06lld", sign, static_cast<long long>(m / 1000000),
-                static_cast<long long>(m % 1000000));
-  return buf;
-}
 
 int Fail(const Status& s) {
   std::fprintf(stderr, "ingestd: %s\n", s.ToString().c_str());
@@ -135,10 +126,10 @@ int Run(const GlobalOptions& global, const CostsArgs& args) {
     std::printf("%-12s  %8lld  %12lld  %8lld  %10lld  %14s\n", name.c_str(),
                 static_cast<long long>(IsParseService(name) ? t.rows : t.requests),
                 static_cast<long long>(t.tokens), static_cast<long long>(t.pages),
-                static_cast<long long>(t.credits), UsdText(t.micros).c_str());
+                static_cast<long long>(t.credits), governor::UsdText(t.micros).c_str());
   }
-  std::printf("total %s USD (reserved %s USD)\n", UsdText(total.micros).c_str(),
-              UsdText(reserved_micros).c_str());
+  std::printf("total %s USD (reserved %s USD)\n", governor::UsdText(total.micros).c_str(),
+              governor::UsdText(reserved_micros).c_str());
   if (!args.by.empty()) {
     std::printf("\n%-38s  %8s  %12s  %8s  %10s  %14s\n", args.by == "day" ? "DAY (UTC)" : "KEY",
                 "REQUESTS", "TOKENS", "PAGES", "CREDITS", "USD");
@@ -146,7 +137,7 @@ int Run(const GlobalOptions& global, const CostsArgs& args) {
       std::printf("%-38s  %8lld  %12lld  %8lld  %10lld  %14s\n", key.c_str(),
                   static_cast<long long>(t.requests), static_cast<long long>(t.tokens),
                   static_cast<long long>(t.pages), static_cast<long long>(t.credits),
-                  UsdText(t.micros).c_str());
+                  governor::UsdText(t.micros).c_str());
     }
   }
   return 0;

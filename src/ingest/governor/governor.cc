@@ -13,14 +13,7 @@
 namespace ingest::governor {
 namespace {
 
-std::string Usd(int64_t micros) {
-  const char* sign = micros < 0 ? "-" : "";
-  const int64_t m = micros < 0 ? -micros : micros;
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%s$%lld.%06lld", sign, static_cast<long long>(m / 1000000),
-                static_cast<long long>(m % 1000000));
-  return buf;
-}
+std::string Usd(int64_t micros) { return "$" + UsdText(micros); }
 
 bool IsQuotaReason(std::string_view r) {
   return r == "insufficient_quota" || r == "quota_exhausted";

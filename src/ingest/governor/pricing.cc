@@ -1,6 +1,7 @@
 #include "ingest/governor/pricing.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <limits>
 
 #include "ingest/config/config.h"
@@ -45,6 +46,17 @@ Result<int64_t> CreditsForPages(const PriceTable& prices, std::string_view mode,
                               "no_price");
   }
   return MulDivCeil(pages, it->second, 1);
+}
+
+std::string UsdText(int64_t micros) {
+  const char* sign = micros < 0 ? "-" : "";
+  // Negated as unsigned so INT64_MIN does not overflow.
+  const uint64_t m = micros < 0 ? 0 - static_cast<uint64_t>(micros) : static_cast<uint64_t>(micros);
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%s%llu.%06llu", sign,
+                static_cast<unsigned long long>(m / 1000000),
+                static_cast<unsigned long long>(m % 1000000));
+  return buf;
 }
 
 Result<int64_t> ParseUsdMicros(std::string_view text) { return config::ParseUsdMicros(text); }

@@ -60,6 +60,9 @@ Result<int64_t> ParseCostMicros(const PriceTable& prices, int64_t credits);
 // pages * credits-per-page of `mode`; kFailedPrecondition "no_price" for an unknown mode.
 Result<int64_t> CreditsForPages(const PriceTable& prices, std::string_view mode, int64_t pages);
 
+// 1250000 -> "1.250000": the exact decimal text of a micro-dollar amount (no floating point).
+std::string UsdText(int64_t micros);
+
 // "1.25" -> 1250000: a non-negative decimal dollar amount with at most 6 fractional digits,
 // parsed exactly (no floating point). kInvalidArgument otherwise.
 Result<int64_t> ParseUsdMicros(std::string_view text);

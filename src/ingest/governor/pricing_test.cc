@@ -137,3 +137,17 @@ TEST(PricingTest, BadCreditsPerPageEntriesAreRefusedByName) {
 
 }  // namespace
 }  // namespace ingest::governor
+
+namespace ingest::governor {
+namespace {
+
+TEST(PricingTest, UsdTextIsExact) {
+  EXPECT_EQ(UsdText(0), "0.000000");
+  EXPECT_EQ(UsdText(1250000), "1.250000");
+  EXPECT_EQ(UsdText(7), "0.000007");
+  EXPECT_EQ(UsdText(-20), "-0.000020");
+  EXPECT_EQ(UsdText(INT64_MIN), "-9223372036854.775808");
+}
+
+}  // namespace
+}  // namespace ingest::governor
