@@ -77,6 +77,12 @@ void CircuitBreaker::Record(CallResult result, UnixMillis now) {
   }
 }
 
+void CircuitBreaker::Cancel(UnixMillis now) {
+  std::lock_guard lock(mu_);
+  MaybeHalfOpen(now);
+  if (state_ == CircuitState::kHalfOpen) probes_in_flight_ = std::max(0, probes_in_flight_ - 1);
+}
+
 CircuitState CircuitBreaker::State(UnixMillis now) {
   std::lock_guard lock(mu_);
   MaybeHalfOpen(now);

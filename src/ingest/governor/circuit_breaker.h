@@ -41,6 +41,9 @@ class CircuitBreaker {
   // admitted probe must then Record its result).
   bool Allow(UnixMillis now);
   void Record(CallResult result, UnixMillis now);
+  // An admitted call that was not made after all (e.g. refused by the rate limiter): frees its
+  // half-open probe slot without counting as a result.
+  void Cancel(UnixMillis now);
   CircuitState State(UnixMillis now);
   // When an open breaker half-opens (0 unless open).
   UnixMillis RetryAt(UnixMillis now);

@@ -82,6 +82,17 @@ TEST(CircuitBreaker, ProbeFailureReopens) {
   EXPECT_EQ(b.RetryAt(7002), 7001 + 5000);
 }
 
+TEST(CircuitBreaker, CancelledProbeFreesItsSlotWithoutClosing) {
+  CircuitBreaker b(Small());
+  for (int i = 0; i < 4; ++i) b.Record(CallResult::kFailure, 1000 + i);
+  ASSERT_TRUE(b.Allow(7000));
+  ASSERT_TRUE(b.Allow(7000));
+  EXPECT_FALSE(b.Allow(7000));
+  b.Cancel(7001);  // one probe was never sent
+  EXPECT_EQ(b.State(7001), CircuitState::kHalfOpen);
+  EXPECT_TRUE(b.Allow(7002));
+}
+
 TEST(CircuitBreaker, StateNames) {
   EXPECT_EQ(CircuitStateName(CircuitState::kClosed), "closed");
   EXPECT_EQ(CircuitStateName(CircuitState::kHalfOpen), "half_open");

@@ -83,8 +83,8 @@ class Governor::Gate final : public http::CallGate {
         store::RateGrant grant,
         gov_->store_->AcquireRate(options_.bucket_key, demands, options_.rate.max_wait, now));
     if (!grant.granted) {
-      // The breaker admitted a probe that will not be made: give it back as neutral.
-      breaker_.Record(CallResult::kNeutral, now);
+      // The breaker admitted a call that will not be made: free its slot, count nothing.
+      breaker_.Cancel(now);
       return ResourceExhausted(options_.name + " rate limit: the next slot is " +
                                    std::to_string(grant.wait.count()) + " ms away, longer than " +
                                    std::to_string(options_.rate.max_wait.count()) +
@@ -327,15 +327,26 @@ Status Governor::CheckProvider(std::string_view provider) {
     if (s.provider == provider) mine = &s;
   }
   const bool stopped = mine != nullptr && mine->stopped;
+  Duration probe_after{0};
   {
     std::lock_guard lock(mu_);
     stopped_cache_[std::string(provider)] = {now, stopped};
     if (stopped && mine->probe_at > 0 && now >= mine->probe_at) {
-      // One probe call: the gate resumes the provider if it succeeds.
+      // One probe call: the gate resumes the provider if it succeeds. The next probe time is
+      // pushed forward at once so the other workers keep waiting (below).
       auto g = gates_.find(provider);
-      if (g != gates_.end()) g->second->set_probe();
-      return Status::Ok();
+      if (g != gates_.end()) {
+        g->second->set_probe();
+        probe_after = g->second->options().stop_probe_after;
+      }
     }
+  }
+  if (probe_after.count() > 0) {
+    store::ProviderState next = *mine;
+    next.probe_at = now + probe_after.count();
+    next.updated_at = now;
+    INGEST_RETURN_IF_ERROR(store_->PutProviderState(next));
+    return Status::Ok();
   }
   if (!stopped) return Status::Ok();
   return ResourceExhausted(std::string(provider) + " is stopped since " +

@@ -249,6 +249,27 @@ TEST_F(GovernorTest, QuotaRefusalStopsTheProviderUntilResumed) {
   EXPECT_TRUE(gov_->Reserve(Embed(5)).ok());
 }
 
+TEST_F(GovernorTest, AConfiguredProbeLetsOneCallThroughAndItsSuccessResumes) {
+  ProviderOptions p;
+  p.name = "openai";
+  p.stop_probe_after = std::chrono::seconds(60);
+  auto gate = gov_->AddProvider(p);
+  ASSERT_TRUE(gate.ok());
+  http::HttpResponse refused;
+  refused.status = 429;
+  (*gate)->Observe(http::CallOutcome{.response = &refused,
+                                     .status = ResourceExhausted("quota", "insufficient_quota")});
+  EXPECT_EQ((*gate)->Admit(1).reason(), "provider_stopped");
+  clock_.Advance(std::chrono::seconds(61));
+  EXPECT_TRUE((*gate)->Admit(1).ok());                        // the probe
+  EXPECT_EQ((*gate)->Admit(1).reason(), "provider_stopped");  // only one
+  http::HttpResponse ok;
+  ok.status = 200;
+  (*gate)->Observe(http::CallOutcome{.response = &ok, .status = Status::Ok()});
+  EXPECT_TRUE((*gate)->Admit(1).ok());
+  EXPECT_FALSE(Get(store_->ListProviderStates()).at(0).stopped);
+}
+
 TEST_F(GovernorTest, AuthFailureStopsTheProviderToo) {
   ProviderOptions p;
   p.name = "llamaparse";
