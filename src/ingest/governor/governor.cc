@@ -44,7 +44,24 @@ std::string OutcomeLabel(const http::CallOutcome& o) {
   return "bad_response";  // a 2xx the adapter could not use
 }
 
+thread_local CallScope* t_scope = nullptr;
+
 }  // namespace
+
+CallScope::CallScope(Governor* governor, CallSpec spec)
+    : governor_(governor), spec_(std::move(spec)), previous_(t_scope) {
+  t_scope = this;
+}
+
+CallScope::~CallScope() { t_scope = previous_; }
+
+Status Governor::ReserveCurrentScope() {
+  CallScope* scope = t_scope;
+  if (scope == nullptr || scope->governor_ != this || scope->reservation_) return Status::Ok();
+  INGEST_ASSIGN_OR_RETURN(Reservation r, Reserve(scope->spec_));
+  scope->reservation_ = std::move(r);
+  return Status::Ok();
+}
 
 // The gate of one provider: shared buckets in the Store, a local breaker, the stop state.
 class Governor::Gate final : public http::CallGate {
@@ -75,27 +92,33 @@ class Governor::Gate final : public http::CallGate {
                                    "next probe at " + FormatIso8601(breaker_.RetryAt(now)),
                                std::string(kCircuitOpen));
     }
-    if (!has_requests_ && !has_tokens_) return Status::Ok();
-    std::vector<store::RateDemand> demands;
-    if (has_requests_) demands.push_back({"requests", 1});
-    if (has_tokens_ && tokens > 0) demands.push_back({"tokens", static_cast<double>(tokens)});
-    INGEST_ASSIGN_OR_RETURN(
-        store::RateGrant grant,
-        gov_->store_->AcquireRate(options_.bucket_key, demands, options_.rate.max_wait, now));
-    if (!grant.granted) {
-      // The breaker admitted a call that will not be made: free its slot, count nothing.
-      breaker_.Cancel(now);
-      return ResourceExhausted(options_.name + " rate limit: the next slot is " +
-                                   std::to_string(grant.wait.count()) + " ms away, longer than " +
-                                   std::to_string(options_.rate.max_wait.count()) +
-                                   " ms; deferring",
-                               std::string(kRateLimited));
-    }
-    if (grant.wait.count() > 0) {
-      if (gov_->metrics_.load() != nullptr) {
-        gov_->metrics_.load()->AddRateLimitWait(options_.name, grant.wait.count() / 1000.0);
+    if (has_requests_ || has_tokens_) {
+      std::vector<store::RateDemand> demands;
+      if (has_requests_) demands.push_back({"requests", 1});
+      if (has_tokens_ && tokens > 0) demands.push_back({"tokens", static_cast<double>(tokens)});
+      Result<store::RateGrant> grant =
+          gov_->store_->AcquireRate(options_.bucket_key, demands, options_.rate.max_wait, now);
+      if (!grant.ok() || !grant->granted) {
+        // The breaker admitted a call that will not be made: free its slot, count nothing.
+        breaker_.Cancel(now);
+        if (!grant.ok()) return grant.status();
+        return ResourceExhausted(
+            options_.name + " rate limit: the next slot is " + std::to_string(grant->wait.count()) +
+                " ms away, longer than " + std::to_string(options_.rate.max_wait.count()) +
+                " ms; deferring",
+            std::string(kRateLimited));
       }
-      std::this_thread::sleep_for(grant.wait);
+      if (grant->wait.count() > 0) {
+        if (gov_->metrics_.load() != nullptr) {
+          gov_->metrics_.load()->AddRateLimitWait(options_.name, grant->wait.count() / 1000.0);
+        }
+        std::this_thread::sleep_for(grant->wait);
+      }
+    }
+    // The call's budget reservation, as late as possible: right before the request leaves.
+    if (Status reserved = gov_->ReserveCurrentScope(); !reserved.ok()) {
+      breaker_.Cancel(gov_->clock_->NowMillis());
+      return reserved;
     }
     return Status::Ok();
   }

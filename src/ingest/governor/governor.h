@@ -95,6 +95,32 @@ struct Usage {
   std::string provider_request_id;
 };
 
+class Governor;
+
+// The paid call the current thread is about to make through a provider adapter. A stage opens
+// a scope around the adapter call; the provider's gate reserves the scope's spec against the
+// budgets in Admit, after any rate-limit wait and right before the first request leaves, so a
+// process killed before sending leaves no reservation behind (and a reconciled reservation
+// almost always stands for a request the provider received). The stage then settles or
+// releases `reservation()`. Scopes nest (the innermost is current); not copyable.
+class CallScope {
+ public:
+  CallScope(Governor* governor, CallSpec spec);
+  ~CallScope();
+  CallScope(const CallScope&) = delete;
+  CallScope& operator=(const CallScope&) = delete;
+
+  // Set once a gate of `governor` admitted the first request; nullopt when nothing was sent.
+  const std::optional<Reservation>& reservation() const { return reservation_; }
+
+ private:
+  friend class Governor;
+  Governor* const governor_;
+  const CallSpec spec_;
+  std::optional<Reservation> reservation_;
+  CallScope* const previous_;
+};
+
 class Governor {
  public:
   // `store`, `clock` and `prices` must outlive the governor; `metrics` may be null.
@@ -149,6 +175,8 @@ class Governor {
 
  private:
   class Gate;
+  // Reserves the current thread's open CallScope of this governor, if any (from Gate::Admit).
+  Status ReserveCurrentScope();
   Result<int64_t> Price(const CallSpec& spec, const Usage* usage) const;
 
   store::Store* const store_;

@@ -270,6 +270,33 @@ TEST_F(GovernorTest, AConfiguredProbeLetsOneCallThroughAndItsSuccessResumes) {
   EXPECT_FALSE(Get(store_->ListProviderStates()).at(0).stopped);
 }
 
+TEST_F(GovernorTest, TheGateReservesTheCallScopeOnceRightBeforeTheFirstRequest) {
+  ProviderOptions p;
+  p.name = "openai";
+  auto gate = gov_->AddProvider(p);
+  ASSERT_TRUE(gate.ok());
+  ASSERT_TRUE((*gate)->Admit(10).ok());  // no scope: nothing to reserve
+  EXPECT_TRUE(Get(store_->ListLedger(std::nullopt)).empty());
+  {
+    CallScope scope(gov_.get(), Embed(60));
+    EXPECT_FALSE(scope.reservation());
+    ASSERT_TRUE((*gate)->Admit(30).ok());
+    ASSERT_TRUE(scope.reservation());
+    EXPECT_EQ(scope.reservation()->estimate_micros, 60'000);
+    ASSERT_TRUE((*gate)->Admit(30).ok());  // a second request of the same call
+    EXPECT_EQ(Get(store_->ListLedger(std::nullopt)).size(), 1u);
+    ASSERT_TRUE(gov_->Settle(*scope.reservation(), U(60, 2)).ok());
+  }
+  SetBudget(store::BudgetScope::kGlobal, "", 100'000);
+  {
+    CallScope scope(gov_.get(), Embed(50));  // 60 settled + 50 > 100
+    Status refused = (*gate)->Admit(50);
+    EXPECT_EQ(refused.reason(), "budget_exceeded") << refused.ToString();
+    EXPECT_FALSE(scope.reservation());
+  }
+  EXPECT_EQ(Get(store_->ListLedger(std::nullopt)).size(), 1u);
+}
+
 TEST_F(GovernorTest, AuthFailureStopsTheProviderToo) {
   ProviderOptions p;
   p.name = "llamaparse";

@@ -22,9 +22,10 @@ std::string JoinIds(const std::vector<std::string>& ids) {
 }  // namespace
 
 // A paid embedder goes estimate → reserve → call → settle (governor/governor.h): the estimate
-// is the exact token count of the inputs, so a budget's hard limit holds. The settled row
-// carries the provider's usage; a call that failed part-way settles what was billed before
-// the failure; one that billed nothing is released.
+// is the exact token count of the inputs, so a budget's hard limit holds. The reservation is
+// made by the provider's gate just before the first request is sent (governor::CallScope). The
+// settled row carries the provider's usage; a call that failed part-way settles what was billed
+// before the failure; one that billed nothing is released.
 Result<embed::EmbedOutput> EmbedStage::EmbedGoverned(JobContext& ctx,
                                                      std::span<const std::string> texts) const {
   const embed::Embedder& embedder = *deps_.embedder;
@@ -39,7 +40,8 @@ Result<embed::EmbedOutput> EmbedStage::EmbedGoverned(JobContext& ctx,
   const text::TokenCounter* counter =
       deps_.embed_tokens != nullptr ? deps_.embed_tokens : deps_.tokens;
   for (const auto& t : texts) spec.tokens += static_cast<int64_t>(counter->Count(t));
-  INGEST_ASSIGN_OR_RETURN(governor::Reservation r, deps_.governor->Reserve(spec));
+  // The provider's gate reserves `spec` right before the first request leaves (CallScope).
+  governor::CallScope scope(deps_.governor, spec);
   embed::EmbedUsage billed;
   Result<embed::EmbedOutput> out = embedder.EmbedBilled(texts, &billed);
   const embed::EmbedUsage& usage = out.ok() ? out->usage : billed;
@@ -47,9 +49,18 @@ Result<embed::EmbedOutput> EmbedStage::EmbedGoverned(JobContext& ctx,
   u.tokens = usage.tokens;
   u.requests = usage.requests;
   u.provider_request_id = JoinIds(usage.request_ids);
-  Status settled = usage.tokens > 0 ? deps_.governor->Settle(r, u)
-                                    : deps_.governor->Release(r, out.ok() ? "no usage reported"
-                                                                          : out.status().reason());
+  Status settled;
+  if (scope.reservation()) {
+    const governor::Reservation& r = *scope.reservation();
+    settled = usage.tokens > 0 ? deps_.governor->Settle(r, u)
+                               : deps_.governor->Release(
+                                     r, out.ok() ? "no usage reported" : out.status().reason());
+  } else if (usage.tokens > 0) {
+    // An embedder without a gate (hand-built, not through App) billed without a reservation:
+    // recorded all the same, never lost.
+    governor::Reservation unreserved{UuidV4(), spec, 0};
+    settled = deps_.governor->Settle(unreserved, u);
+  }
   if (!out.ok()) return out.status();
   INGEST_RETURN_IF_ERROR(settled);
   return out;
