@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <random>
@@ -891,6 +892,56 @@ TEST_P(StoreGovernorConformance, WakeDeferredTouchesOnlyMatchingDeferredJobs) {
   auto l = store_->LeaseNext("w2", Duration(1'000), now);
   ASSERT_TRUE(l.ok());
   EXPECT_TRUE(l->has_value());
+}
+
+// Embedding claims: a text is held by one owner at a time while the claim lives.
+TEST_P(StoreGovernorConformance, EmbeddingClaimsGoToOneOwnerUntilTheyExpire) {
+  const VectorSpace space{"text-embedding-3-small", 8};
+  const std::vector<std::string> a = {"t1", "t2", "t3", "t2"};
+  auto first = store_->ClaimTexts(space, a, "job-a", Duration(10'000), kT);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(*first, (std::vector<std::string>{"t1", "t2", "t3"}));  // input order, no dups
+  const std::vector<std::string> b = {"t3", "t4"};
+  auto second = store_->ClaimTexts(space, b, "job-b", Duration(10'000), kT + 1);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(*second, (std::vector<std::string>{"t4"}));  // t3 is job-a's
+  // The owner gets its own claims again (a retried job), renewed.
+  auto again = store_->ClaimTexts(space, b, "job-a", Duration(10'000), kT + 2);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, (std::vector<std::string>{"t3"}));
+  // Another space is another text.
+  const VectorSpace other{"text-embedding-3-large", 8};
+  EXPECT_EQ(*store_->ClaimTexts(other, b, "job-b", Duration(10'000), kT + 3),
+            (std::vector<std::string>{"t3", "t4"}));
+  // Expired claims are taken over.
+  auto late = store_->ClaimTexts(space, a, "job-c", Duration(10'000), kT + 20'000);
+  ASSERT_TRUE(late.ok());
+  EXPECT_EQ(*late, (std::vector<std::string>{"t1", "t2", "t3"}));
+  EXPECT_FALSE(store_->ClaimTexts(space, a, "", Duration(1), kT).ok());
+}
+
+TEST_P(StoreGovernorConformance, ConcurrentClaimsNeverGiveATextToTwoOwners) {
+  const VectorSpace space{"text-embedding-3-small", 8};
+  std::vector<std::string> texts;
+  for (int i = 0; i < 60; ++i) texts.push_back("text-" + std::to_string(i));
+  std::vector<std::vector<std::string>> got(6);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<std::string> mine = texts;
+      std::rotate(mine.begin(), mine.begin() + t * 10, mine.end());
+      auto r = store_->ClaimTexts(space, mine, "owner-" + std::to_string(t), Duration(60'000), kT);
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      got[t] = *r;
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::map<std::string, int> owners;
+  for (const auto& g : got) {
+    for (const auto& h : g) ++owners[h];
+  }
+  EXPECT_EQ(owners.size(), texts.size());
+  for (const auto& [h, n] : owners) EXPECT_EQ(n, 1) << h;
 }
 
 INSTANTIATE_TEST_SUITE_P(AllStores, StoreGovernorConformance,

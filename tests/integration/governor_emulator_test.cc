@@ -7,6 +7,7 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <string>
 #include <thread>
 
@@ -417,6 +418,43 @@ TEST_F(GovernorEmulatorTest, FailedRemoteJobsAreReleasedAndSubmittedAgain) {
   EXPECT_LE(llama_->Stats().uploads, static_cast<int64_t>(jobs.size()) * 3);
   EXPECT_GE(Count(store::JobState::kComplete), 5) << Unfinished();
   ExpectLedgerEqualsLlamaParseBill();
+}
+
+TEST_F(GovernorEmulatorTest, SharedTextsInConcurrentDocumentsAreEmbeddedOnce) {
+  emulate::OpenAiEmulatorOptions o;
+  o.latency_ms = 60;  // long enough for the workers to overlap
+  StartOpenAi(o);
+  UseOpenAi();
+  // Eight documents sharing most of their paragraphs, embedded by four workers at once.
+  std::vector<std::string> jobs;
+  for (int d = 0; d < 8; ++d) {
+    const std::string path = dir_ + "/in/shared" + std::to_string(d) + ".txt";
+    std::string body;
+    for (int p = 0; p < 12; ++p) {
+      for (int w = 0; w < 50; ++w) body += "shared" + std::to_string(p * 50 + w) + " ";
+      body += "\n\n";
+    }
+    body += "unique paragraph of document " + std::to_string(d) + "\n";
+    std::ofstream(path, std::ios::binary) << body;
+    auto s = SubmitFile(deps_, path, "tenant-a");
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    jobs.push_back(s->job.id);
+  }
+  StartPool(4);
+  ASSERT_TRUE(RunUntil([&] { return AllComplete(jobs.size()); }, 60s)) << Unfinished();
+  // Each distinct chunk text was billed exactly once: the emulator's tokens equal the tokens
+  // of the distinct texts.
+  std::map<std::string, int64_t> distinct;
+  for (const auto& v : Get(store_->ListJobs({}))) {
+    for (const auto& c : Get(store_->ListChunks(v.job.document_id))) {
+      distinct[c.text_sha256] = static_cast<int64_t>(deps_.tokens->Count(c.text));
+    }
+  }
+  int64_t tokens = 0;
+  for (const auto& [h, n] : distinct) tokens += n;
+  EXPECT_GT(distinct.size(), 8u);
+  EXPECT_EQ(openai_->Stats().billed_tokens, tokens);
+  ExpectLedgerEqualsOpenAiBill();
 }
 
 }  // namespace

@@ -87,6 +87,10 @@ class FakeIndexStore : public store::Store {
   Status PutVectors(const VectorSpace&, std::span<const store::StoredVector>) override {
     return Unused();
   }
+  Result<std::vector<std::string>> ClaimTexts(const VectorSpace&, std::span<const std::string>,
+                                              std::string_view, Duration, UnixMillis) override {
+    return Unused();
+  }
   Result<std::optional<store::StoredVector>> GetVector(const VectorSpace&,
                                                        std::string_view) override {
     return Unused();

@@ -100,6 +100,15 @@ class Store {
   // Inserts vectors; existing (space, text_sha256) rows are kept (first write wins). Every
   // value vector must have space.dimensions entries (kInvalidArgument otherwise).
   virtual Status PutVectors(const VectorSpace& space, std::span<const StoredVector> vectors) = 0;
+  // Embedding claims: of `text_sha256s`, claims for `owner` until now + ttl every text nobody
+  // else holds (no claim, an expired one, or one `owner` already holds) and returns those, in
+  // input order without duplicates. One transaction; two owners never both get a text while
+  // their claims are live. The embed stage claims before paying for a text, so two workers
+  // never embed the same text at the same moment.
+  virtual Result<std::vector<std::string>> ClaimTexts(const VectorSpace& space,
+                                                      std::span<const std::string> text_sha256s,
+                                                      std::string_view owner, Duration ttl,
+                                                      UnixMillis now) = 0;
   virtual Result<std::optional<StoredVector>> GetVector(const VectorSpace& space,
                                                         std::string_view text_sha256) = 0;
   // Index stage: the document becomes searchable in `space` (its chunks must all have vectors

@@ -4,6 +4,9 @@
 
 #include <array>
 #include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "ingest/pipeline/pipeline_deps.h"
 #include "ingest/pipeline/stages/stage_runner.h"
@@ -57,7 +60,10 @@ class ChunkStage final : public DepsStage {
 };
 
 // embed: embeds the distinct chunk texts missing from the vector cache, in batches of
-// deps.embed_batch_size; one ledger row per Embed call. A failed batch fails the stage (the
+// deps.embed_batch_size; one ledger row per Embed call. Texts are claimed first
+// (Store::ClaimTexts): a text another job is embedding right now is waited for (10 s) and then
+// taken from the vector cache, so two jobs never pay for the same text; still missing after
+// the wait, the job is deferred (embed_in_progress). A failed batch fails the stage (the
 // batches already stored stay cached, so a retry only embeds the rest).
 class EmbedStage final : public DepsStage {
  public:
@@ -68,6 +74,8 @@ class EmbedStage final : public DepsStage {
  private:
   Result<embed::EmbedOutput> EmbedGoverned(JobContext& ctx,
                                            std::span<const std::string> texts) const;
+  Status EmbedTexts(JobContext& ctx, const std::vector<std::string>& todo,
+                    const std::unordered_map<std::string, const std::string*>& text_of) const;
 };
 
 // index: Store::MarkIndexed in the embedder's vector space.

@@ -237,10 +237,27 @@ ALTER TABLE ledger DROP COLUMN expires_at;
 ALTER TABLE ledger DROP COLUMN estimate_micros;
 )sql";
 
-constexpr std::array<MigrationStep, 3> kSteps = {{
+// Embedding claims: a worker about to embed a text claims it for a while, so two workers never
+// pay for the same text at the same moment (the vector cache only dedupes texts already stored).
+constexpr std::string_view kEmbedClaimsUp = R"sql(
+CREATE TABLE embed_claims (
+  model        TEXT NOT NULL,
+  dimensions   INTEGER NOT NULL,
+  text_sha256  TEXT NOT NULL,
+  owner        TEXT NOT NULL,
+  expires_at   INTEGER NOT NULL,
+  PRIMARY KEY (model, dimensions, text_sha256)
+);
+)sql";
+constexpr std::string_view kEmbedClaimsDown = R"sql(
+DROP TABLE embed_claims;
+)sql";
+
+constexpr std::array<MigrationStep, 4> kSteps = {{
     {1, "initial_schema", kInitialUp, kInitialDown},
     {2, "ledger_job_index", kLedgerJobUp, kLedgerJobDown},
     {3, "governor_state", kGovernorUp, kGovernorDown},
+    {4, "embed_claims", kEmbedClaimsUp, kEmbedClaimsDown},
 }};
 
 }  // namespace

@@ -203,6 +203,46 @@ Result<std::vector<std::string>> PostgresStore::MissingVectors(
   });
 }
 
+Result<std::vector<std::string>> PostgresStore::ClaimTexts(
+    const VectorSpace& space, std::span<const std::string> text_sha256s, std::string_view owner,
+    Duration ttl, UnixMillis now) {
+  INGEST_RETURN_IF_ERROR(CheckSpace(space));
+  if (owner.empty()) return InvalidArgument("claim owner must not be empty", "missing_id");
+  // Rows are locked in one global order (sorted hashes), so concurrent claimers of
+  // overlapping sets wait for each other instead of deadlocking.
+  std::vector<std::string> sorted(text_sha256s.begin(), text_sha256s.end());
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  return Transact("claim texts", [&](pqxx::work& w) -> Result<std::vector<std::string>> {
+    std::unordered_set<std::string> mine;
+    for (size_t begin = 0; begin < sorted.size(); begin += kBatchRows) {
+      const size_t end = std::min(sorted.size(), begin + kBatchRows);
+      std::string values;
+      for (size_t i = begin; i < end; ++i) {
+        if (!values.empty()) values += ',';
+        values += "(" + w.quote(space.model) + "," + std::to_string(space.dimensions) + "," +
+                  w.quote(sorted[i]) + "," + w.quote(std::string(owner)) + "," +
+                  std::to_string(now + ttl.count()) + ")";
+      }
+      // Insert, or take over a claim that expired or is already ours; the rows returned are
+      // the ones this owner holds now. Row locks make concurrent claims of a text serialise.
+      pqxx::result r = w.exec(
+          "INSERT INTO embed_claims (model, dimensions, text_sha256, owner, expires_at) VALUES " +
+          values +
+          " ON CONFLICT (model, dimensions, text_sha256) DO UPDATE SET owner = EXCLUDED.owner, "
+          "expires_at = EXCLUDED.expires_at WHERE embed_claims.expires_at <= " +
+          std::to_string(now) + " OR embed_claims.owner = EXCLUDED.owner RETURNING text_sha256");
+      for (const pqxx::row& row : r) mine.insert(Text(row[0]));
+    }
+    std::vector<std::string> claimed;
+    std::unordered_set<std::string_view> seen;
+    for (const std::string& h : text_sha256s) {
+      if (seen.insert(h).second && mine.contains(h)) claimed.push_back(h);
+    }
+    return claimed;
+  });
+}
+
 Status PostgresStore::PutVectors(const VectorSpace& space, std::span<const StoredVector> vectors) {
   INGEST_RETURN_IF_ERROR(CheckSpace(space));
   for (const StoredVector& v : vectors) {

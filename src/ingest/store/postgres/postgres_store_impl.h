@@ -52,6 +52,10 @@ class PostgresStore final : public Store {
   Result<std::vector<Chunk>> ListChunks(std::string_view document_id) override;
   Result<std::vector<std::string>> MissingVectors(
       const VectorSpace& space, std::span<const std::string> text_sha256s) override;
+  Result<std::vector<std::string>> ClaimTexts(const VectorSpace& space,
+                                              std::span<const std::string> text_sha256s,
+                                              std::string_view owner, Duration ttl,
+                                              UnixMillis now) override;
   Status PutVectors(const VectorSpace& space, std::span<const StoredVector> vectors) override;
   Result<std::optional<StoredVector>> GetVector(const VectorSpace& space,
                                                 std::string_view text_sha256) override;

@@ -154,6 +154,35 @@ Result<std::vector<std::string>> SqliteStore::MissingVectors(
   return missing;
 }
 
+Result<std::vector<std::string>> SqliteStore::ClaimTexts(const VectorSpace& space,
+                                                         std::span<const std::string> text_sha256s,
+                                                         std::string_view owner, Duration ttl,
+                                                         UnixMillis now) {
+  INGEST_RETURN_IF_ERROR(CheckSpace(space));
+  if (owner.empty()) return InvalidArgument("claim owner must not be empty", "missing_id");
+  INGEST_ASSIGN_OR_RETURN(WriteScope w, BeginWrite());
+  std::vector<std::string> claimed;
+  std::unordered_set<std::string_view> seen;
+  for (const std::string& h : text_sha256s) {
+    if (!seen.insert(h).second) continue;
+    // Insert, or take over a claim that expired or is already ours; RETURNING says whether
+    // the row is ours now.
+    INGEST_ASSIGN_OR_RETURN(
+        Stmt u, w->Prepare("INSERT INTO embed_claims (model, dimensions, text_sha256, owner, "
+                           "expires_at) VALUES (?, ?, ?, ?, ?) "
+                           "ON CONFLICT (model, dimensions, text_sha256) DO UPDATE SET "
+                           "owner = excluded.owner, expires_at = excluded.expires_at "
+                           "WHERE embed_claims.expires_at <= ? OR embed_claims.owner = ? "
+                           "RETURNING 1"));
+    u.Bind(1, space.model).Bind(2, space.dimensions).Bind(3, h).Bind(4, owner);
+    u.Bind(5, now + ttl.count()).Bind(6, now).Bind(7, owner);
+    INGEST_ASSIGN_OR_RETURN(bool mine, u.Step());
+    if (mine) claimed.push_back(h);
+  }
+  INGEST_RETURN_IF_ERROR(w.txn->Commit());
+  return claimed;
+}
+
 Status SqliteStore::PutVectors(const VectorSpace& space, std::span<const StoredVector> vectors) {
   INGEST_RETURN_IF_ERROR(CheckSpace(space));
   for (const StoredVector& v : vectors) {
