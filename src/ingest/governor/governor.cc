@@ -222,23 +222,34 @@ Result<int64_t> Governor::Price(const CallSpec& spec, const Usage* usage) const 
   return FailedPrecondition("no price for operation \"" + spec.operation + "\"", "no_price");
 }
 
-Result<Reservation> Governor::Reserve(const CallSpec& spec) {
-  INGEST_RETURN_IF_ERROR(CheckProvider(spec.service));
-  INGEST_ASSIGN_OR_RETURN(int64_t estimate, Price(spec, nullptr));
-  const UnixMillis now = clock_->NowMillis();
+store::LedgerEntry LedgerRow(const CallSpec& spec, const Usage& usage, int64_t cost_micros) {
   store::LedgerEntry e;
-  e.id = UuidV4();
   e.service = spec.service;
   e.operation = spec.operation;
   e.tenant = spec.tenant;
   e.document_id = spec.document_id;
   e.job_id = spec.job_id;
   e.model = spec.model;
-  e.tokens = spec.tokens;
-  e.pages = spec.pages;
-  e.credits = spec.credits;
-  e.requests = spec.requests;
-  e.cost_micros = estimate;
+  e.tokens = usage.tokens;
+  e.pages = usage.pages;
+  e.credits = usage.credits;
+  e.requests = usage.requests;
+  e.cost_micros = cost_micros;
+  e.provider_request_id = usage.provider_request_id;
+  return e;
+}
+
+Result<Reservation> Governor::Reserve(const CallSpec& spec) {
+  INGEST_RETURN_IF_ERROR(CheckProvider(spec.service));
+  INGEST_ASSIGN_OR_RETURN(int64_t estimate, Price(spec, nullptr));
+  const UnixMillis now = clock_->NowMillis();
+  Usage estimated;
+  estimated.tokens = spec.tokens;
+  estimated.pages = spec.pages;
+  estimated.credits = spec.credits;
+  estimated.requests = spec.requests;
+  store::LedgerEntry e = LedgerRow(spec, estimated, estimate);
+  e.id = UuidV4();
   e.state = store::LedgerState::kReserved;
   e.expires_at = now + options_.reservation_ttl.count();
   INGEST_ASSIGN_OR_RETURN(store::ReserveResult rr, store_->Reserve(e, now));
@@ -267,22 +278,10 @@ Status Governor::Settle(const Reservation& r, const Usage& usage) {
     return Release(r, "the call billed nothing");
   }
   INGEST_ASSIGN_OR_RETURN(int64_t cost, Price(r.spec, &usage));
-  store::LedgerEntry e;
+  store::LedgerEntry e = LedgerRow(r.spec, usage, cost);
   e.id = r.ledger_id;
-  e.service = r.spec.service;
-  e.operation = r.spec.operation;
-  e.tenant = r.spec.tenant;
-  e.document_id = r.spec.document_id;
-  e.job_id = r.spec.job_id;
-  e.model = r.spec.model;
-  e.tokens = usage.tokens;
-  e.pages = usage.pages;
-  e.credits = usage.credits;
-  e.requests = usage.requests;
-  e.cost_micros = cost;
   e.estimate_micros = r.estimate_micros;
   e.state = store::LedgerState::kSettled;
-  e.provider_request_id = usage.provider_request_id;
   INGEST_RETURN_IF_ERROR(store_->SettleLedger(e, now));
   if (metrics_.load() != nullptr) metrics_.load()->AddCost(r.spec.service, cost);
   return Status::Ok();

@@ -95,6 +95,10 @@ struct Usage {
   std::string provider_request_id;
 };
 
+// The ledger row of the call `spec` with `usage` (tokens, pages, credits, requests, request id)
+// costing `cost_micros`; id, state and times are the caller's to set.
+store::LedgerEntry LedgerRow(const CallSpec& spec, const Usage& usage, int64_t cost_micros);
+
 class Governor;
 
 // The paid call the current thread is about to make through a provider adapter. A stage opens

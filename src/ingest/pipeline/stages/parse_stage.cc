@@ -241,23 +241,13 @@ Status SettleRemoteParse(const PipelineDeps& deps, const JobContext& ctx,
     }
     return deps.governor->Settle(r, usage);
   }
-  store::LedgerEntry entry;
-  entry.id = r.ledger_id;
-  entry.service = r.spec.service;
-  entry.operation = "parse";
-  entry.tenant = r.spec.tenant;
-  entry.document_id = r.spec.document_id;
-  entry.job_id = r.spec.job_id;
-  entry.model = r.spec.model;
-  entry.pages = usage.pages;
-  entry.credits = usage.credits;
-  entry.requests = 1;
+  int64_t cost = 0;
   if (deps.prices != nullptr) {
-    INGEST_ASSIGN_OR_RETURN(entry.cost_micros,
-                            governor::ParseCostMicros(*deps.prices, entry.credits));
+    INGEST_ASSIGN_OR_RETURN(cost, governor::ParseCostMicros(*deps.prices, usage.credits));
   }
+  store::LedgerEntry entry = governor::LedgerRow(r.spec, usage, cost);
+  entry.id = r.ledger_id;
   entry.state = store::LedgerState::kSettled;
-  entry.provider_request_id = remote_id;
   return deps.store->SettleLedger(entry, deps.clock->NowMillis());
 }
 
