@@ -33,6 +33,11 @@ void MetricsObserver::OnStageFinished(const store::Job& before, const store::Job
   metrics_->AddTokens(embed_provider_, embed_model_, stats.embedded_tokens);
   if (store::IsTerminal(after.state) && !store::IsTerminal(before.state)) {
     metrics_->CountDocument(store::JobStateName(after.state));
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    metrics_->ObserveDocumentLatency(store::JobStateName(after.state), store::LaneName(after.lane),
+                                     static_cast<double>(now_ms - after.created_at) / 1000.0);
   }
 }
 

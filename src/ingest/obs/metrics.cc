@@ -24,6 +24,14 @@ const prometheus::Histogram::BucketBoundaries& ProviderBuckets() {
   return kBuckets;
 }
 
+// Receipt to terminal state: seconds for a small interactive upload, hours for a backfill held
+// back by a budget. 600 s (the freshness objective) must stay a boundary.
+const prometheus::Histogram::BucketBoundaries& DocumentLatencyBuckets() {
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {
+      1, 5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 86400};
+  return kBuckets;
+}
+
 std::string S(std::string_view v) { return std::string(v); }
 
 }  // namespace
@@ -37,6 +45,9 @@ auto& Metrics::Register(Builder builder, const char* name, const char* help) {
 Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   documents_ = &Register(prometheus::BuildCounter(), "ingestd_documents_total",
                          "Documents that reached a terminal state, by state");
+  document_latency_ =
+      &Register(prometheus::BuildHistogram(), "ingestd_document_latency_seconds",
+                "Time from a document's receipt to its terminal state, by state and lane");
   stage_duration_ = &Register(prometheus::BuildHistogram(), "ingestd_stage_duration_seconds",
                               "Wall time of one pipeline stage attempt, by stage");
   tokens_ = &Register(prometheus::BuildCounter(), "ingestd_tokens_total",
@@ -81,12 +92,23 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                          "Jobs in the dead-letter queue (retries exhausted)")
                     .Add({});
   // Terminal states the workers count, and the two caches: known label values start at 0.
-  for (const char* state : {"complete", "failed", "dead"}) documents_->Add({{"state", state}});
+  for (const char* state : {"complete", "failed", "dead"}) {
+    documents_->Add({{"state", state}});
+    for (const char* lane : {"interactive", "bulk"}) {
+      document_latency_->Add({{"state", state}, {"lane", lane}}, DocumentLatencyBuckets());
+    }
+  }
   for (const char* cache : {"parse", "vector"}) cache_hits_->Add({{"cache", cache}});
 }
 
 void Metrics::CountDocument(std::string_view state) {
   documents_->Add({{"state", S(state)}}).Increment();
+}
+
+void Metrics::ObserveDocumentLatency(std::string_view state, std::string_view lane,
+                                     double seconds) {
+  document_latency_->Add({{"state", S(state)}, {"lane", S(lane)}}, DocumentLatencyBuckets())
+      .Observe(std::max(0.0, seconds));
 }
 
 void Metrics::ObserveStage(std::string_view stage, double seconds) {

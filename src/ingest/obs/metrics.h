@@ -53,6 +53,11 @@ class Metrics {
 
   // ingestd_documents_total{state}: documents that reached a terminal state in this process.
   void CountDocument(std::string_view state);
+  // ingestd_document_latency_seconds{state,lane}: time from a document's receipt (its job's
+  // creation) to the terminal state a worker brought it to. The freshness SLO reads it
+  // (deploy/prometheus/ingestd-slo.yml); 600 s is a bucket boundary. A job an operator retries
+  // after it ended is observed again, measured from the same receipt (for its user it was late).
+  void ObserveDocumentLatency(std::string_view state, std::string_view lane, double seconds);
   // ingestd_stage_duration_seconds{stage}: wall time of one stage attempt.
   void ObserveStage(std::string_view stage, double seconds);
   // ingestd_tokens_total{provider,model}: tokens sent to an embedder (provider-reported usage).
@@ -117,6 +122,7 @@ class Metrics {
   std::shared_ptr<prometheus::Registry> registry_;
   std::vector<std::string> family_names_;
   prometheus::Family<prometheus::Counter>* documents_;
+  prometheus::Family<prometheus::Histogram>* document_latency_;
   prometheus::Family<prometheus::Histogram>* stage_duration_;
   prometheus::Family<prometheus::Counter>* tokens_;
   prometheus::Family<prometheus::Counter>* pages_;

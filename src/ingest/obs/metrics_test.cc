@@ -49,6 +49,30 @@ TEST(MetricsTest, ProviderFamiliesCarryTheirLabels) {
   EXPECT_TRUE(Has(s, "ingestd_rate_limit_wait_seconds_total{provider=\"openai\"} 1.75"));
 }
 
+// The freshness SLO counts documents finished within 600 s through the le="600" bucket; every
+// state and lane exists at zero before the first document so rate() sees the first one.
+TEST(MetricsTest, DocumentLatencyHasTheFreshnessBoundary) {
+  Metrics m;
+  const std::string fresh = m.Serialize();
+  EXPECT_TRUE(Has(fresh, "# TYPE ingestd_document_latency_seconds histogram"));
+  EXPECT_TRUE(
+      Has(fresh, "ingestd_document_latency_seconds_count{lane=\"interactive\",state=\"dead\"} 0"));
+  m.ObserveDocumentLatency("complete", "interactive", 12.5);
+  m.ObserveDocumentLatency("complete", "interactive", 700);
+  m.ObserveDocumentLatency("failed", "bulk", -3);  // clock skew: counted as 0, not dropped
+  const std::string s = m.Serialize();
+  EXPECT_TRUE(Has(s,
+                  "ingestd_document_latency_seconds_bucket{lane=\"interactive\",state=\"complete\","
+                  "le=\"600\"} 1"));
+  EXPECT_TRUE(Has(s,
+                  "ingestd_document_latency_seconds_bucket{lane=\"interactive\",state=\"complete\","
+                  "le=\"900\"} 2"));
+  EXPECT_TRUE(
+      Has(s, "ingestd_document_latency_seconds_count{lane=\"interactive\",state=\"complete\"} 2"));
+  EXPECT_TRUE(
+      Has(s, "ingestd_document_latency_seconds_bucket{lane=\"bulk\",state=\"failed\",le=\"1\"} 1"));
+}
+
 TEST(MetricsTest, CircuitStateFollowsTheLastValue) {
   Metrics m;
   m.SetCircuitState("openai", 2);
@@ -109,6 +133,7 @@ TEST(MetricsTest, EveryFamilyPassesPromtoolCheckMetrics) {
   }
   Metrics m;
   m.CountDocument("complete");
+  m.ObserveDocumentLatency("complete", "bulk", 42);
   m.ObserveStage("parse", 0.2);
   m.AddTokens("openai", "text-embedding-3-small", 100);
   m.AddPages("local", 3);
@@ -149,7 +174,7 @@ std::string ReadSource(const std::string& rel) {
   return ss.str();
 }
 
-// Every ingestd_* name in the shipped alert rules and Grafana dashboards is a family this
+// Every ingestd_* name in the shipped alert and SLO rules and Grafana dashboards is a family this
 // registry defines (histogram series by their _bucket/_sum/_count names), so a renamed metric
 // cannot silently leave an alert or a panel reading nothing.
 TEST(MetricsTest, DeployFilesReferenceOnlyRegisteredMetrics) {
@@ -158,14 +183,21 @@ TEST(MetricsTest, DeployFilesReferenceOnlyRegisteredMetrics) {
   for (const std::string& n : m.FamilyNames()) {
     for (const char* suffix : {"", "_bucket", "_sum", "_count"}) known.insert(n + suffix);
   }
-  std::vector<std::string> files = {"deploy/prometheus/ingestd-alerts.yml"};
+  std::vector<std::string> files;
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(INGEST_SOURCE_DIR) + "/deploy/prometheus")) {
+    if (e.path().extension() == ".yml") {
+      files.push_back("deploy/prometheus/" + e.path().filename().string());
+    }
+  }
+  ASSERT_GE(files.size(), 2u) << "alert and SLO rules missing in deploy/prometheus";
   for (const auto& e :
        std::filesystem::directory_iterator(std::string(INGEST_SOURCE_DIR) + "/deploy/grafana")) {
     if (e.path().extension() == ".json") {
       files.push_back("deploy/grafana/" + e.path().filename().string());
     }
   }
-  ASSERT_GE(files.size(), 2u) << "no Grafana dashboard in deploy/grafana";
+  ASSERT_GE(files.size(), 3u) << "no Grafana dashboard in deploy/grafana";
   const std::regex name(R"(ingestd_[a-z0-9_]+)");
   for (const std::string& f : files) {
     const std::string text = ReadSource(f);
