@@ -6,6 +6,9 @@
 #   ```sh doctest continue     runnable: run in the environment the previous runnable block of
 #                              the same page left behind (its files, data dir and variables
 #                              exported to the next block with `doctest_export NAME...`)
+#   ```sh doctest keep         (with or without continue) processes the block starts may run on
+#                              into the next `continue` blocks, which must stop them before the
+#                              page's chain of blocks ends (a server used by several blocks)
 #   ```sh not-runnable: WHY    shown, not run (a real vendor key, a cluster); counted
 #   ```sh                      unmarked: allowed outside docs/operations, docs/guide and
 #                              docs/training (counted); an error inside them
@@ -75,6 +78,7 @@ class Block:
         rest = info[len(self.lang):].strip()
         self.runnable = "doctest" in words[1:]
         self.cont = self.runnable and "continue" in words[1:]
+        self.keep = self.runnable and "keep" in words[1:]
         self.timeout = DEFAULT_TIMEOUT
         for w in words[1:]:
             if w.startswith("timeout="):
@@ -169,6 +173,32 @@ def group_alive(pgid):
         return True
 
 
+def stop_group(pgid):
+    """Waits up to 3 s for the group to end by itself; kills it otherwise. True if it ended."""
+    deadline = time.monotonic() + 3
+    while group_alive(pgid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if not group_alive(pgid):
+        return True
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+        time.sleep(1)
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    return False
+
+
+kept = []  # (process group, block) of `keep` blocks in the current chain
+
+
+def end_chain():
+    """Processes a `keep` block left must have been stopped by a later block of the chain."""
+    bad = [b for pgid, b in kept if not stop_group(pgid)]
+    kept.clear()
+    return bad
+
+
 def run(block, home):
     env = fresh_env(home)
     script = PROLOGUE + block.text
@@ -188,17 +218,10 @@ def run(block, home):
     elapsed = time.monotonic() - started
     # Anything still in the block's process group was started by it and not stopped.
     leftover = False
-    deadline = time.monotonic() + 3
-    while group_alive(p.pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if group_alive(p.pid):
+    if block.keep and not timed_out:
+        kept.append((p.pid, block))
+    elif not stop_group(p.pid):
         leftover = True
-        try:
-            os.killpg(p.pid, signal.SIGTERM)
-            time.sleep(1)
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     with open(out_path, encoding="utf-8", errors="replace") as f:
         output = f.read()
     problems = []
@@ -233,6 +256,11 @@ prev_path = None
 for b in all_blocks:
     if not b.runnable:
         continue
+    if not b.cont:
+        for kb in end_chain():
+            failures += 1
+            print(f"FAIL - {kb.where}: a process it kept was still running when the page's "
+                  "blocks ended (stop it in a later 'continue' block)")
     if b.cont and (prev_home is None or prev_path != b.path):
         print(f"FAIL - {b.where}: 'doctest continue' without an earlier runnable block on the page")
         failures += 1
@@ -260,6 +288,11 @@ for b in all_blocks:
         if verbose:
             for l in output.rstrip("\n").split("\n"):
                 print("       > " + l)
+
+for kb in end_chain():
+    failures += 1
+    print(f"FAIL - {kb.where}: a process it kept was still running when the page's blocks "
+          "ended (stop it in a later 'continue' block)")
 
 for b in strict_unmarked:
     failures += 1

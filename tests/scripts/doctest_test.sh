@@ -42,6 +42,10 @@ test -n "$INGESTD_DATA_DIR"
 ```sh not-runnable: needs a real vendor key
 curl https://api.openai.com/v1/models
 ```
+
+```sh doctest keep
+sleep 60 &
+```
 MD
 mkdir -p "$WORK/page/scripts"
 cp "$SRC/scripts/doctest.sh" "$WORK/page/scripts/"
@@ -55,7 +59,8 @@ check "runner: missing expected line fails" grep -q "^FAIL - docs/bad.md:6 .*exp
 check "runner: non-zero exit fails" grep -q '^FAIL - docs/bad.md:11 .*exit status 1, expected 0' "$WORK/bad.out"
 check "runner: leftover process fails" grep -q '^FAIL - docs/bad.md:15 .*left a process running' "$WORK/bad.out"
 check "runner: expect-exit and continue" grep -q '^ok   - docs/bad.md:25 ' "$WORK/bad.out"
-check "runner: summary line counts" grep -q '^doctest: 6 blocks run, 1 marked not runnable$' "$WORK/bad.out"
+check "runner: a kept process nobody stops fails" grep -q '^FAIL - docs/bad.md:33: a process it kept was still running' "$WORK/bad.out"
+check "runner: summary line counts" grep -q '^doctest: 7 blocks run, 1 marked not runnable$' "$WORK/bad.out"
 if ! grep -q '^FAIL - docs/bad.md:6' "$WORK/bad.out"; then cat "$WORK/bad.out"; fi
 
 # The handbook's links and anchors resolve.
