@@ -19,7 +19,8 @@ BUILD_PKGS=(
 )
 TEST_PKGS=(
   postgresql postgresql-contrib prometheus prometheus-alertmanager chromium
-  poppler-utils r-doc-pdf gnuplot-doc debian-refcard python3 procps psmisc curl jq
+  poppler-utils r-doc-pdf gnuplot-doc debian-refcard python3 python3-yaml procps psmisc curl jq
+  dpkg-dev systemd
 )
 
 want=("${BUILD_PKGS[@]}")

@@ -25,9 +25,11 @@ int RunCli(int argc, char** argv) {
   AddWorkerCommand(app, global, &exit_code);
   AddWorkersCommand(app, global, &exit_code);
   AddMigrateCommand(app, global, &exit_code);
+  AddDoctorCommand(app, global, &exit_code);
   AddConfigCommand(app, global, &exit_code);
   AddTokenizeCommand(app, global, &exit_code);
   AddEmulateCommand(app, global, &exit_code);
+  AddVersionCommand(app, global, &exit_code);
 
   try {
     app.parse(argc, argv);

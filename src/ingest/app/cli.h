@@ -33,5 +33,8 @@ void AddWorkerCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddWorkersCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddBudgetCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddProvidersCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
+void AddDoctorCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
+// Also installs the top-level --version flag.
+void AddVersionCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 
 }  // namespace ingest::app

@@ -14,6 +14,7 @@
 #include "ingest/api/metrics_observer.h"
 #include "ingest/app/app.h"
 #include "ingest/app/cli.h"
+#include "ingest/app/doctor.h"
 #include "ingest/app/worker_process.h"
 #include "ingest/embed/embedder.h"
 #include "ingest/obs/log.h"
@@ -29,25 +30,6 @@ struct ServeArgs {
   int workers = -1;    // -1 = pipeline.workers from config
 };
 
-// "HOST:PORT" (IPv6 as "[::1]:PORT"). kInvalidArgument otherwise.
-Status ParseListen(const std::string& listen, std::string* host, int* port) {
-  const size_t colon = listen.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size()) {
-    return InvalidArgument("--listen must be HOST:PORT, got \"" + listen + "\"");
-  }
-  std::string h = listen.substr(0, colon);
-  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-  const std::string p = listen.substr(colon + 1);
-  char* end = nullptr;
-  const long v = std::strtol(p.c_str(), &end, 10);
-  if (*end != '\0' || v < 0 || v > 65535) {
-    return InvalidArgument("--listen port must be 0..65535, got \"" + p + "\"");
-  }
-  *host = h;
-  *port = static_cast<int>(v);
-  return Status::Ok();
-}
-
 int RunServe(const GlobalOptions& global, const ServeArgs& args) {
   auto config = LoadConfigFor(global);
   if (!config.ok()) {
@@ -61,11 +43,16 @@ int RunServe(const GlobalOptions& global, const ServeArgs& args) {
   }
   std::string host;
   int port = 0;
-  if (Status st = ParseListen(args.listen.empty() ? config->api.listen : args.listen, &host, &port);
-      !st.ok()) {
+  const std::string listen = args.listen.empty() ? config->api.listen : args.listen;
+  if (Status st = ParseHostPort(listen, &host, &port); !st.ok()) {
     std::fprintf(stderr, "ingestd: %s\n", st.message().c_str());
     return 2;
   }
+  // The offline doctor checks: a failure (schema behind, unwritable data dir, a missing or
+  // world-readable secret, the address taken...) stops the start with the fix named.
+  DoctorOptions preflight;
+  preflight.listen = listen;
+  if (!RunPreflight(*config, preflight)) return 2;
   StopSignals signals;  // before any thread starts
 
   auto app_or = App::Open(*config);

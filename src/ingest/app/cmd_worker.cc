@@ -14,6 +14,7 @@
 
 #include "ingest/app/app.h"
 #include "ingest/app/cli.h"
+#include "ingest/app/doctor.h"
 #include "ingest/app/worker_process.h"
 #include "ingest/embed/embedder.h"
 #include "ingest/obs/log.h"
@@ -32,6 +33,10 @@ int RunWorker(const GlobalOptions& global, const WorkerArgs& args) {
     std::fprintf(stderr, "ingestd: %s\n", config.status().message().c_str());
     return 2;
   }
+  DoctorOptions preflight;  // the offline doctor checks; a failure stops the start
+  preflight.check_listen = false;
+  preflight.check_api_tokens = false;
+  if (!RunPreflight(*config, preflight)) return 2;
   StopSignals signals;  // before any thread starts
   auto app_or = App::Open(*config);
   if (!app_or.ok()) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -71,6 +72,10 @@ class LlamaParseEmulator::Impl {
                 [this](const httplib::Request& q, httplib::Response& r) {
                   Api(q, r, [&] { HandleResult(q.matches[1], q.matches[2], q.matches[3], r); });
                 });
+    // v2 job list (spec §10): the cheapest authenticated call, used by `ingestd doctor --online`.
+    server_.Get("/api/v2/parse", [this](const httplib::Request& q, httplib::Response& r) {
+      Api(q, r, [&] { HandleList(q, r); });
+    });
     server_.Get("/_emulator/stats", [this](const httplib::Request&, httplib::Response& r) {
       r.set_content(JsonText(Stats().ToJson(), 2), kJson);
     });
@@ -335,6 +340,45 @@ class LlamaParseEmulator::Impl {
       return false;
     }
     return true;
+  }
+
+  // GET /api/v2/parse?page_size=N&page_token=T: jobs newest first, v2 statuses, cursor paging
+  // (the token is the offset of the next page).
+  void HandleList(const httplib::Request& req, httplib::Response& res) {
+    auto int_param = [&](const char* name, long fallback) {
+      if (!req.has_param(name)) return fallback;
+      const std::string v = req.get_param_value(name);
+      char* end = nullptr;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      return end != v.c_str() && *end == '\0' ? n : -1;
+    };
+    const long page_size = int_param("page_size", 10);
+    const long offset = int_param("page_token", 0);
+    if (page_size < 1 || page_size > 100 || offset < 0) {
+      return Detail(res, 422,
+                    "page_size must be 1..100 and page_token a token from a previous page");
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<const Job*> all;
+    for (const auto& [id, job] : jobs_) all.push_back(&job);
+    std::sort(all.begin(), all.end(), [](const Job* a, const Job* b) {
+      return a->created_ms != b->created_ms ? a->created_ms > b->created_ms : a->id < b->id;
+    });
+    const int64_t now = options_.clock->NowMillis();
+    json items = json::array();
+    for (size_t i = static_cast<size_t>(offset);
+         i < all.size() && items.size() < static_cast<size_t>(page_size); ++i) {
+      const std::string v1 = llamaparse::StateAt(*all[i], now).status;
+      const std::string v2 = v1 == "SUCCESS" || v1 == "PARTIAL_SUCCESS" ? "COMPLETED"
+                             : v1 == "ERROR"                            ? "FAILED"
+                                                                        : v1;
+      items.push_back({{"id", all[i]->id}, {"status", v2}, {"tier", nullptr}});
+    }
+    const size_t next = static_cast<size_t>(offset) + items.size();
+    json body = {
+        {"items", items},
+        {"next_page_token", next < all.size() ? json(std::to_string(next)) : json(nullptr)}};
+    res.set_content(JsonText(body), kJson);
   }
 
   void HandleStatus(const std::string& id, httplib::Response& res) {

@@ -143,6 +143,31 @@ TEST_F(LlamaParseEmulatorTest, PdfUploadGoesPendingThenSuccessWithRealPageText) 
   Get("/api/v1/parsing/job/no-such-job", 404);
 }
 
+TEST_F(LlamaParseEmulatorTest, V2ListIsAuthenticatedAndPagesNewestFirst) {
+  LlamaParseEmulatorOptions o;
+  o.latency_base_ms = 1000;
+  StartWith(o);
+  EXPECT_EQ(Get("/api/v2/parse?page_size=1")["items"].size(), 0u);
+  auto wrong = client_->Get("/api/v2/parse", {{"Authorization", "Bearer llx-wrong"}});
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401);
+  const std::string first = json::parse(Upload("a.pdf", MakePdf({"One"}))->body)["id"];
+  clock_.Advance(std::chrono::milliseconds(5));
+  const std::string second = json::parse(Upload("b.pdf", MakePdf({"Two"}))->body)["id"];
+  json page = Get("/api/v2/parse?page_size=1");
+  ASSERT_EQ(page["items"].size(), 1u);
+  EXPECT_EQ(page["items"][0]["id"], second);
+  EXPECT_EQ(page["items"][0]["status"], "PENDING");
+  ASSERT_TRUE(page["next_page_token"].is_string());
+  clock_.Advance(std::chrono::milliseconds(2000));
+  page = Get("/api/v2/parse?page_size=1&page_token=" + page["next_page_token"].get<std::string>());
+  ASSERT_EQ(page["items"].size(), 1u);
+  EXPECT_EQ(page["items"][0]["id"], first);
+  EXPECT_EQ(page["items"][0]["status"], "COMPLETED");
+  EXPECT_TRUE(page["next_page_token"].is_null());
+  Get("/api/v2/parse?page_size=0", 422);
+}
+
 TEST_F(LlamaParseEmulatorTest, TargetPagesAreZeroBasedAndSeparatorIsTemplated) {
   StartWith({});
   const std::string pdf = MakePdf({"One", "Two", "Three"});
