@@ -46,8 +46,6 @@ for unit in ingestd.service ingestd-worker@.service; do
            | sed -n 's/.*Overall exposure level for .*: \([0-9.]*\).*/\1/p')"
   python3 -c 'import sys; sys.exit(0 if sys.argv[1] and float(sys.argv[1]) <= 2.0 else 1)' "$score" \
     && pass "$unit: exposure $score <= 2.0" || fail "$unit: exposure '$score'"
-  grep -q '^ExecReload=/bin/kill -HUP \$MAINPID' "$WORK/root/lib/systemd/system/$unit" \
-    && pass "$unit: ExecReload sends SIGHUP" || fail "$unit: no ExecReload"
   grep -q '^LoadCredential=openai_api_key:' "$WORK/root/lib/systemd/system/$unit" \
     && grep -q '^Environment=OPENAI_API_KEY_FILE=%d/openai_api_key' "$WORK/root/lib/systemd/system/$unit" \
     && pass "$unit: LoadCredential= mapped to OPENAI_API_KEY_FILE" || fail "$unit: credentials"

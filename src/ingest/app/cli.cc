@@ -26,6 +26,7 @@ int RunCli(int argc, char** argv) {
   AddWorkersCommand(app, global, &exit_code);
   AddMigrateCommand(app, global, &exit_code);
   AddDoctorCommand(app, global, &exit_code);
+  AddHealthcheckCommand(app, global, &exit_code);
   AddConfigCommand(app, global, &exit_code);
   AddTokenizeCommand(app, global, &exit_code);
   AddEmulateCommand(app, global, &exit_code);

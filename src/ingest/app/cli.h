@@ -34,6 +34,7 @@ void AddWorkersCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddBudgetCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddProvidersCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddDoctorCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
+void AddHealthcheckCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 // Also installs the top-level --version flag.
 void AddVersionCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 
