@@ -107,6 +107,41 @@ fi
 emulators_stop
 unset INGESTD_EMBEDDER OPENAI_API_KEY_FILE OPENAI_BASE_URL LLAMA_CLOUD_BASE_URL LLAMA_CLOUD_API_KEY_FILE INGESTD_PARSER
 
+# --- [[budget]] tables: checked by doctor, applied at every start, the file wins over the CLI ----
+cat > "$WORK/budgets.toml" <<'TOML'
+[[budget]]
+hard = "2.50"
+
+[[budget]]
+scope = "service"
+key = "openai"
+period = "month"
+hard = "10"
+TOML
+export INGESTD_DATA_DIR="$WORK/budget-data"
+doctor_json "$WORK/budgets.json" --config "$WORK/budgets.toml" --worker
+check "doctor: budgets ok" test "$(status_of "$WORK/budgets.json" budgets)" = ok
+run_worker_briefly() {
+  "$BIN" --config "$WORK/budgets.toml" worker > /dev/null 2> "$WORK/worker-budget.err" &
+  local pid=$!
+  for _ in $(seq 1 100); do grep -q "worker started" "$WORK/worker-budget.err" 2>/dev/null && break; sleep 0.1; done
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+global_hard() { "$BIN" --config "$WORK/budgets.toml" budget show --json | python3 -c 'import json,sys; print(next(b["hard_micros"] for b in json.load(sys.stdin) if b["scope"]=="global"))'; }
+INGESTD_LOG_LEVEL=info run_worker_briefly
+check "worker start applied both budgets" test "$("$BIN" --config "$WORK/budgets.toml" budget show --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -eq 2
+check "global budget from the file: 2.50 USD" test "$(global_hard)" -eq 2500000
+"$BIN" --config "$WORK/budgets.toml" budget set --hard 9 > /dev/null
+check "budget set changes it at once" test "$(global_hard)" -eq 9000000
+INGESTD_LOG_LEVEL=info run_worker_briefly
+check "at the next start the file wins again" test "$(global_hard)" -eq 2500000
+printf '[[budget]]\nscope = "tenant"\nhard = "1"\n' > "$WORK/bad-budget.toml"
+doctor_json "$WORK/bad-budget.json" --config "$WORK/bad-budget.toml" --worker
+check "a bad [[budget]] fails doctor (rc=$RC)" test "$RC" -eq 1 -a "$(status_of "$WORK/bad-budget.json" budgets)" = fail
+set +e; "$BIN" --config "$WORK/bad-budget.toml" worker > /dev/null 2> "$WORK/bad-budget.err"; rc=$?; set -e
+check "worker refuses to start with a bad [[budget]] (rc=$rc)" test "$rc" -eq 2
+export INGESTD_DATA_DIR="$WORK/data"
+
 # --- PostgreSQL: a schema behind `migrate up` fails, with the command --------------------------
 if [ -n "${INGESTD_TEST_PG_URL:-}" ]; then
   PGDB="ingestd_doctor_$$"

@@ -14,6 +14,7 @@
 #include "ingest/api/metrics_observer.h"
 #include "ingest/app/app.h"
 #include "ingest/app/cli.h"
+#include "ingest/app/config_budgets.h"
 #include "ingest/app/doctor.h"
 #include "ingest/app/worker_process.h"
 #include "ingest/embed/embedder.h"
@@ -61,6 +62,11 @@ int RunServe(const GlobalOptions& global, const ServeArgs& args) {
     return 2;
   }
   App& app = **app_or;
+  // [[budget]] tables: written at every start; the file wins over `budget set` (config_budgets.h).
+  if (Status st = ApplyConfiguredBudgets(global, *config, app.store(), app.clock()); !st.ok()) {
+    std::fprintf(stderr, "ingestd: budgets from the configuration: %s\n", st.ToString().c_str());
+    return 2;
+  }
   obs::Metrics metrics;
   app.governor().SetMetrics(&metrics);
   api::MetricsObserver observer(&metrics, std::string(app.parser().Name()),

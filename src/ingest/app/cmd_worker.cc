@@ -14,6 +14,7 @@
 
 #include "ingest/app/app.h"
 #include "ingest/app/cli.h"
+#include "ingest/app/config_budgets.h"
 #include "ingest/app/doctor.h"
 #include "ingest/app/worker_process.h"
 #include "ingest/embed/embedder.h"
@@ -44,6 +45,11 @@ int RunWorker(const GlobalOptions& global, const WorkerArgs& args) {
     return 2;
   }
   App& app = **app_or;
+  // [[budget]] tables: written at every start; the file wins over `budget set` (config_budgets.h).
+  if (Status st = ApplyConfiguredBudgets(global, *config, app.store(), app.clock()); !st.ok()) {
+    std::fprintf(stderr, "ingestd: budgets from the configuration: %s\n", st.ToString().c_str());
+    return 2;
+  }
   WorkerLogObserver observer;
   const pipeline::WorkerOptions options = WorkerOptionsFor(*config, args.workers);
   pipeline::WorkerPool pool(app.Deps(), options, &observer);

@@ -18,6 +18,7 @@
 #include "ingest/api/auth.h"
 #include "ingest/app/app.h"
 #include "ingest/app/build_info.h"
+#include "ingest/app/config_budgets.h"
 #include "ingest/embed/openai/openai_embedder.h"
 #include "ingest/http/http_client.h"
 #include "ingest/obs/log.h"
@@ -608,6 +609,17 @@ std::vector<CheckResult> RunDoctor(const GlobalOptions& global, const DoctorOpti
   }
   out.push_back(CheckConfig(config, file));
   if (!config.ok()) return out;
+  if (auto budgets = LoadBudgetTables(file, config->profile); !budgets.ok()) {
+    out.push_back(Fail("budgets", budgets.status().message(),
+                       "fix the [[budget]] table (docs/costs.md, \"Budgets in the "
+                       "configuration\")"));
+  } else {
+    out.push_back(
+        Ok("budgets",
+           budgets->empty()
+               ? "no [[budget]] tables (budgets only from `ingestd budget set`)"
+               : std::to_string(budgets->size()) + " [[budget]] table(s), applied at every start"));
+  }
   for (auto& r : RunOfflineChecks(*config, options)) out.push_back(std::move(r));
   if (options.online) {
     http::HttpClientOptions http_options;

@@ -188,7 +188,8 @@ Status ApplyTable(const toml::table& table, const std::string& file, Config& con
         for (const auto& [name, node] : t) {
           std::string path =
               prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
-          if (prefix.empty() && name.str() == "profile") continue;
+          // [[budget]] tables are read by app/config_budgets.h.
+          if (prefix.empty() && (name.str() == "profile" || name.str() == "budget")) continue;
           if (const toml::table* sub = node.as_table()) {
             walk(*sub, path);
             continue;
