@@ -20,7 +20,7 @@ BUILD_PKGS=(
 TEST_PKGS=(
   postgresql postgresql-contrib prometheus prometheus-alertmanager chromium
   poppler-utils r-doc-pdf gnuplot-doc debian-refcard python3 python3-yaml procps psmisc curl jq
-  dpkg-dev systemd podman
+  dpkg-dev systemd podman openssl wrk nginx
 )
 
 want=("${BUILD_PKGS[@]}")

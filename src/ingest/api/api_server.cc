@@ -2,10 +2,12 @@
 
 #include <httplib.h>
 
-#include <chrono>
+#include <algorithm>
 
 #include "ingest/api/http_status.h"
 #include "ingest/api/route_env.h"
+#include "ingest/api/security_headers.h"
+#include "ingest/common/listen_socket.h"
 #include "ingest/obs/log.h"
 
 namespace ingest::api {
@@ -20,7 +22,7 @@ ApiServer::ApiServer(ApiDeps deps, ApiOptions options) : deps_(std::move(deps)),
 ApiServer::~ApiServer() { Stop(); }
 
 Status ApiServer::Start(const std::string& host, int port) {
-  if (thread_.joinable()) return FailedPrecondition("API server already started");
+  if (server_ != nullptr) return FailedPrecondition("API server already started");
   INGEST_RETURN_IF_ERROR(pipeline::ValidatePipelineDeps(deps_.pipeline));
   if (deps_.data_dir.empty()) return InvalidArgument("ApiDeps.data_dir is empty");
   if (deps_.max_upload_bytes <= 0) return InvalidArgument("ApiDeps.max_upload_bytes must be > 0");
@@ -40,22 +42,32 @@ Status ApiServer::Start(const std::string& host, int port) {
   env_->metrics = deps_.metrics;
   env_->stopping = &stopping_;
 
-  server_ = std::make_unique<httplib::Server>();
-  server_->set_read_timeout(options_.read_timeout_s, 0);
-  server_->set_write_timeout(options_.write_timeout_s, 0);
+  if (!options_.tls.cert_file.empty() || !options_.tls.key_file.empty()) {
+    auto tls = TlsContext::Load(options_.tls);
+    if (!tls.ok()) return tls.status();
+    tls_ = std::move(*tls);
+  }
+
+  // The router parses and dispatches requests handed to it by the EventServer; it never
+  // listens. Its keep-alive settings only shape the Keep-Alive response header.
+  router_ = std::make_unique<httplib::Server>();
+  router_->set_keep_alive_timeout(options_.limits.keep_alive_timeout_s);
+  router_->set_keep_alive_max_count(
+      static_cast<size_t>(std::max(1, options_.limits.keep_alive_max_requests)));
   // Uploads are bounded by ReceiveUpload; this bounds every other body (JSON requests) and
   // leaves room for multipart framing around a maximal file.
-  server_->set_payload_max_length(static_cast<size_t>(deps_.max_upload_bytes) + (1 << 20));
+  router_->set_payload_max_length(static_cast<size_t>(deps_.max_upload_bytes) + (1 << 20));
+  InstallSecurityHeaders(*router_);
 
-  InstallOpsRoutes(*server_, *env_);
-  InstallJobRoutes(*server_, *env_);
-  InstallDocumentRoutes(*server_, *env_);
-  InstallWebhookRoutes(*server_, *env_);
+  InstallOpsRoutes(*router_, *env_);
+  InstallJobRoutes(*router_, *env_);
+  InstallDocumentRoutes(*router_, *env_);
+  InstallWebhookRoutes(*router_, *env_);
 
   // httplib calls this for every response >= 400. Handlers fill their own JSON error bodies;
   // only responses httplib produced itself (no route, body over the payload limit, unreadable
   // request) arrive here with an empty body.
-  server_->set_error_handler(
+  router_->set_error_handler(
       httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
         const std::string_view reason = ReasonForHttpStatus(res.status);
@@ -69,7 +81,7 @@ Status ApiServer::Start(const std::string& host, int port) {
       }));
   // Handlers do not throw (library exceptions are caught where they are called); this is the
   // last line of defence so a bug answers 500 instead of killing the connection silently.
-  server_->set_exception_handler(
+  router_->set_exception_handler(
       [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
         std::string what = "unknown exception";
         try {
@@ -82,35 +94,36 @@ Status ApiServer::Start(const std::string& host, int port) {
         SendError(res, Internal("internal error"));
       });
   obs::Metrics* metrics = deps_.metrics;
-  server_->set_logger([metrics](const httplib::Request& req, const httplib::Response& res) {
+  router_->set_logger([metrics](const httplib::Request& req, const httplib::Response& res) {
     metrics->CountHttpRequest(RouteTemplate(req.method, req.path), res.status);
   });
 
-  int bound = 0;
-  if (port == 0) {
-    bound = server_->bind_to_any_port(host.c_str());
-    if (bound <= 0) return Unavailable("cannot bind " + host + " to an ephemeral port");
-  } else {
-    if (!server_->bind_to_port(host.c_str(), port)) {
-      return Unavailable("cannot bind " + host + ":" + std::to_string(port));
-    }
-    bound = port;
-  }
-  port_ = bound;
+  ListenSocketOptions listen;
+  listen.backlog = options_.backlog;
+  listen.reuse_port = options_.reuse_port;
+  auto fd = OpenListenSocket(host, port, listen);
+  if (!fd.ok()) return fd.status();
+  port_ = LocalPort(*fd);
   stopping_ = false;
+  server_ = std::make_unique<EventServer>(router_.get(), options_.limits, tls_.get());
+  if (Status st = server_->Start(*fd); !st.ok()) {
+    server_.reset();
+    return st;
+  }
   if (alerts_) alerts_->Start();
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
-  // stop() is a no-op until the accept loop runs; wait for it so Stop() right after Start()
-  // cannot leave the thread serving.
-  while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return Status::Ok();
 }
 
+Status ApiServer::ReloadTls() {
+  if (tls_ == nullptr) return Status::Ok();
+  return tls_->Reload();
+}
+
 void ApiServer::Stop() {
-  if (!thread_.joinable()) return;
+  if (server_ == nullptr) return;
   stopping_ = true;
-  server_->stop();
-  thread_.join();
+  server_->Stop();
+  server_.reset();
   if (alerts_) alerts_->Stop();
 }
 

@@ -1,10 +1,11 @@
 // `ingestd serve`'s HTTP server (DESIGN §7): the REST API, /healthz, /readyz, /metrics,
-// /openapi.json and the dashboard at /, on cpp-httplib. docs/api.md describes every endpoint;
-// docs/openapi.json is the machine-readable contract (embedded in the binary).
+// /openapi.json and the dashboard at /. docs/api.md describes every endpoint; docs/openapi.json
+// is the machine-readable contract (embedded in the binary). Connections are owned by an
+// epoll-driven EventServer (event_server.h); cpp-httplib parses and routes each request.
 //
-// Thread-safety: Start and Stop are called by the owner thread; requests are served by
-// httplib's thread pool, and every handler only touches thread-safe objects (Store, BlobStore,
-// Embedder, Metrics, WorkerPool counters) or immutable state.
+// Thread-safety: Start, Stop and ReloadTls are called by the owner thread; requests are served
+// by the EventServer's threads, and every handler only touches thread-safe objects (Store,
+// BlobStore, Embedder, Metrics, WorkerPool counters) or immutable state.
 #pragma once
 
 #include <atomic>
@@ -15,6 +16,8 @@
 #include <thread>
 
 #include "ingest/api/alert_monitor.h"
+#include "ingest/api/event_server.h"
+#include "ingest/api/tls_context.h"
 #include "ingest/common/status.h"
 #include "ingest/obs/metrics.h"
 #include "ingest/pipeline/pipeline_deps.h"
@@ -49,9 +52,11 @@ struct ApiDeps {
 };
 
 struct ApiOptions {
-  // Requests whose handling takes longer than this are still served; these bound idle reads.
-  int read_timeout_s = 60;
-  int write_timeout_s = 60;
+  ServerLimits limits;      // threads, connections, keep-alive and timeouts (event_server.h)
+  int backlog = 1024;       // listen queue
+  bool reuse_port = false;  // SO_REUSEPORT: share the port with other processes on purpose
+  // TLS: both files set = HTTPS only on the port; client_ca_file adds mutual TLS.
+  TlsFiles tls;
 };
 
 class ApiServer {
@@ -61,11 +66,17 @@ class ApiServer {
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;
 
-  // Loads the tokens, binds synchronously (port 0 = an ephemeral port; port() then tells which)
-  // and serves on a background thread. kInvalidArgument for missing deps or a bad tokens file,
-  // kUnavailable when the address cannot be bound, kFailedPrecondition when already started.
+  // Loads the tokens (and TLS files), binds synchronously (port 0 = an ephemeral port; port()
+  // then tells which) and serves on background threads. kInvalidArgument for missing deps, a
+  // bad tokens file or bad TLS files, kAlreadyExists ("address in use") when another socket
+  // listens on the address, kUnavailable when it cannot be bound otherwise,
+  // kFailedPrecondition when already started.
   Status Start(const std::string& host, int port);
   int port() const { return port_; }
+  bool tls() const { return tls_ != nullptr; }
+  // Re-reads the TLS certificate and key (SIGHUP): new connections use them, open ones are
+  // not disturbed. On error the previous ones stay in use. Ok (nothing to do) without TLS.
+  Status ReloadTls();
   // The alert monitor when ApiDeps.alerting was set (after Start), else null.
   AlertMonitor* alerts() { return alerts_.get(); }
   // Stops accepting, finishes in-flight requests, joins the thread. Idempotent.
@@ -78,8 +89,9 @@ class ApiServer {
   std::unique_ptr<TokenAuthenticator> auth_;
   std::unique_ptr<AlertMonitor> alerts_;
   std::unique_ptr<RouteEnv> env_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  std::unique_ptr<TlsContext> tls_;
+  std::unique_ptr<httplib::Server> router_;
+  std::unique_ptr<EventServer> server_;
   std::atomic<bool> stopping_{false};
   int port_ = 0;
 };

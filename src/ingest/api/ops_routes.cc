@@ -8,6 +8,7 @@
 #include "ingest/api/embedded_assets.h"
 #include "ingest/api/governor_view.h"
 #include "ingest/api/route_env.h"
+#include "ingest/api/security_headers.h"
 #include "ingest/store/types.h"
 
 namespace ingest::api {
@@ -170,10 +171,10 @@ void InstallOpsRoutes(httplib::Server& server, const RouteEnv& env) {
     res.set_content(std::string(OpenApiDocument()), "application/json");
   });
   server.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    static const std::string kPolicy = DashboardContentSecurityPolicy(DashboardHtml());
     res.status = 200;
-    res.set_header("Content-Security-Policy",
-                   "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-                   "img-src data:");
+    res.set_header("Content-Security-Policy", kPolicy);
+    res.set_header("Cache-Control", "no-store");
     res.set_content(std::string(DashboardHtml()), "text/html; charset=utf-8");
   });
   server.Get("/v1/alerts", [&env](const httplib::Request& req, httplib::Response& res) {

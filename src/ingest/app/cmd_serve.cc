@@ -3,8 +3,11 @@
 // "listening on http://HOST:PORT" (the real port when PORT is 0), so scripts can read it.
 //
 // Shutdown on SIGINT/SIGTERM: the server stops accepting and finishes in-flight requests, then
-// the pool stops leasing and lets running stages finish and release their jobs.
+// the pool stops leasing and lets running stages finish and release their jobs. SIGHUP reloads
+// the TLS certificate and key without dropping connections. An address already in use is an
+// error (exit 2), never a shared port.
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -17,6 +20,7 @@
 #include "ingest/app/config_budgets.h"
 #include "ingest/app/doctor.h"
 #include "ingest/app/worker_process.h"
+#include "ingest/common/listen_socket.h"
 #include "ingest/embed/embedder.h"
 #include "ingest/obs/log.h"
 #include "ingest/obs/metrics.h"
@@ -30,6 +34,30 @@ struct ServeArgs {
   std::string listen;  // "" = api.listen from config
   int workers = -1;    // -1 = pipeline.workers from config
 };
+
+// True for addresses only this machine can reach.
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+api::ApiOptions ApiOptionsFor(const config::Config& c) {
+  api::ApiOptions o;
+  o.backlog = c.api.backlog;
+  o.reuse_port = c.api.reuse_port;
+  o.limits.threads = c.api.threads;
+  o.limits.max_connections = c.api.max_connections;
+  o.limits.keep_alive_timeout_s = c.api.keep_alive_timeout_s;
+  o.limits.keep_alive_max_requests = c.api.keep_alive_max_requests;
+  o.limits.header_timeout_s = c.api.header_timeout_s;
+  o.limits.read_timeout_s = c.api.read_timeout_s;
+  o.limits.write_timeout_s = c.api.write_timeout_s;
+  o.limits.request_timeout_s = c.api.request_timeout_s;
+  o.limits.max_header_bytes = static_cast<size_t>(c.api.max_header_bytes);
+  o.tls.cert_file = c.api.tls_cert_file;
+  o.tls.key_file = c.api.tls_key_file;
+  o.tls.client_ca_file = c.api.tls_client_ca_file;
+  return o;
+}
 
 int RunServe(const GlobalOptions& global, const ServeArgs& args) {
   auto config = LoadConfigFor(global);
@@ -49,12 +77,22 @@ int RunServe(const GlobalOptions& global, const ServeArgs& args) {
     std::fprintf(stderr, "ingestd: %s\n", st.message().c_str());
     return 2;
   }
+  const bool tls = !config->api.tls_cert_file.empty();
+  if (config->profile == "production" && !tls && !IsLoopback(host) &&
+      !config->api.allow_plaintext) {
+    std::fprintf(stderr,
+                 "ingestd: the production profile refuses plain HTTP on %s: set "
+                 "api.tls_cert_file and api.tls_key_file, or api.allow_plaintext = true when a "
+                 "TLS-terminating proxy is in front\n",
+                 host.c_str());
+    return 2;
+  }
   // The offline doctor checks: a failure (schema behind, unwritable data dir, a missing or
   // world-readable secret, the address taken...) stops the start with the fix named.
   DoctorOptions preflight;
   preflight.listen = listen;
   if (!RunPreflight(*config, preflight)) return 2;
-  StopSignals signals;  // before any thread starts
+  StopSignals signals(/*reload=*/true);  // before any thread starts
 
   auto app_or = App::Open(*config);
   if (!app_or.ok()) {
@@ -94,21 +132,33 @@ int RunServe(const GlobalOptions& global, const ServeArgs& args) {
         "no API tokens configured (INGESTD_ADMIN_TOKEN, INGESTD_API_TOKENS_FILE): "
         "every /v1 request will be refused");
   }
-  api::ApiServer server(std::move(deps));
+  api::ApiServer server(std::move(deps), ApiOptionsFor(*config));
   if (Status st = server.Start(host, port); !st.ok()) {
-    std::fprintf(stderr, "ingestd: %s\n", st.ToString().c_str());
+    std::fprintf(stderr, "ingestd: %s\n", st.message().c_str());
     pool.RequestStop();
     pool.Join();
     return 2;
   }
   const bool v6 = host.find(':') != std::string::npos;
-  std::printf("listening on http://%s%s%s:%d\n", v6 ? "[" : "", host.c_str(), v6 ? "]" : "",
-              server.port());
+  std::printf("listening on %s://%s%s%s:%d\n", tls ? "https" : "http", v6 ? "[" : "", host.c_str(),
+              v6 ? "]" : "", server.port());
   std::fflush(stdout);
-  obs::LogInfo("serving",
-               {{"host", host}, {"port", server.port()}, {"workers", pool.thread_count()}});
+  obs::LogInfo(
+      "serving",
+      {{"host", host}, {"port", server.port()}, {"tls", tls}, {"workers", pool.thread_count()}});
 
-  const int sig = signals.Wait();
+  // SIGHUP reloads what can change under a running server; anything else stops it.
+  int sig = 0;
+  for (;;) {
+    sig = signals.Wait();
+    if (sig != SIGHUP) break;
+    if (Status st = server.ReloadTls(); !st.ok()) {
+      obs::LogError("reload failed; the previous TLS certificate stays in use",
+                    {{"error", st.message()}});
+    } else if (tls) {
+      obs::LogInfo("reloaded TLS certificate", {{"cert_file", config->api.tls_cert_file}});
+    }
+  }
   obs::LogInfo("stopping", {{"signal", sig}});
   server.Stop();
   pool.RequestStop();
@@ -122,8 +172,8 @@ void AddServeCommand(CLI::App& app, GlobalOptions& global, int* exit_code) {
   auto args = std::make_shared<ServeArgs>();
   CLI::App* cmd = app.add_subcommand("serve", "HTTP API + dashboard + metrics + workers");
   cmd->add_option("--listen", args->listen,
-                  "HOST:PORT to bind (port 0 picks a free one); default api.listen, env "
-                  "INGESTD_LISTEN");
+                  "HOST:PORT, [V6]:PORT or :PORT (all addresses) to bind (port 0 picks a free "
+                  "one); default api.listen, env INGESTD_LISTEN");
   cmd->add_option("--workers", args->workers, "Worker threads (0 = one per core)")
       ->check(CLI::Range(0, 1024));
   cmd->callback([&global, exit_code, args] { *exit_code = RunServe(global, *args); });

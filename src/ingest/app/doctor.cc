@@ -19,6 +19,7 @@
 #include "ingest/app/app.h"
 #include "ingest/app/build_info.h"
 #include "ingest/app/config_budgets.h"
+#include "ingest/common/listen_socket.h"
 #include "ingest/embed/openai/openai_embedder.h"
 #include "ingest/http/http_client.h"
 #include "ingest/obs/log.h"
@@ -205,21 +206,7 @@ Result<std::unique_ptr<store::Store>> OpenForCheck(const config::Config& config)
 }  // namespace
 
 Status ParseHostPort(const std::string& listen, std::string* host, int* port) {
-  const size_t colon = listen.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size()) {
-    return InvalidArgument("listen address must be HOST:PORT, got \"" + listen + "\"");
-  }
-  std::string h = listen.substr(0, colon);
-  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-  const std::string p = listen.substr(colon + 1);
-  char* end = nullptr;
-  const long v = std::strtol(p.c_str(), &end, 10);
-  if (*end != '\0' || v < 0 || v > 65535) {
-    return InvalidArgument("listen port must be 0..65535, got \"" + p + "\"");
-  }
-  *host = h;
-  *port = static_cast<int>(v);
-  return Status::Ok();
+  return ingest::ParseHostPort(listen, host, port);
 }
 
 CheckResult CheckConfig(const Result<config::Config>& loaded, const std::string& file) {
@@ -500,7 +487,8 @@ CheckResult CheckListen(const std::string& listen) {
       freeaddrinfo(res);
       return Ok("listen", listen + " is free");
     }
-    error = std::strerror(err);
+    error =
+        err == EADDRINUSE ? "address in use (another process listens there)" : std::strerror(err);
   }
   freeaddrinfo(res);
   return Fail("listen", listen + ": " + (error.empty() ? "no usable address" : error),

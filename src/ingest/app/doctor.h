@@ -47,7 +47,8 @@ struct DoctorOptions {
   uint64_t fail_free_bytes = 100ull << 20;  // 100 MiB
 };
 
-// "HOST:PORT" (IPv6 as "[::1]:PORT", port 0..65535). kInvalidArgument otherwise.
+// "HOST:PORT", "[V6]:PORT" or ":PORT" (every IPv4 address), port 0..65535; kInvalidArgument
+// otherwise. The same parser as `serve` (common/listen_socket.h).
 Status ParseHostPort(const std::string& listen, std::string* host, int* port);
 
 // --- individual checks ----------------------------------------------------------------------

@@ -17,10 +17,11 @@ pipeline::WorkerOptions WorkerOptionsFor(const config::Config& config, int threa
   return wo;
 }
 
-StopSignals::StopSignals() {
+StopSignals::StopSignals(bool reload) {
   sigemptyset(&set_);
   sigaddset(&set_, SIGINT);
   sigaddset(&set_, SIGTERM);
+  if (reload) sigaddset(&set_, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set_, nullptr);
 }
 
@@ -31,7 +32,9 @@ int StopSignals::Wait() {
 }
 
 void StopSignals::ExitOnNextSignal() {
-  std::thread([set = set_] {
+  sigset_t stop = set_;
+  sigdelset(&stop, SIGHUP);  // a reload request during shutdown is not a second stop signal
+  std::thread([set = stop] {
     int sig = 0;
     sigwait(&set, &sig);
     static const char kMsg[] = "ingestd: second signal, exiting now\n";

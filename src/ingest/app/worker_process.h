@@ -21,11 +21,12 @@ pipeline::WorkerOptions WorkerOptionsFor(const config::Config& config, int threa
 // Not thread-safe; owned by the command's main thread.
 class StopSignals {
  public:
-  StopSignals();
+  // `reload`: SIGHUP is blocked too and returned by Wait() (the caller reloads and waits again).
+  explicit StopSignals(bool reload = false);
   StopSignals(const StopSignals&) = delete;
   StopSignals& operator=(const StopSignals&) = delete;
 
-  // Blocks until SIGINT or SIGTERM arrives; returns the signal number.
+  // Blocks until SIGINT or SIGTERM (or SIGHUP, see above) arrives; returns the signal number.
   int Wait();
   // For the orderly stop that follows Wait(): a further SIGINT/SIGTERM ends the process at
   // once (exit status 130), for an operator who will not wait for running stages. Their leases

@@ -16,7 +16,7 @@ extern char** environ;
 namespace ingest::config {
 namespace {
 
-enum class Kind { kString, kInt, kSecret };
+enum class Kind { kString, kInt, kSecret, kBool };
 
 // One configuration key: its dotted path, type, optional environment variable, and where it
 // lives in Config. The table below is the single list of keys: loading from TOML, from the
@@ -37,7 +37,7 @@ struct Key {
   Kind kind;
   std::string env;
   std::function<std::string*(Config&)> str;  // kString, kSecret
-  IntSetter num;                             // kInt
+  IntSetter num;                             // kInt, kBool (0/1)
 };
 
 template <typename Sub>
@@ -50,6 +50,11 @@ Key KS(std::string key, std::string env, Sub Config::*sub, std::string Sub::*m,
 template <typename Sub, typename T>
 Key KN(std::string key, std::string env, Sub Config::*sub, T Sub::*m) {
   return Key{std::move(key), Kind::kInt, std::move(env), nullptr, MakeIntSetter(sub, m)};
+}
+
+template <typename Sub>
+Key KB(std::string key, std::string env, Sub Config::*sub, bool Sub::*m) {
+  return Key{std::move(key), Kind::kBool, std::move(env), nullptr, MakeIntSetter(sub, m)};
 }
 
 const std::vector<Key>& Keys() {
@@ -141,6 +146,31 @@ const std::vector<Key>& Keys() {
       KS("api.listen", "INGESTD_LISTEN", &Config::api, &ApiConfig::listen),
       KS("api.admin_token", "INGESTD_ADMIN_TOKEN", &Config::api, &ApiConfig::admin_token,
          Kind::kSecret),
+      KN("api.backlog", "INGESTD_API_BACKLOG", &Config::api, &ApiConfig::backlog),
+      KN("api.threads", "INGESTD_API_THREADS", &Config::api, &ApiConfig::threads),
+      KN("api.max_connections", "INGESTD_API_MAX_CONNECTIONS", &Config::api,
+         &ApiConfig::max_connections),
+      KN("api.keep_alive_timeout_s", "INGESTD_API_KEEP_ALIVE_TIMEOUT_S", &Config::api,
+         &ApiConfig::keep_alive_timeout_s),
+      KN("api.keep_alive_max_requests", "INGESTD_API_KEEP_ALIVE_MAX_REQUESTS", &Config::api,
+         &ApiConfig::keep_alive_max_requests),
+      KN("api.header_timeout_s", "INGESTD_API_HEADER_TIMEOUT_S", &Config::api,
+         &ApiConfig::header_timeout_s),
+      KN("api.read_timeout_s", "INGESTD_API_READ_TIMEOUT_S", &Config::api,
+         &ApiConfig::read_timeout_s),
+      KN("api.write_timeout_s", "INGESTD_API_WRITE_TIMEOUT_S", &Config::api,
+         &ApiConfig::write_timeout_s),
+      KN("api.request_timeout_s", "INGESTD_API_REQUEST_TIMEOUT_S", &Config::api,
+         &ApiConfig::request_timeout_s),
+      KN("api.max_header_bytes", "INGESTD_API_MAX_HEADER_BYTES", &Config::api,
+         &ApiConfig::max_header_bytes),
+      KB("api.reuse_port", "INGESTD_API_REUSE_PORT", &Config::api, &ApiConfig::reuse_port),
+      KS("api.tls_cert_file", "INGESTD_TLS_CERT_FILE", &Config::api, &ApiConfig::tls_cert_file),
+      KS("api.tls_key_file", "INGESTD_TLS_KEY_FILE", &Config::api, &ApiConfig::tls_key_file),
+      KS("api.tls_client_ca_file", "INGESTD_TLS_CLIENT_CA_FILE", &Config::api,
+         &ApiConfig::tls_client_ca_file),
+      KB("api.allow_plaintext", "INGESTD_API_ALLOW_PLAINTEXT", &Config::api,
+         &ApiConfig::allow_plaintext),
       KS("alert.webhook_url", "INGESTD_ALERT_WEBHOOK_URL", &Config::alert,
          &AlertConfig::webhook_url, Kind::kSecret),
       KS("alert.webhook_format", "INGESTD_ALERT_WEBHOOK_FORMAT", &Config::alert,
@@ -171,6 +201,13 @@ Status ApplyTable(const toml::table& table, const std::string& file, Config& con
                                "config_invalid");
       }
       k.num.set(config, *v);
+    } else if (k.kind == Kind::kBool) {
+      auto v = node->value<bool>();
+      if (!v) {
+        return InvalidArgument(fmt::format("{}: {} must be true or false", where, k.key),
+                               "config_invalid");
+      }
+      k.num.set(config, *v ? 1 : 0);
     } else {
       auto v = node->value<std::string>();
       if (!v) {
@@ -235,6 +272,13 @@ Status ApplyEnv(const std::map<std::string, std::string>& env, Config& config) {
             "config_invalid");
       }
       k.num.set(config, v);
+    } else if (k.kind == Kind::kBool) {
+      if (value != "true" && value != "false" && value != "1" && value != "0") {
+        return InvalidArgument(
+            fmt::format("env {}: {} must be true or false, got \"{}\"", k.env, k.key, value),
+            "config_invalid");
+      }
+      k.num.set(config, value == "true" || value == "1" ? 1 : 0);
     } else {
       *k.str(config) = value;
     }
@@ -418,6 +462,36 @@ Status ValidateEmbedFallback(const Config& c) {
   return Status::Ok();
 }
 
+// The listener's limits, and TLS: both files or neither; in production a non-loopback address
+// needs TLS unless api.allow_plaintext says a TLS-terminating proxy sits in front.
+Status ValidateApi(const Config& c) {
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "api.backlog", c.api.backlog, 1));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "api.threads", c.api.threads, 0));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "api.max_connections", c.api.max_connections, 1));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "api.keep_alive_timeout_s", c.api.keep_alive_timeout_s, 1));
+  INGEST_RETURN_IF_ERROR(
+      AtLeast(c, "api.keep_alive_max_requests", c.api.keep_alive_max_requests, 1));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "api.header_timeout_s", c.api.header_timeout_s, 1));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "api.read_timeout_s", c.api.read_timeout_s, 1));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "api.write_timeout_s", c.api.write_timeout_s, 1));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "api.request_timeout_s", c.api.request_timeout_s, 1));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "api.max_header_bytes", c.api.max_header_bytes, 1024));
+  if (c.api.tls_cert_file.empty() != c.api.tls_key_file.empty()) {
+    return InvalidArgument(
+        fmt::format(
+            "{}: api.tls_cert_file and api.tls_key_file must be set together",
+            OriginOf(c, c.api.tls_cert_file.empty() ? "api.tls_key_file" : "api.tls_cert_file")),
+        "config_invalid");
+  }
+  if (!c.api.tls_client_ca_file.empty() && c.api.tls_cert_file.empty()) {
+    return InvalidArgument(
+        fmt::format("{}: api.tls_client_ca_file needs api.tls_cert_file and api.tls_key_file",
+                    OriginOf(c, "api.tls_client_ca_file")),
+        "config_invalid");
+  }
+  return Status::Ok();
+}
+
 Status Validate(const Config& c) {
   if (auto r = ParseModelUsdList(c.pricing.embedding_per_1m_usd); !r.ok()) {
     return r.status().WithContext("pricing.embedding_per_1m_usd");
@@ -513,6 +587,7 @@ Status Validate(const Config& c) {
   }
   INGEST_RETURN_IF_ERROR(ValidateEmbedFallback(c));
   INGEST_RETURN_IF_ERROR(ValidateLlamaParseWebhook(c));
+  INGEST_RETURN_IF_ERROR(ValidateApi(c));
   return Status::Ok();
 }
 
@@ -598,6 +673,8 @@ std::string Redacted(const Config& config) {
     std::string value;
     if (k.kind == Kind::kInt) {
       value = std::to_string(k.num.get(copy));
+    } else if (k.kind == Kind::kBool) {
+      value = k.num.get(copy) != 0 ? "true" : "false";
     } else {
       const std::string& s = *k.str(copy);
       if (k.kind == Kind::kSecret && !s.empty()) {

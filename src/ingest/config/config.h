@@ -104,9 +104,25 @@ struct GovernorConfig {
   int stop_probe_after_s = 0;
 };
 
+// `ingestd serve`'s listener (docs/configuration.md, docs/security.md).
 struct ApiConfig {
   std::string listen = "127.0.0.1:8080";
-  std::string admin_token;  // secret
+  std::string admin_token;        // secret
+  int backlog = 1024;             // listen queue (capped by net.core.somaxconn)
+  int threads = 0;                // request threads; 0 = max(8, 4 x cores)
+  int max_connections = 10000;    // open connections; more wait in the listen queue
+  int keep_alive_timeout_s = 75;  // idle keep-alive; keep above a load balancer's idle timeout
+  int keep_alive_max_requests = 10000;  // per connection, then Connection: close
+  int header_timeout_s = 10;            // request line + headers must arrive within this
+  int read_timeout_s = 30;              // longest silence while a body streams in
+  int write_timeout_s = 30;             // a response must be taken within this
+  int request_timeout_s = 600;          // a streamed body (upload) must be complete within this
+  int max_header_bytes = 16384;         // request line + headers; larger: 431
+  bool reuse_port = false;              // SO_REUSEPORT: share the port with other processes
+  std::string tls_cert_file;            // PEM chain; with tls_key_file: HTTPS only
+  std::string tls_key_file;             // PEM private key
+  std::string tls_client_ca_file;       // PEM CA bundle: require client certificates
+  bool allow_plaintext = false;         // production: allow plain HTTP off loopback (TLS proxy)
 };
 
 // In-process alerting of `ingestd serve` (docs/operations/monitoring.md).
