@@ -48,11 +48,12 @@ start_serve() {
 }
 stop_serve() { kill -TERM "$SERVE_PID"; wait "$SERVE_PID" 2> /dev/null || true; }
 
-# run_wrk NAME CONNECTIONS URL [LUA]: prints "req/s p50_ms p99_ms errors" and keeps the output.
+# run_wrk NAME CONNECTIONS URL [LUA [TIMEOUT_S]]: prints "req/s p50_ms p99_ms errors" (socket
+# errors incl. timeouts, and non-2xx answers) and keeps wrk's output in $BENCH_DIR.
 run_wrk() {
-  local name="$1" c="$2" url="$3" lua="${4:-}" threads=2
+  local name="$1" c="$2" url="$3" lua="${4:-}" timeout="${5:-10}" threads=2
   [ "$c" -eq 1 ] && threads=1
-  local args=(-t"$threads" -c"$c" -d"${DUR}s" --timeout 10s --latency)
+  local args=(-t"$threads" -c"$c" -d"${DUR}s" --timeout "${timeout}s" --latency)
   [ -n "$lua" ] && args+=(-s "$lua")
   wrk "${args[@]}" "$url" > "$WORK/wrk-$name-$c.txt" 2>&1 || true
   cp "$WORK/wrk-$name-$c.txt" "$BENCH_DIR/"
@@ -62,7 +63,7 @@ run_wrk() {
     $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) }
     /Socket errors/ { gsub(",", ""); err += $4 + $6 + $8 + $10 }
     /Non-2xx/ { err += $NF }
-    END { printf "%.0f %.3f %.3f %d\n", rps, p50, p99, err }' "$WORK/wrk-$name-$c.txt"
+    END { printf "%.1f %.3f %.3f %d\n", rps, p50, p99, err }' "$WORK/wrk-$name-$c.txt"
 }
 
 # --- nginx: one worker process, `return 200` ----------------------------------------------------
@@ -136,18 +137,26 @@ EOF
 start_serve "$STORE" 0
 curl -sf -o "$WORK/search.json" -H "Authorization: Bearer $INGESTD_ADMIN_TOKEN" -H "Content-Type: application/json" \
   -d '{"query": "orchard river mountain harvest", "k": 10}' "$URL/v1/search"
-echo "## POST /v1/search, k=10, $CHUNKS_IN_STORE chunks, ${DUR} s per run"
+# One search alone, through the CLI (no HTTP) and through the API: the server's share.
+SEARCH_TIMEOUT="${SEARCH_TIMEOUT:-60}"
+cli_s="$( { /usr/bin/time -f '%e %U %S' env INGESTD_DATA_DIR="$STORE" "$BIN" search "orchard river mountain harvest" -k 10 > /dev/null; } 2>&1 | tail -n 1)"
+api_s="$(curl -s -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $INGESTD_ADMIN_TOKEN" -H "Content-Type: application/json" \
+  -d '{"query": "orchard river mountain harvest", "k": 10}' "$URL/v1/search")"
+echo "one search: \`ingestd search\` (whole process) wall/user/sys s: $cli_s; POST /v1/search: $api_s s"
+echo
+echo "## POST /v1/search, k=10, $CHUNKS_IN_STORE chunks, ${DUR} s per run (wrk timeout ${SEARCH_TIMEOUT} s)"
 echo
 echo "| connections | req/s | p50 ms | p99 ms | errors |"
 echo "|---:|---:|---:|---:|---:|"
 for c in 1 16 256; do
-  read -r rps p50 p99 err <<< "$(run_wrk search "$c" "$URL/v1/search" "$WORK/search.lua")"
+  read -r rps p50 p99 err <<< "$(run_wrk search "$c" "$URL/v1/search" "$WORK/search.lua" "$SEARCH_TIMEOUT")"
   echo "| $c | $rps | $p50 | $p99 | $err |"
 done
 echo
 
 # --- 3. /v1/jobs/{id} on a busy store -------------------------------------------------------------
-JOB_ID="$(curl -sf -H "Authorization: Bearer $INGESTD_ADMIN_TOKEN" "$URL/v1/jobs?limit=1" | jq -r '.jobs[0].job_id // .jobs[0].id')"
+kill -0 "$SERVE_PID" || { echo "api_load: serve died"; cat "$WORK/serve.log"; exit 1; }
+JOB_ID="$(curl -sf -m 600 -H "Authorization: Bearer $INGESTD_ADMIN_TOKEN" "$URL/v1/jobs?limit=1" | jq -r '.jobs[0].job_id // .jobs[0].id')"
 cat > "$WORK/jobs.lua" << EOF
 wrk.headers["Authorization"] = "Bearer $INGESTD_ADMIN_TOKEN"
 EOF
@@ -168,7 +177,7 @@ echo
 echo "| connections | req/s | p50 ms | p99 ms | errors |"
 echo "|---:|---:|---:|---:|---:|"
 for c in 16 256; do
-  read -r rps p50 p99 err <<< "$(run_wrk jobs "$c" "$URL/v1/jobs/$JOB_ID" "$WORK/jobs.lua")"
+  read -r rps p50 p99 err <<< "$(run_wrk jobs "$c" "$URL/v1/jobs/$JOB_ID" "$WORK/jobs.lua" 30)"
   echo "| $c | $rps | $p50 | $p99 | $err |"
 done
 kill "$LOADER" 2> /dev/null || true

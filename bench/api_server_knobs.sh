@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 BIN="$(readlink -f "${1:-build/release}")/bench/http_server_knobs_bench"
 DUR="${2:-5}"
 command -v wrk > /dev/null || { echo "wrk is missing (scripts/setup-deps.sh --test)"; exit 2; }
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 summary() {  # wrk output -> "req/s p50 errors"
   awk 'function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
@@ -21,6 +21,7 @@ summary() {  # wrk output -> "req/s p50 errors"
 echo "| configuration | 1 connection | 16 connections | 256 connections |"
 echo "|---|---|---|---|"
 while IFS='|' read -r name flags; do
+  PORT="$(free_port)"  # a fresh port: httplib's closed connections may still hold the last one
   "$BIN" $flags "$PORT" > /dev/null &
   pid=$!
   for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.05; done
