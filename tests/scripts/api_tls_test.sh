@@ -121,6 +121,10 @@ else
 fi
 check "the server still runs after SIGHUP" kill -0 "$spid"
 
+# doctor names the transport: TLS here (the files load and match).
+"$BIN" doctor --json --listen 127.0.0.1:0 > "$WORK/doctor-tls.json" 2>/dev/null || true
+check "doctor: tls check ok with HTTPS" python3 -c 'import json,sys; c=[c for c in json.load(open(sys.argv[1]))["checks"] if c["name"]=="tls"]; sys.exit(0 if c and c[0]["status"]=="ok" and "HTTPS" in c[0]["detail"] else 1)' "$WORK/doctor-tls.json"
+
 # Reload with a broken key keeps the current certificate.
 echo "not a key" > "$WORK/server.key"
 kill -HUP "$spid"
@@ -164,6 +168,10 @@ rc=$?
 set -e
 check "production refuses plain HTTP on 0.0.0.0 (rc=$rc)" test "$rc" -ne 0
 check "and names api.allow_plaintext" grep -q "api.allow_plaintext" "$WORK/prod.err"
+INGESTD_PROFILE=production "$BIN" doctor --json --listen 0.0.0.0:0 > "$WORK/doctor-prod.json" 2>/dev/null || true
+check "doctor: plain HTTP off loopback fails in production" python3 -c 'import json,sys; c=[c for c in json.load(open(sys.argv[1]))["checks"] if c["name"]=="tls"]; sys.exit(0 if c and c[0]["status"]=="fail" else 1)' "$WORK/doctor-prod.json"
+INGESTD_PROFILE=production INGESTD_API_ALLOW_PLAINTEXT=true "$BIN" doctor --json --listen 0.0.0.0:0 > "$WORK/doctor-allow.json" 2>/dev/null || true
+check "doctor: api.allow_plaintext is reported" python3 -c 'import json,sys; c=[c for c in json.load(open(sys.argv[1]))["checks"] if c["name"]=="tls"]; sys.exit(0 if c and c[0]["status"]=="ok" and "allow_plaintext" in c[0]["detail"] else 1)' "$WORK/doctor-allow.json"
 if INGESTD_PROFILE=production INGESTD_API_ALLOW_PLAINTEXT=true start_serve "$WORK/prod2.out" --listen 0.0.0.0:0; then
   pass "production with api.allow_plaintext = true serves plain HTTP"
   stop_serve "$spid"

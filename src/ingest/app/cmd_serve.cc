@@ -10,8 +10,10 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ingest/api/api_server.h"
 #include "ingest/api/metrics_observer.h"
@@ -147,17 +149,26 @@ int RunServe(const GlobalOptions& global, const ServeArgs& args) {
       "serving",
       {{"host", host}, {"port", server.port()}, {"tls", tls}, {"workers", pool.thread_count()}});
 
-  // SIGHUP reloads what can change under a running server; anything else stops it.
+  // SIGHUP runs every reload hook; anything else stops the server. One handler, one hook per
+  // thing that can change under a running server; a hook logs its own outcome and keeps the
+  // previous value when its reload fails.
+  std::vector<std::function<void()>> reload_hooks;
+  if (tls) {
+    reload_hooks.push_back([&server, &config] {
+      if (Status st = server.ReloadTls(); !st.ok()) {
+        obs::LogError("reload failed; the previous TLS certificate stays in use",
+                      {{"error", st.message()}});
+      } else {
+        obs::LogInfo("reloaded TLS certificate", {{"cert_file", config->api.tls_cert_file}});
+      }
+    });
+  }
   int sig = 0;
   for (;;) {
     sig = signals.Wait();
     if (sig != SIGHUP) break;
-    if (Status st = server.ReloadTls(); !st.ok()) {
-      obs::LogError("reload failed; the previous TLS certificate stays in use",
-                    {{"error", st.message()}});
-    } else if (tls) {
-      obs::LogInfo("reloaded TLS certificate", {{"cert_file", config->api.tls_cert_file}});
-    }
+    obs::LogInfo("SIGHUP: reloading", {{"hooks", reload_hooks.size()}});
+    for (const auto& hook : reload_hooks) hook();
   }
   obs::LogInfo("stopping", {{"signal", sig}});
   server.Stop();

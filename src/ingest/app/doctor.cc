@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ingest/api/auth.h"
+#include "ingest/api/tls_context.h"
 #include "ingest/app/app.h"
 #include "ingest/app/build_info.h"
 #include "ingest/app/config_budgets.h"
@@ -566,6 +567,39 @@ std::vector<CheckResult> CheckProvidersOnline(const config::Config& c,
   return out;
 }
 
+CheckResult CheckTls(const config::Config& c, const std::string& listen) {
+  std::string host;
+  int port = 0;
+  if (!ParseHostPort(listen, &host, &port).ok()) host = listen;
+  if (!c.api.tls_cert_file.empty()) {
+    api::TlsFiles files{c.api.tls_cert_file, c.api.tls_key_file, c.api.tls_client_ca_file};
+    auto tls = api::TlsContext::Load(files);
+    if (!tls.ok()) {
+      return Fail("tls", tls.status().message(),
+                  "fix api.tls_cert_file / api.tls_key_file (PEM, the key must match the "
+                  "certificate); docs/security.md");
+    }
+    return Ok("tls", "HTTPS (TLS 1.2+) with " + c.api.tls_cert_file +
+                         (c.api.tls_client_ca_file.empty() ? ""
+                                                           : "; client certificates required (" +
+                                                                 c.api.tls_client_ca_file + ")"));
+  }
+  const bool loopback = host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  if (loopback) return Ok("tls", "plain HTTP on loopback (" + host + ")");
+  if (c.api.allow_plaintext) {
+    return Ok("tls", "plain HTTP on " + host +
+                         ": api.allow_plaintext (a TLS-terminating proxy is in front)");
+  }
+  const std::string fix =
+      "set api.tls_cert_file and api.tls_key_file, or api.allow_plaintext = true behind a "
+      "TLS-terminating proxy (docs/security.md)";
+  if (c.profile == "production") {
+    return Fail("tls", "plain HTTP on " + host + " is refused in the production profile", fix);
+  }
+  return Warn(
+      "tls", "plain HTTP on " + host + ": tokens and documents cross the network unencrypted", fix);
+}
+
 std::vector<CheckResult> RunOfflineChecks(const config::Config& config,
                                           const DoctorOptions& options) {
   std::vector<CheckResult> out;
@@ -577,6 +611,7 @@ std::vector<CheckResult> RunOfflineChecks(const config::Config& config,
   if (options.check_api_tokens) out.push_back(CheckApiTokens(config, options));
   if (options.check_listen) {
     out.push_back(CheckListen(options.listen.empty() ? config.api.listen : options.listen));
+    out.push_back(CheckTls(config, options.listen.empty() ? config.api.listen : options.listen));
   }
   return out;
 }

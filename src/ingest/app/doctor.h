@@ -70,6 +70,10 @@ std::vector<CheckResult> CheckSecrets(const config::Config& config, const Doctor
 CheckResult CheckApiTokens(const config::Config& config, const DoctorOptions& options);
 // Nothing is listening on the address serve will bind.
 CheckResult CheckListen(const std::string& listen);
+// Which transport serve will use on `listen`: TLS (files load and match), plain HTTP on
+// loopback, plain HTTP allowed by api.allow_plaintext; plain HTTP off loopback fails in the
+// production profile and warns otherwise.
+CheckResult CheckTls(const config::Config& config, const std::string& listen);
 // --online: OpenAI GET /v1/models and LlamaParse GET /api/v2/parse?page_size=1 with the
 // configured keys. Empty when the provider is not configured.
 std::vector<CheckResult> CheckProvidersOnline(const config::Config& config,
