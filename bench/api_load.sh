@@ -155,7 +155,10 @@ done
 echo
 
 # --- 3. /v1/jobs/{id} on a busy store -------------------------------------------------------------
-kill -0 "$SERVE_PID" || { echo "api_load: serve died"; cat "$WORK/serve.log"; exit 1; }
+# A fresh server: requests wrk left queued above would still be searching (a request that
+# arrived whole is answered even when its client has gone).
+stop_serve
+start_serve "$STORE" 0
 JOB_ID="$(curl -sf -m 600 -H "Authorization: Bearer $INGESTD_ADMIN_TOKEN" "$URL/v1/jobs?limit=1" | jq -r '.jobs[0].job_id // .jobs[0].id')"
 cat > "$WORK/jobs.lua" << EOF
 wrk.headers["Authorization"] = "Bearer $INGESTD_ADMIN_TOKEN"
