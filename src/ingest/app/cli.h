@@ -37,5 +37,6 @@ void AddDoctorCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddHealthcheckCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 // Also installs the top-level --version flag.
 void AddVersionCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
+void AddStatsCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 
 }  // namespace ingest::app
