@@ -8,6 +8,7 @@
 #include "ingest/embed/local/lexical_embedder.h"
 #include "ingest/embed/openai/openai_embedder.h"
 #include "ingest/obs/log.h"
+#include "ingest/parse/contained/contained_parser.h"
 #include "ingest/parse/fallback_parser.h"
 #include "ingest/parse/llamaparse/llamaparse_parser.h"
 #include "ingest/parse/local/local_parser.h"
@@ -19,6 +20,24 @@
 #include "ingest/text/tokenizer.h"
 
 namespace ingest::app {
+namespace {
+
+// The local parser as configured: in a supervised subprocess per document (parse.isolation =
+// "subprocess", the default: a hostile file ends only its own parse) or in-process ("none").
+std::unique_ptr<parse::Parser> MakeLocalParser(const config::Config& config,
+                                               const parse::LocalParserOptions& local) {
+  const config::ParseConfig& pc = config.parse;
+  if (pc.isolation == "none") return std::make_unique<parse::LocalParser>(local);
+  parse::ContainedParserOptions contained;
+  contained.local = local;
+  contained.sandbox.timeout = std::chrono::seconds(pc.timeout_s);
+  contained.sandbox.cpu_seconds = pc.cpu_limit_s > 0 ? pc.cpu_limit_s : pc.timeout_s;
+  contained.sandbox.memory_bytes = pc.memory_limit_mb << 20;
+  contained.sandbox.max_output_bytes = pc.max_output_bytes;
+  return std::make_unique<parse::ContainedParser>(std::move(contained));
+}
+
+}  // namespace
 
 Result<config::Config> LoadConfigFor(const GlobalOptions& global) {
   config::LoadOptions options;
@@ -136,9 +155,10 @@ Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
   limits.max_bytes = config.parse.max_bytes;
   limits.max_pages = config.parse.max_pages;
   limits.max_uncompressed_bytes = config.parse.max_uncompressed_bytes;
+  limits.max_compression_ratio = config.parse.max_compression_ratio;
   parse::LocalParserOptions parser_options;
   parser_options.limits = limits;
-  auto local_parser = std::make_unique<parse::LocalParser>(parser_options);
+  std::unique_ptr<parse::Parser> local_parser = MakeLocalParser(config, parser_options);
   // Only parse.parser (or mode) switches LlamaParse on; a key alone never does (DESIGN §4).
   // "auto" without a key is the local parser alone: nothing can be paid for.
   const bool wants_llamaparse = config.parse.parser == "llamaparse";
@@ -182,7 +202,7 @@ Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
       parse::ParseFallbackOptions fallback;
       fallback.after_attempts = config.parse.fallback_after_attempts;
       remote = std::make_unique<parse::FallbackParser>(
-          std::move(remote), std::make_unique<parse::LocalParser>(parser_options), fallback);
+          std::move(remote), MakeLocalParser(config, parser_options), fallback);
     }
     app->parser_ = std::move(remote);
   } else {
@@ -266,6 +286,7 @@ pipeline::PipelineDeps App::Deps() const {
   deps.limits.max_bytes = config_.parse.max_bytes;
   deps.limits.max_pages = config_.parse.max_pages;
   deps.limits.max_uncompressed_bytes = config_.parse.max_uncompressed_bytes;
+  deps.limits.max_compression_ratio = config_.parse.max_compression_ratio;
   deps.embed_batch_size = config_.pipeline.embed_batch_size;
   deps.retry.max_attempts = config_.pipeline.max_attempts;
   deps.retry.base = Duration(config_.pipeline.backoff_base_ms);

@@ -1,10 +1,19 @@
 #include "ingest/app/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <string_view>
+
+#include "ingest/parse/contained/contained_parser.h"
+#include "ingest/parse/contained/parse_child.h"
 
 namespace ingest::app {
 
 int RunCli(int argc, char** argv) {
+  // The parse subprocess (parse/contained/parse_child.h): no configuration, no CLI parsing, no
+  // logging set-up; it reads its few arguments itself and must start fast.
+  if (argc > 1 && std::string_view(argv[1]) == parse::kParseChildCommand) {
+    return parse::RunParseChild(argc - 1, argv + 1);
+  }
   CLI::App app{"ingestd: documents in, searchable embedded chunks out"};
   app.require_subcommand(1);
   // Subcommands pass --config/--profile up to the parent wherever they appear.

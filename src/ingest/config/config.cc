@@ -79,6 +79,16 @@ const std::vector<Key>& Keys() {
       KN("parse.max_pages", "INGESTD_MAX_PAGES", &Config::parse, &ParseConfig::max_pages),
       KN("parse.max_uncompressed_bytes", "INGESTD_MAX_UNCOMPRESSED_BYTES", &Config::parse,
          &ParseConfig::max_uncompressed_bytes),
+      KN("parse.max_compression_ratio", "INGESTD_MAX_COMPRESSION_RATIO", &Config::parse,
+         &ParseConfig::max_compression_ratio),
+      KS("parse.isolation", "INGESTD_PARSE_ISOLATION", &Config::parse, &ParseConfig::isolation),
+      KN("parse.timeout_s", "INGESTD_PARSE_TIMEOUT_S", &Config::parse, &ParseConfig::timeout_s),
+      KN("parse.cpu_limit_s", "INGESTD_PARSE_CPU_LIMIT_S", &Config::parse,
+         &ParseConfig::cpu_limit_s),
+      KN("parse.memory_limit_mb", "INGESTD_PARSE_MEMORY_LIMIT_MB", &Config::parse,
+         &ParseConfig::memory_limit_mb),
+      KN("parse.max_output_bytes", "INGESTD_PARSE_MAX_OUTPUT_BYTES", &Config::parse,
+         &ParseConfig::max_output_bytes),
       KN("parse.auto_min_chars_per_page", "INGESTD_AUTO_MIN_CHARS_PER_PAGE", &Config::parse,
          &ParseConfig::auto_min_chars_per_page),
       KS("parse.fallback", "INGESTD_PARSE_FALLBACK", &Config::parse, &ParseConfig::fallback),
@@ -525,6 +535,13 @@ Status Validate(const Config& c) {
   INGEST_RETURN_IF_ERROR(AtLeast(c, "pipeline.embed_batch_size", c.pipeline.embed_batch_size, 1));
   INGEST_RETURN_IF_ERROR(AtLeast(c, "parse.max_bytes", c.parse.max_bytes, 1));
   INGEST_RETURN_IF_ERROR(AtLeast(c, "parse.max_pages", c.parse.max_pages, 1));
+  INGEST_RETURN_IF_ERROR(
+      AtLeast(c, "parse.max_compression_ratio", c.parse.max_compression_ratio, 0));
+  INGEST_RETURN_IF_ERROR(OneOf(c, "parse.isolation", c.parse.isolation, {"subprocess", "none"}));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "parse.timeout_s", c.parse.timeout_s, 1));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "parse.cpu_limit_s", c.parse.cpu_limit_s, 0));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "parse.memory_limit_mb", c.parse.memory_limit_mb, 64));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "parse.max_output_bytes", c.parse.max_output_bytes, 1));
   INGEST_RETURN_IF_ERROR(
       AtLeast(c, "parse.auto_min_chars_per_page", c.parse.auto_min_chars_per_page, 0));
   INGEST_RETURN_IF_ERROR(

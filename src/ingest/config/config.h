@@ -34,6 +34,16 @@ struct ParseConfig {
   int64_t max_bytes = 256ll << 20;
   int max_pages = 5000;
   int64_t max_uncompressed_bytes = 512ll << 20;
+  // DOCX: an entry may inflate to at most this many times its compressed size.
+  int64_t max_compression_ratio = 100;
+  // Containment of untrusted files (parse/contained/contained_parser.h): "subprocess" parses
+  // each document locally in its own supervised process; "none" parses in the worker's address
+  // space (a crash there ends the whole process; for debugging only).
+  std::string isolation = "subprocess";
+  int timeout_s = 120;                     // wall clock per document, then SIGKILL
+  int cpu_limit_s = 0;                     // RLIMIT_CPU; 0: same as timeout_s
+  int64_t memory_limit_mb = 2048;          // RLIMIT_AS of the parse process
+  int64_t max_output_bytes = 256ll << 20;  // text one parse may produce
   // `auto` routing: a PDF averaging fewer non-space characters per page goes to LlamaParse.
   int auto_min_chars_per_page = 100;
   // LlamaParse upload option parse_mode ("" = the server's default, parse_page_with_llm).

@@ -7,9 +7,12 @@ namespace ingest::governor {
 namespace {
 
 // Resource limits of the input itself: retrying cannot help, the file must change.
-constexpr std::array<std::string_view, 5> kInputLimitReasons = {
-    "file_too_large", "too_many_pages", "docx_too_large", "uncompressed_too_large",
-    "document_too_large"};
+// parse_timeout and parse_too_large come from the parse subprocess's limits
+// (parse/contained/contained_parser.h): the parser is deterministic, so a retry on the same
+// bytes would only burn the same CPU and memory again.
+constexpr std::array<std::string_view, 8> kInputLimitReasons = {
+    "file_too_large",     "too_many_pages", "docx_too_large", "uncompressed_too_large",
+    "document_too_large", "pdf_too_large",  "parse_timeout",  "parse_too_large"};
 
 // Provider account problems: a person must act (top up, raise the quota).
 constexpr std::array<std::string_view, 2> kQuotaReasons = {"insufficient_quota", "quota_exhausted"};

@@ -36,7 +36,8 @@ inline constexpr std::string_view kLeaseLostReason = "lease_lost";
 //       shutdown/lease-lost cancellations before they get here, so no attempt is burnt).
 //   kResourceExhausted                                       -> throttled (budget, breaker,
 //       rate limit), except input limits ("file_too_large", "too_many_pages",
-//       "docx_too_large", "uncompressed_too_large", "document_too_large") -> permanent, and
+//       "docx_too_large", "uncompressed_too_large", "document_too_large", "pdf_too_large",
+//       "parse_timeout", "parse_too_large") -> permanent, and
 //       provider quota ("insufficient_quota", "quota_exhausted") -> configuration
 //   kUnauthenticated                                         -> configuration
 //   kFailedPrecondition with reason kLeaseLostReason         -> transient

@@ -24,6 +24,9 @@ struct ParseLimits {
   int64_t max_bytes = 256ll << 20;               // file size
   int max_pages = 5000;                          // PDF pages
   int64_t max_uncompressed_bytes = 512ll << 20;  // DOCX (zip bomb guard)
+  // DOCX: an entry may inflate to at most this many times its compressed size (checked while
+  // inflating, once it passes 16 MiB). Word's XML compresses 5-20x; a deflate bomb ~1000x.
+  int64_t max_compression_ratio = 100;
 };
 
 struct ParseInput {

@@ -2,6 +2,8 @@
 
 #include <zip.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <utility>
 
 namespace ingest::parse {
@@ -63,7 +65,8 @@ uint64_t ZipArchive::DeclaredTotalBytes() const {
 }
 
 Result<std::string> ZipArchive::ReadEntry(const std::string& name, uint64_t max_bytes,
-                                          const std::string& too_large_reason) const {
+                                          const std::string& too_large_reason,
+                                          uint64_t max_ratio) const {
   const zip_int64_t index = zip_name_locate(impl_->zip, name.c_str(), 0);
   if (index < 0) {
     return InvalidArgument("the archive has no entry " + name, impl_->corrupt_reason);
@@ -80,6 +83,21 @@ Result<std::string> ZipArchive::ReadEntry(const std::string& name, uint64_t max_
                                  std::to_string(max_bytes),
                              too_large_reason);
   }
+  // The ratio allowance: compressed size x max_ratio, never less than the floor.
+  const uint64_t compressed = (st.valid & ZIP_STAT_COMP_SIZE) != 0 ? st.comp_size : 0;
+  uint64_t ratio_cap = UINT64_MAX;
+  if (max_ratio > 0) {
+    ratio_cap = compressed > UINT64_MAX / max_ratio ? UINT64_MAX : compressed * max_ratio;
+    ratio_cap = std::max(ratio_cap, kRatioFloorBytes);
+  }
+  auto ratio_error = [&](uint64_t size) {
+    return ResourceExhausted(name + " inflates to " + std::to_string(size) + "+ bytes from " +
+                                 std::to_string(compressed) +
+                                 " compressed, more than the allowed ratio of " +
+                                 std::to_string(max_ratio) + ":1 (a decompression bomb)",
+                             too_large_reason);
+  };
+  if (st.size > ratio_cap) return ratio_error(st.size);
   const uint64_t total = DeclaredTotalBytes();
   if (total > max_bytes) {
     return ResourceExhausted("the archive declares " + std::to_string(total) +
@@ -93,7 +111,8 @@ Result<std::string> ZipArchive::ReadEntry(const std::string& name, uint64_t max_
                            impl_->corrupt_reason);
   }
   std::string out;
-  out.reserve(static_cast<size_t>(st.size));
+  // Declared sizes can lie: reserve what was declared only up to what may be inflated.
+  out.reserve(static_cast<size_t>(std::min({st.size, max_bytes, ratio_cap})));
   char buf[64 * 1024];
   Status status;
   for (;;) {
@@ -110,6 +129,10 @@ Result<std::string> ZipArchive::ReadEntry(const std::string& name, uint64_t max_
       status = ResourceExhausted(
           name + " inflates past the limit of " + std::to_string(max_bytes) + " bytes",
           too_large_reason);
+      break;
+    }
+    if (out.size() > ratio_cap) {
+      status = ratio_error(out.size());
       break;
     }
   }

@@ -32,10 +32,16 @@ class ZipArchive {
   // Inflates one entry. Fails with resource_exhausted[<too_large_reason>] when the entry's
   // declared size, the archive's declared total, or the bytes actually inflated exceed
   // `max_bytes` (reading stops at max_bytes + 1, so a lying header costs at most that much
-  // memory), invalid_argument[<corrupt_reason>] when it is missing or fails to inflate or its
-  // CRC does not match.
+  // memory), or when `max_ratio` > 0 and the entry (declared, or as actually inflated) grows
+  // past kRatioFloorBytes and more than `max_ratio` times its compressed size (a deflate bomb
+  // is stopped after inflating about max(kRatioFloorBytes, max_ratio x its size));
+  // invalid_argument[<corrupt_reason>] when it is missing or fails to inflate or its CRC does
+  // not match.
   Result<std::string> ReadEntry(const std::string& name, uint64_t max_bytes,
-                                const std::string& too_large_reason) const;
+                                const std::string& too_large_reason, uint64_t max_ratio = 0) const;
+
+  // Entries smaller than this are never refused for their compression ratio alone.
+  static constexpr uint64_t kRatioFloorBytes = 16 << 20;
 
  private:
   struct Impl;

@@ -37,22 +37,36 @@ std::string_view Attr(const pugi::xml_node& n, std::string_view local) {
   return {};
 }
 
+// The visible text under `n`, in document order. Iterative: `open` holds the elements entered
+// so far, and a hostile document.xml nested a million levels deep costs heap, not stack.
 void RunText(const pugi::xml_node& n, std::string* out) {
-  for (pugi::xml_node c : n.children()) {
-    if (c.type() != pugi::node_element) continue;
-    const std::string_view name = LocalName(c);
-    if (name == "t") {
-      out->append(c.child_value());
-    } else if (name == "tab") {
-      out->push_back('\t');
-    } else if (name == "br" || name == "cr") {
-      out->push_back('\n');
-    } else if (name == "del" || name == "delText" || name == "instrText" || name == "pPr" ||
-               name == "rPr") {
-      // Deleted revisions, field codes and formatting carry no visible text.
-    } else {
-      RunText(c, out);  // w:r, w:hyperlink, w:ins, w:smartTag, w:fldSimple, ...
+  std::vector<pugi::xml_node> open;
+  pugi::xml_node c = n.first_child();
+  for (;;) {
+    if (!c) {
+      if (open.empty()) return;
+      c = open.back().next_sibling();
+      open.pop_back();
+      continue;
     }
+    if (c.type() == pugi::node_element) {
+      const std::string_view name = LocalName(c);
+      if (name == "t") {
+        out->append(c.child_value());
+      } else if (name == "tab") {
+        out->push_back('\t');
+      } else if (name == "br" || name == "cr") {
+        out->push_back('\n');
+      } else if (name == "del" || name == "delText" || name == "instrText" || name == "pPr" ||
+                 name == "rPr") {
+        // Deleted revisions, field codes and formatting carry no visible text.
+      } else if (c.first_child()) {
+        open.push_back(c);  // w:r, w:hyperlink, w:ins, w:smartTag, w:fldSimple, ...
+        c = c.first_child();
+        continue;
+      }
+    }
+    c = c.next_sibling();
   }
 }
 
@@ -103,18 +117,35 @@ std::string CellText(const pugi::xml_node& tc) {
 
 class Converter {
  public:
+  // Paragraphs and tables of `container`, unwrapping content controls, custom XML and
+  // insertions at any depth (iteratively, like RunText).
   void Body(const pugi::xml_node& container) {
-    for (pugi::xml_node c : container.children()) {
+    std::vector<pugi::xml_node> open;
+    pugi::xml_node c = container.first_child();
+    for (;;) {
+      if (!c) {
+        if (open.empty()) return;
+        c = open.back().next_sibling();
+        open.pop_back();
+        continue;
+      }
       const std::string_view name = LocalName(c);
+      pugi::xml_node inner;
       if (name == "p") {
         Emit(ReadParagraph(c));
       } else if (name == "tbl") {
         Table(c);
       } else if (name == "sdt") {
-        Body(Child(c, "sdtContent"));
+        inner = Child(c, "sdtContent").first_child();
       } else if (name == "customXml" || name == "ins") {
-        Body(c);
+        inner = c.first_child();
       }
+      if (inner) {
+        open.push_back(c);
+        c = inner;
+        continue;
+      }
+      c = c.next_sibling();
     }
   }
 
@@ -162,16 +193,17 @@ class Converter {
 
 }  // namespace
 
-Result<std::string> DocxToMarkdown(std::string_view bytes, int64_t max_uncompressed_bytes) {
+Result<std::string> DocxToMarkdown(std::string_view bytes, int64_t max_uncompressed_bytes,
+                                   int64_t max_compression_ratio) {
   INGEST_ASSIGN_OR_RETURN(ZipArchive zip, ZipArchive::Open(bytes, "docx_corrupt"));
   if (!zip.Has("word/document.xml")) {
     return InvalidArgument("the DOCX has no word/document.xml", "docx_corrupt");
   }
   INGEST_ASSIGN_OR_RETURN(
       std::string xml,
-      zip.ReadEntry("word/document.xml",
-                    static_cast<uint64_t>(std::max<int64_t>(0, max_uncompressed_bytes)),
-                    "docx_too_large"));
+      zip.ReadEntry(
+          "word/document.xml", static_cast<uint64_t>(std::max<int64_t>(0, max_uncompressed_bytes)),
+          "docx_too_large", static_cast<uint64_t>(std::max<int64_t>(0, max_compression_ratio))));
   pugi::xml_document doc;
   // parse_ws_pcdata keeps whitespace-only runs (<w:t xml:space="preserve"> </w:t>), which are
   // the spaces between differently formatted words.

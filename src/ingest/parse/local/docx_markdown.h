@@ -18,7 +18,11 @@ namespace ingest::parse {
 
 // Errors: invalid_argument[docx_corrupt] (not a ZIP, no word/document.xml, bad XML, failed
 // inflate), resource_exhausted[docx_too_large] when declared or actual uncompressed sizes
-// pass `max_uncompressed_bytes` (checked before and while inflating).
-Result<std::string> DocxToMarkdown(std::string_view bytes, int64_t max_uncompressed_bytes);
+// pass `max_uncompressed_bytes` or document.xml inflates more than `max_compression_ratio`
+// times its compressed size (0: no ratio limit; see ZipArchive::ReadEntry), both checked before
+// and while inflating. Deeply nested XML is walked without recursion (the DOM itself is built
+// iteratively by pugixml), so nesting depth costs heap, not stack.
+Result<std::string> DocxToMarkdown(std::string_view bytes, int64_t max_uncompressed_bytes,
+                                   int64_t max_compression_ratio = 0);
 
 }  // namespace ingest::parse

@@ -101,6 +101,36 @@ TEST(DocxToMarkdownTest, LyingDeclaredSizeStillCapped) {
   EXPECT_NE(md.status().message().find("inflates past"), std::string::npos);
 }
 
+// Issue #20: document.xml nested hundreds of thousands deep is walked without recursion.
+TEST(DocxToMarkdownTest, DeeplyNestedXmlIsWalkedIteratively) {
+  constexpr int kDepth = 200000;
+  std::string runs, body;
+  for (int i = 0; i < kDepth; ++i) runs += "<w:hyperlink>";
+  runs += "<w:r><w:t>deep run</w:t></w:r>";
+  for (int i = 0; i < kDepth; ++i) runs += "</w:hyperlink>";
+  for (int i = 0; i < kDepth; ++i) body += "<w:customXml>";
+  body += DocxParagraph("deep paragraph");
+  for (int i = 0; i < kDepth; ++i) body += "</w:customXml>";
+  auto md = DocxToMarkdown(MakeDocx("<w:p>" + runs + "</w:p>" + body), kLimit);
+  ASSERT_TRUE(md.ok()) << md.status().ToString();
+  EXPECT_EQ(*md, "deep run\n\ndeep paragraph");
+}
+
+// A deflate bomb inside the size limit is stopped by the ratio limit while inflating.
+TEST(DocxToMarkdownTest, CompressionRatioIsCheckedWhileInflating) {
+  const std::string zip = MakeDocx(DocxParagraph(std::string(24 << 20, ' ') + "x"));
+  auto md = DocxToMarkdown(zip, 512ll << 20, 100);
+  ASSERT_FALSE(md.ok());
+  EXPECT_EQ(md.status().reason(), "docx_too_large");
+  EXPECT_NE(md.status().message().find("ratio"), std::string::npos) << md.status().ToString();
+  // Without the ratio limit the same file is within the size limit and converts.
+  auto plain = DocxToMarkdown(zip, 512ll << 20, 0);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain->back(), 'x');
+  // Ordinary documents are far below any sensible ratio.
+  EXPECT_TRUE(DocxToMarkdown(MakeDocx(DocxParagraph("normal text")), kLimit, 100).ok());
+}
+
 TEST(DocxToMarkdownTest, CorruptInputs) {
   EXPECT_EQ(DocxToMarkdown("not a zip at all", kLimit).status().reason(), "docx_corrupt");
   EXPECT_EQ(DocxToMarkdown(testing::MakeZip({{"a.txt", "x"}}), kLimit).status().reason(),

@@ -85,7 +85,8 @@ Result<ParsedDocument> LocalParser::Parse(const ParseInput& input) const {
       doc.pages.push_back({1, HtmlToMarkdown(bytes)});
       break;
     case DocType::kDocx: {
-      INGEST_ASSIGN_OR_RETURN(std::string md, DocxToMarkdown(bytes, limits.max_uncompressed_bytes));
+      INGEST_ASSIGN_OR_RETURN(std::string md, DocxToMarkdown(bytes, limits.max_uncompressed_bytes,
+                                                             limits.max_compression_ratio));
       doc.pages.push_back({1, std::move(md)});
       break;
     }
