@@ -711,6 +711,23 @@ TEST_P(StoreConformance, ScanIndexReturnsOnlyIndexedDocsOfSpaceAndTenant) {
   add("d.md", "acme", {"d0"}, true, other_space);  // other space
   add("e.md", "acme", {"a0", "e1"}, true, space);  // shares a vector with a.md
 
+  // The spaces documents are indexed in, most documents first; per tenant when asked.
+  auto spaces = store_->ListIndexedSpaces(std::nullopt);
+  ASSERT_TRUE(spaces.ok()) << spaces.status().ToString();
+  ASSERT_EQ(spaces->size(), 2u);
+  EXPECT_EQ((*spaces)[0].space, space);
+  EXPECT_EQ((*spaces)[0].documents, 3);  // a, b, e (c is not indexed)
+  EXPECT_EQ((*spaces)[1].space, other_space);
+  EXPECT_EQ((*spaces)[1].documents, 1);
+  auto globex = store_->ListIndexedSpaces(std::string_view("globex"));
+  ASSERT_TRUE(globex.ok());
+  ASSERT_EQ(globex->size(), 1u);
+  EXPECT_EQ((*globex)[0].space, space);
+  EXPECT_EQ((*globex)[0].documents, 1);
+  auto nobody = store_->ListIndexedSpaces(std::string_view("initech"));
+  ASSERT_TRUE(nobody.ok());
+  EXPECT_TRUE(nobody->empty());
+
   struct Seen {
     std::string filename, text;
     std::vector<float> vec;

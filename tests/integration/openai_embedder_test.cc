@@ -307,7 +307,7 @@ TEST_F(OpenAiEmbedderIntegrationTest, UnknownModelIsAConfigurationError) {
   auto client = Client(o);
   auto out = client->Embed(Texts(1));
   ASSERT_FALSE(out.ok());
-  EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(out.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(out.status().reason(), "model_not_found");
 }
 

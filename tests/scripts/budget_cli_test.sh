@@ -31,6 +31,10 @@ export INGESTD_DATA_DIR="$WORK/data" INGESTD_EMBEDDER=openai OPENAI_API_KEY=emu-
 # $20 per 1M tokens so a few thousand tokens make a visible bill.
 export INGESTD_PRICING_EMBEDDING_PER_1M_USD="text-embedding-3-small=20"
 
+# A read command never creates a store: before anything exists, `budget show` says so.
+check "budget show without a store: exit 1, no store created" \
+  bash -c "out=\$('$BIN' budget show --json 2>&1); rc=\$?; [ \$rc -ne 0 ] && echo \"\$out\" | grep -q 'no store at' && [ ! -e '$WORK/data' ]"
+"$BIN" budget set --period day --hard 100 > /dev/null && "$BIN" budget delete --period day > /dev/null
 check "budget show: none yet" bash -c "'$BIN' budget show --json | python3 -c 'import json,sys; assert json.load(sys.stdin) == []'"
 check "budget set rejects a bad amount" bash -c "! '$BIN' budget set --period day --hard 1,5 2>/dev/null"
 check "budget set: global day \$0.03" "$BIN" budget set --period day --hard 0.03 --soft 0.5

@@ -40,6 +40,9 @@ int_chunks=$(sqlite3 "$INGESTD_DATA_DIR/ingestd.db" "SELECT count(*) FROM chunks
 check "SIGINT: the next run completes with the same chunks ($int_chunks vs $ref_chunks)" test "$int_chunks" -eq "$ref_chunks"
 
 export INGESTD_DATA_DIR="$WORK/killed"
+# Long leases: a resumed run must not wait for the dead process's leases to expire; it sees that
+# their owner (same host) is gone and takes the jobs over at once.
+export INGESTD_LEASE_TTL_S=600
 for delay in 0.3 0.8; do
   "$BIN" ingest "$docs" --json > /dev/null 2>&1 &
   pid=$!
@@ -50,7 +53,12 @@ done
 running=$(sqlite3 "$INGESTD_DATA_DIR/ingestd.db" "SELECT count(*) FROM jobs WHERE state != 'complete'" 2>/dev/null || echo 0)
 check "kill -9 left work unfinished ($running jobs not complete)" test "$running" -gt 0
 
-"$BIN" ingest "$docs" --json > "$WORK/resumed.json" 2> "$WORK/resumed.log"
+left_leased=$(sqlite3 "$INGESTD_DATA_DIR/ingestd.db" "SELECT count(*) FROM jobs WHERE state = 'running'" 2>/dev/null || echo 0)
+timeout 300 "$BIN" ingest "$docs" --json > "$WORK/resumed.json" 2> "$WORK/resumed.log" || true
+if [ "$left_leased" -gt 0 ]; then
+  check "resumed run reclaims the $left_leased lease(s) of the dead process and says so" \
+    grep -q "resuming $left_leased job(s) left running by a process that is gone" "$WORK/resumed.log"
+fi
 python3 - "$WORK/clean.json" "$WORK/resumed.json" <<'PY' && pass "resumed run completes every document" || fail "resume"
 import json, sys
 a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))

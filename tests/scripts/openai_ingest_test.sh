@@ -127,6 +127,7 @@ fi
 # configuration problem with reason invalid_api_key (an operator must act); `ingest` stops
 # waiting for it by itself, lists it under "deferred" and exits 75.
 export INGESTD_DATA_DIR="$WORK/data-badkey" OPENAI_API_KEY="sk-wrong-key-00"
+export INGESTD_STOPPED_PROVIDER_WAIT_S=1  # how long ingest waits for a stopped provider
 before="$(curl -sf "http://127.0.0.1:$PORT/_emulator/stats")"
 set +e
 timeout 30 "$BIN" ingest "$docs/notes.md" --json > "$WORK/bad.json" 2> "$WORK/bad.log"

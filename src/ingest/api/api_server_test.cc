@@ -308,9 +308,13 @@ TEST_F(ApiServerTest, CancelRetryAndRequeueGoThroughTheStateMachine) {
   auto [s3, b3] = PostJson(base + "/retry", kAlpha, "");
   EXPECT_EQ(s3, 200);
   EXPECT_EQ(b3["state"], "queued");
-  auto [s4, b4] = PostJson(base + "/requeue", kAdmin, R"({"from": "chunk"})");
+  // Never parsed: a requeue from chunk would run on nothing, and is refused.
+  auto [s9, b9] = PostJson(base + "/requeue", kAdmin, R"({"from": "chunk"})");
+  EXPECT_EQ(s9, 409) << b9.dump();
+  EXPECT_EQ(ErrorCode(b9), "stage_output_missing");
+  auto [s4, b4] = PostJson(base + "/requeue", kAdmin, R"({"from": "parse"})");
   EXPECT_EQ(s4, 200) << b4.dump();
-  EXPECT_EQ(b4["stage"], "chunk");
+  EXPECT_EQ(b4["stage"], "parse");
   // Another tenant cannot act on it, and cannot tell it exists.
   auto [s5, b5] = PostJson(base + "/cancel", kBeta, "");
   EXPECT_EQ(s5, 404);

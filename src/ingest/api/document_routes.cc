@@ -8,12 +8,13 @@
 #include "ingest/api/route_env.h"
 #include "ingest/api/upload.h"
 #include "ingest/pipeline/submit.h"
+#include "ingest/search/hit_json.h"
 #include "ingest/search/vector_search.h"
 
 namespace ingest::api {
 namespace {
 
-constexpr int kMaxK = 100;
+constexpr int kMaxK = search::kMaxResults;
 
 nlohmann::json DocumentJson(const store::Document& d) {
   return {{"document_id", d.id},
@@ -85,7 +86,7 @@ void Search(const RouteEnv& env, const httplib::Request& req, httplib::Response&
     return SendError(res,
                      InvalidArgument("body needs a non-empty \"query\" string", "missing_query"));
   }
-  int k = 5;
+  int k = search::kDefaultResults;
   if (auto kv = body->find("k"); kv != body->end()) {
     if (!kv->is_number_integer() || kv->get<int64_t>() < 1 || kv->get<int64_t>() > kMaxK) {
       return SendError(res, InvalidArgument("k must be an integer in [1, 100]", "invalid_k"));
@@ -102,16 +103,7 @@ void Search(const RouteEnv& env, const httplib::Request& req, httplib::Response&
                                   k, std::string_view(tenant));
   if (!hits.ok()) return SendError(res, hits.status());
   nlohmann::json results = nlohmann::json::array();
-  for (const auto& h : *hits) {
-    results.push_back({{"document_id", h.document_id},
-                       {"chunk_id", h.chunk_id},
-                       {"filename", h.filename},
-                       {"page_start", h.page_start},
-                       {"page_end", h.page_end},
-                       {"heading_path", h.heading_path},
-                       {"score", h.score},
-                       {"text", h.text}});
-  }
+  for (const auto& h : *hits) results.push_back(search::SearchHitJson(h));
   SendJson(res, 200, {{"model", embedder.Space().model}, {"results", results}});
 }
 

@@ -103,6 +103,31 @@ Result<std::unique_ptr<store::Store>> OpenStore(const config::Config& config, Cl
   return store;
 }
 
+Status RequireExistingStore(const config::Config& config) {
+  const std::string path = config::SqlitePath(config);
+  if (path.empty()) return Status::Ok();
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) return Status::Ok();
+  auto origin = [&](const char* key) {
+    auto it = config.origins.find(key);
+    return it == config.origins.end() ? std::string("default") : it->second;
+  };
+  std::string from = origin("store.url");
+  if (from.rfind("default", 0) == 0) from = "store.data_dir from " + origin("store.data_dir");
+  return FailedPrecondition(
+      "no store at " + path + " (" + from +
+          "): nothing has been ingested there. Run `ingestd ingest PATH...` first, or point at "
+          "an existing store with INGESTD_DATA_DIR, INGESTD_STORE or --config "
+          "(docs/configuration.md)",
+      "no_store");
+}
+
+Result<std::unique_ptr<store::Store>> OpenExistingStore(const config::Config& config,
+                                                        Clock* clock) {
+  INGEST_RETURN_IF_ERROR(RequireExistingStore(config));
+  return OpenStore(config, clock, /*auto_migrate=*/true);
+}
+
 App::~App() = default;
 
 Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
@@ -148,6 +173,9 @@ Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
     p.breaker.failure_ratio = gc.breaker_failure_percent / 100.0;
     p.breaker.open_for = std::chrono::seconds(gc.breaker_open_s);
     p.stop_probe_after = std::chrono::seconds(gc.stop_probe_after_s);
+    // An unreachable endpoint is probed again after the breaker's open time, so a server that
+    // restarts resumes the provider by itself (a wrong URL stays stopped with its cause).
+    p.unreachable_probe_after = std::chrono::seconds(gc.breaker_open_s);
     return p;
   };
 

@@ -41,6 +41,16 @@ Result<config::Config> LoadConfigFor(const GlobalOptions& global);
 Result<std::unique_ptr<store::Store>> OpenStore(const config::Config& config, Clock* clock,
                                                 bool auto_migrate);
 
+// Read commands (search, jobs, costs, budget show, providers, workers, migrate status) never
+// create a store: for an embedded SQLite store whose file does not exist this returns
+// kFailedPrecondition (reason "no_store") naming the path, where that path came from and how to
+// point at another store. A PostgreSQL store is never created by opening it, so this is Ok.
+Status RequireExistingStore(const config::Config& config);
+
+// RequireExistingStore, then OpenStore (an existing embedded store is brought to the current
+// schema as OpenStore does).
+Result<std::unique_ptr<store::Store>> OpenExistingStore(const config::Config& config, Clock* clock);
+
 // Everything the pipeline needs, owned. Not copyable; lives for the command's duration.
 class App {
  public:

@@ -2,6 +2,8 @@
 // paid call (global), to one tenant's or to one service's calls, per UTC hour, day or month.
 // `set` also wakes jobs deferred by a budget, so raising a limit resumes them at once.
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <array>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -80,7 +82,9 @@ nlohmann::json StatusJson(const store::BudgetStatus& s) {
 }
 
 int Show(const GlobalOptions& global, const BudgetArgs& args) {
-  auto store = OpenForBudgets(global);
+  auto config = LoadConfigFor(global);
+  if (!config.ok()) return Fail(config.status());
+  auto store = OpenExistingStore(*config, Clock::Real());
   if (!store.ok()) return Fail(store.status());
   auto statuses = (*store)->ListBudgetStatus(Clock::Real()->NowMillis());
   if (!statuses.ok()) return Fail(statuses.status());
@@ -109,9 +113,21 @@ int Show(const GlobalOptions& global, const BudgetArgs& args) {
   return 0;
 }
 
+// The services the ledger bills (service column of every paid call). A budget on any other
+// name would never apply, so `budget set` refuses it (`budget delete` still accepts any name,
+// to remove a budget set by an older version).
+constexpr std::array<std::string_view, 2> kBilledServices = {"openai", "llamaparse"};
+
 int Set(const GlobalOptions& global, const BudgetArgs& args) {
   auto budget = ScopeOf(args);
   if (!budget.ok()) return Fail(budget.status());
+  if (budget->scope == store::BudgetScope::kService &&
+      std::find(kBilledServices.begin(), kBilledServices.end(), budget->scope_key) ==
+          kBilledServices.end()) {
+    return Fail(InvalidArgument("unknown service \"" + budget->scope_key +
+                                    "\": a service budget applies to openai or llamaparse",
+                                "unknown_service"));
+  }
   auto hard = governor::ParseUsdMicros(args.hard);
   if (!hard.ok()) return Fail(hard.status().WithContext("--hard"));
   if (!(args.soft > 0 && args.soft <= 1)) {

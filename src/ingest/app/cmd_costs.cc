@@ -60,7 +60,7 @@ std::string GroupKey(const store::LedgerEntry& e, const std::string& by) {
 int Run(const GlobalOptions& global, const CostsArgs& args) {
   auto config = LoadConfigFor(global);
   if (!config.ok()) return Fail(config.status());
-  auto store = OpenStore(*config, Clock::Real(), /*auto_migrate=*/true);
+  auto store = OpenExistingStore(*config, Clock::Real());
   if (!store.ok()) return Fail(store.status());
   auto rows = (*store)->ListLedger(std::nullopt);
   if (!rows.ok()) return Fail(rows.status());
@@ -80,6 +80,14 @@ int Run(const GlobalOptions& global, const CostsArgs& args) {
     total.Add(e);
     services[e.service].Add(e);
     if (!args.by.empty()) groups[GroupKey(e, args.by)].Add(e);
+  }
+  // --by document: each document's file name next to its id.
+  std::map<std::string, std::string> filenames;
+  if (args.by == "document") {
+    for (const auto& [key, t] : groups) {
+      auto doc = (*store)->GetDocument(key);
+      filenames[key] = doc.ok() ? doc->filename : "";
+    }
   }
 
   if (args.json) {
@@ -107,6 +115,7 @@ int Run(const GlobalOptions& global, const CostsArgs& args) {
       nlohmann::json g = nlohmann::json::array();
       for (const auto& [key, t] : groups) {
         g.push_back({{"key", key},
+                     {"filename", filenames.count(key) ? filenames[key] : ""},
                      {"usd", Usd(t.micros)},
                      {"micros", t.micros},
                      {"tokens", t.tokens},
@@ -134,10 +143,11 @@ int Run(const GlobalOptions& global, const CostsArgs& args) {
     std::printf("\n%-38s  %8s  %12s  %8s  %10s  %14s\n", args.by == "day" ? "DAY (UTC)" : "KEY",
                 "REQUESTS", "TOKENS", "PAGES", "CREDITS", "USD");
     for (const auto& [key, t] : groups) {
-      std::printf("%-38s  %8lld  %12lld  %8lld  %10lld  %14s\n", key.c_str(),
+      std::printf("%-38s  %8lld  %12lld  %8lld  %10lld  %14s%s%s\n", key.c_str(),
                   static_cast<long long>(t.requests), static_cast<long long>(t.tokens),
                   static_cast<long long>(t.pages), static_cast<long long>(t.credits),
-                  governor::UsdText(t.micros).c_str());
+                  governor::UsdText(t.micros).c_str(), filenames.count(key) ? "  " : "",
+                  filenames.count(key) ? filenames[key].c_str() : "");
     }
   }
   return 0;

@@ -1,5 +1,7 @@
-// `ingestd ingest PATH... [--json]`: submit every file, run the pipeline until each submitted
-// job is terminal, print a summary. Exit status 1 when any document failed.
+// `ingestd ingest PATH... [--json] [--include GLOB] [--exclude GLOB]`: submit every file, run
+// the pipeline until each submitted job is terminal, print a summary. Exit status 1 when any
+// document failed or a named path does not exist; files found in folders that are not documents
+// (ingest_files.h) are skipped, counted and listed, and do not change the exit status.
 //
 // `ingestd ingest --no-wait PATH...`: submit only (the receive stage) and print one JSON object
 // with each file's document and job ids; `ingestd worker` processes do the rest. Exit status 1
@@ -17,6 +19,7 @@
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "ingest/app/app.h"
@@ -26,7 +29,10 @@
 #include "ingest/app/worker_process.h"
 #include "ingest/common/ids.h"
 #include "ingest/governor/governor.h"
+#include "ingest/governor/retry_policy.h"
 #include "ingest/obs/log.h"
+#include "ingest/pipeline/operator_actions.h"
+#include "ingest/pipeline/reclaim.h"
 #include "ingest/pipeline/submit.h"
 #include "ingest/pipeline/worker_pool.h"
 
@@ -59,6 +65,8 @@ struct IngestArgs {
   std::string tenant;
   bool no_progress = false;
   bool no_wait = false;
+  std::vector<std::string> include;
+  std::vector<std::string> exclude;
 };
 
 struct Tracked {
@@ -77,6 +85,24 @@ struct Tracked {
 constexpr int64_t kParkedAfterMs = 60'000;
 
 bool Terminal(store::JobState s) { return store::IsTerminal(s); }
+
+// A job held back by a provider setting (wrong URL, key or model; unreachable server): a person
+// fixes the setting, nothing else will.
+bool WaitsOnProviderSetting(store::JobState state, const std::string& defer_reason) {
+  return state == store::JobState::kDeferred && (defer_reason == governor::kProviderStopped ||
+                                                 governor::IsConfigurationReason(defer_reason));
+}
+
+// The stopped providers' causes, one line each: "openai: connection_failed: POST http://...".
+std::vector<std::string> StoppedProviderCauses(store::Store& store) {
+  std::vector<std::string> out;
+  auto states = store.ListProviderStates();
+  if (!states.ok()) return out;
+  for (const store::ProviderState& s : *states) {
+    if (s.stopped) out.push_back(s.provider + ": " + s.reason + ": " + s.message);
+  }
+  return out;
+}
 
 // Prints one line per finished document when the output is not a terminal.
 class LineObserver : public pipeline::PipelineObserver {
@@ -139,6 +165,30 @@ int PrintSubmitted(const std::vector<Tracked>& tracked,
   return errors.empty() ? 0 : 1;
 }
 
+// A FindFiles error "PATH: reason" as a summary failure.
+nlohmann::json PathFailure(const std::string& e) {
+  const size_t colon = e.rfind(": ");
+  return {{"path", e.substr(0, colon)},
+          {"state", "failed"},
+          {"code", "path_not_found"},
+          {"message", colon == std::string::npos ? e : e.substr(colon + 2)}};
+}
+
+nlohmann::json SkippedJson(const std::vector<SkippedFile>& skipped) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const SkippedFile& s : skipped) out.push_back({{"path", s.path}, {"reason", s.reason}});
+  return out;
+}
+
+// Human summary of the files found in folders and left out (all of them: they are few in a
+// document folder, and a person deciding whether to add --include wants the list).
+void PrintSkipped(const std::vector<SkippedFile>& skipped) {
+  if (skipped.empty()) return;
+  std::printf("skipped %zu file%s found in folders:\n", skipped.size(),
+              skipped.size() == 1 ? "" : "s");
+  for (const SkippedFile& s : skipped) std::printf("  %s: %s\n", s.path.c_str(), s.reason.c_str());
+}
+
 int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
   auto started = std::chrono::steady_clock::now();
   auto config = LoadConfigFor(global);
@@ -149,11 +199,31 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
   // The summary reports every failure; per-stage info lines would only interleave with the
   // progress bar. An explicit log.level (INGESTD_LOG_LEVEL) still wins.
   if (config->origins["log.level"] == "default") obs::InitLogging("warn", config->log.format);
-  FoundFiles found = FindFiles(args.paths);
+  FindOptions find;
+  find.include = args.include;
+  find.exclude = args.exclude;
+  FoundFiles found = FindFiles(args.paths, find);
   for (const auto& e : found.errors) std::fprintf(stderr, "ingestd: %s\n", e.c_str());
   if (found.files.empty()) {
-    std::fprintf(stderr, "ingestd: no files to ingest\n");
-    return found.errors.empty() ? 0 : 2;
+    // Nothing to submit: a missing path is still an error (exit 1), a folder holding nothing
+    // ingestd reads is not (exit 0); either way the summary says what was left out.
+    const int rc = found.errors.empty() ? 0 : 1;
+    if (args.json) {
+      nlohmann::json failures = nlohmann::json::array();
+      for (const std::string& e : found.errors) failures.push_back(PathFailure(e));
+      nlohmann::json s = {{"documents", 0},
+                          {"completed", 0},
+                          {"failed", static_cast<int64_t>(found.errors.size())},
+                          {"unfinished", 0},
+                          {"skipped", static_cast<int64_t>(found.skipped.size())},
+                          {"failures", failures},
+                          {"skipped_files", SkippedJson(found.skipped)}};
+      std::puts(s.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    } else {
+      PrintSkipped(found.skipped);
+      std::fprintf(stderr, "ingestd: no files to ingest\n");
+    }
+    return rc;
   }
   auto app_or = App::Open(*config);
   if (!app_or.ok()) {
@@ -169,6 +239,11 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
   std::vector<Tracked> tracked;
   std::map<std::string, std::string> path_by_job;
   std::string correlation_id = UuidV4();
+  // Stopped providers get one probe call now: the setting may have been fixed since the stop.
+  if (auto probed = app.governor().ProbeStoppedProviders(); !probed.ok()) {
+    obs::LogWarn("cannot arm provider probes", {{"error", probed.status().ToString()}});
+  }
+  int64_t rerun_count = 0;
   for (const std::string& path : found.files) {
     if (g_signals.load() > 0) break;
     Tracked t;
@@ -189,11 +264,31 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
     t.state = outcome->job.state;
     t.error_code = outcome->job.last_error_code;
     t.error_message = outcome->job.last_error_message;
+    t.defer_reason = outcome->job.defer_reason;
+    // A document an earlier run could not finish because of a provider setting (failed with a
+    // configuration error by an older version, or waiting on a stopped provider) runs again:
+    // re-running `ingestd ingest` is how a user says "I fixed it".
+    const bool failed_on_setting =
+        (t.state == store::JobState::kFailed || t.state == store::JobState::kDead) &&
+        governor::IsConfigurationReason(t.error_code);
+    if (!t.created && (failed_on_setting || WaitsOnProviderSetting(t.state, t.defer_reason))) {
+      auto retried = pipeline::RetryJob(app.store(), *app.clock(), t.job_id);
+      if (retried.ok()) {
+        t.state = retried->state;
+        t.defer_reason.clear();
+        ++rerun_count;
+      }
+    }
     path_by_job[t.job_id] = path;
     tracked.push_back(std::move(t));
   }
 
   if (args.no_wait) return PrintSubmitted(tracked, found.errors);
+  if (rerun_count > 0 && !args.json) {
+    std::fprintf(stderr,
+                 "ingestd: re-running %lld document(s) held back by a provider setting before\n",
+                 static_cast<long long>(rerun_count));
+  }
 
   int64_t new_count = 0, already = 0;
   std::vector<size_t> pending;
@@ -212,7 +307,32 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
   int64_t tokens_embedded = 0;
   int64_t pages_parsed = 0;
   bool interrupted = false;
+  bool gave_up_on_providers = false;
   if (!pending.empty()) {
+    // A run killed earlier (kill -9, a crash) left leases behind: when their process is gone
+    // from this host its jobs resume now, not after the lease expires; others are reported.
+    if (auto reclaim = pipeline::ReclaimDeadLocalLeases(app.store(), *app.clock()); reclaim.ok()) {
+      if (reclaim->reclaimed > 0) {
+        std::string pids;
+        for (int64_t pid : reclaim->dead_pids)
+          pids += (pids.empty() ? "" : ", ") + std::to_string(pid);
+        std::fprintf(stderr,
+                     "ingestd: resuming %lld job(s) left running by a process that is gone "
+                     "(pid %s)\n",
+                     static_cast<long long>(reclaim->reclaimed), pids.c_str());
+      }
+      if (reclaim->held > 0) {
+        std::fprintf(stderr,
+                     "ingestd: %lld job(s) are leased by other live processes (or other hosts); "
+                     "if their owner has stopped, this run takes them over when the leases "
+                     "expire, by %s\n",
+                     static_cast<long long>(reclaim->held),
+                     FormatIso8601(reclaim->held_until).c_str());
+      }
+    } else {
+      obs::LogWarn("cannot check for leases of dead processes",
+                   {{"error", reclaim.status().ToString()}});
+    }
     pipeline::WorkerPool pool(deps, WorkerOptionsFor(*config, args.workers), &observer);
     Status started_st = pool.Start();
     if (!started_st.ok()) {
@@ -221,11 +341,16 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
     }
     Progress progress(tty, static_cast<int64_t>(pending.size()));
     std::vector<size_t> open = pending;
+    const auto stopped_wait = std::chrono::seconds(config->pipeline.stopped_provider_wait_s);
+    bool all_stopped =
+        false;  // since all_stopped_since, every open job waits on a stopped provider
+    auto all_stopped_since = std::chrono::steady_clock::now();
     while (!open.empty()) {
       if (g_signals.load() > 0) {
         interrupted = true;
+        progress.Interrupt();
         std::fprintf(stderr,
-                     "\ningestd: stopping: finishing running stages (signal again to exit now)\n");
+                     "ingestd: stopping: finishing running stages (signal again to exit now)\n");
         break;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(tty ? 100 : 250));
@@ -248,17 +373,49 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
       // not patience: stop waiting once nothing else is left and report them.
       UnixMillis now = app.clock()->NowMillis();
       bool all_parked = !open.empty();
+      bool all_on_stopped_provider = !open.empty();
       for (size_t i : open) {
         // Over budget or a stopped provider: waiting in this process does not help (the job
-        // resumes with the next period, a raised limit or `providers resume`).
+        // resumes with the next period, a raised limit, a fixed setting or `providers resume`).
         const std::string& why = tracked[i].defer_reason;
-        const bool needs_person = why == governor::kBudgetExceeded ||
-                                  why == governor::kProviderStopped ||
-                                  why == "insufficient_quota" || why == "invalid_api_key";
+        const bool on_stop = WaitsOnProviderSetting(tracked[i].state, why);
+        const bool needs_person = why == governor::kBudgetExceeded || on_stop;
         all_parked = all_parked && tracked[i].state == store::JobState::kDeferred &&
                      (needs_person || tracked[i].next_attempt_at - now > kParkedAfterMs);
+        all_on_stopped_provider = all_on_stopped_provider && on_stop;
       }
-      if (all_parked) break;
+      if (all_on_stopped_provider && StoppedProviderCauses(app.store()).empty()) {
+        // The provider was resumed (a probe succeeded) after these jobs read it as stopped:
+        // wake them now rather than wait out their deferral.
+        (void)app.store().WakeDeferred(governor::Governor::StopReasons(), now);
+        all_parked = false;
+        all_on_stopped_provider = false;
+      }
+      if (all_parked && all_on_stopped_provider) {
+        // Every document waits on a stopped provider: say why at once, then wait a bounded
+        // time for a fix made elsewhere (`providers resume`, a probe) before giving up.
+        const auto steady = std::chrono::steady_clock::now();
+        if (!all_stopped) {
+          all_stopped = true;
+          all_stopped_since = steady;
+          progress.Interrupt();
+          std::fprintf(stderr, "ingestd: every remaining document waits on a stopped provider:\n");
+          for (const std::string& cause : StoppedProviderCauses(app.store())) {
+            std::fprintf(stderr, "  %s\n", cause.c_str());
+          }
+          std::fprintf(stderr,
+                       "ingestd: waiting up to %d s for it to resume "
+                       "(pipeline.stopped_provider_wait_s)\n",
+                       config->pipeline.stopped_provider_wait_s);
+        }
+        if (steady - all_stopped_since >= stopped_wait) {
+          gave_up_on_providers = true;
+          break;
+        }
+      } else {
+        all_stopped = false;
+        if (all_parked) break;
+      }
       auto snap = pool.counters().Snapshot();
       progress.Update(static_cast<int64_t>(pending.size() - open.size()), snap.pages, snap.chunks);
     }
@@ -273,7 +430,13 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
   // Summary over every document of this invocation, read back from the store.
   int64_t completed = 0, failed = 0, chunks = 0, tokens = 0, cost_micros = 0, unfinished = 0;
   nlohmann::json failures = nlohmann::json::array();
+  // Paths that do not exist are failures of this invocation: listed, and exit status 1.
+  for (const std::string& e : found.errors) {
+    ++failed;
+    failures.push_back(PathFailure(e));
+  }
   nlohmann::json deferred = nlohmann::json::array();
+  nlohmann::json cancelled = nlohmann::json::array();
   for (const Tracked& t : tracked) {
     if (t.state == store::JobState::kComplete) {
       ++completed;
@@ -282,6 +445,9 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
         chunks += static_cast<int64_t>(cs->size());
         for (const auto& c : *cs) tokens += c.token_count;
       }
+    } else if (t.state == store::JobState::kCancelled) {
+      // An operator's decision, not a failure of the document: listed apart, exit status unchanged.
+      cancelled.push_back({{"path", t.path}, {"job_id", t.job_id}});
     } else if (Terminal(t.state)) {
       ++failed;
       failures.push_back({{"path", t.path},
@@ -313,6 +479,29 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
   // (or `ingestd jobs retry`) will pick them up; 130: interrupted by a signal.
   int exit_code = failed > 0 ? 1 : interrupted ? 130 : unfinished > 0 ? 75 : 0;
 
+  // Documents held back by a stopped provider: the cause (URL, error, hint) and one next step,
+  // on stderr whatever the output format.
+  bool held_by_provider = false;
+  for (const Tracked& t : tracked) {
+    held_by_provider = held_by_provider || WaitsOnProviderSetting(t.state, t.defer_reason);
+  }
+  nlohmann::json stopped_providers = nlohmann::json::array();
+  if (held_by_provider) {
+    const std::vector<std::string> causes = StoppedProviderCauses(app.store());
+    for (const std::string& cause : causes) stopped_providers.push_back(cause);
+    std::fprintf(
+        stderr, "ingestd: %s on a stopped provider%s:\n",
+        gave_up_on_providers ? "gave up waiting" : "documents wait",
+        gave_up_on_providers
+            ? (" after " + std::to_string(config->pipeline.stopped_provider_wait_s) + " s").c_str()
+            : "");
+    for (const std::string& cause : causes) std::fprintf(stderr, "  %s\n", cause.c_str());
+    std::fprintf(stderr,
+                 "next step: fix the provider setting named above (e.g. OPENAI_BASE_URL / "
+                 "openai.base_url, the API key or embed.model), then run `ingestd ingest` again: "
+                 "it re-runs these documents\n");
+  }
+
   if (args.json) {
     nlohmann::json s = {{"documents", static_cast<int64_t>(tracked.size())},
                         {"completed", completed},
@@ -328,12 +517,17 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
                         {"elapsed_s", elapsed},
                         {"interrupted", interrupted},
                         {"embedder", app.embedder().Describe()},
+                        {"skipped", static_cast<int64_t>(found.skipped.size())},
                         {"failures", failures},
-                        {"deferred", deferred}};
+                        {"skipped_files", SkippedJson(found.skipped)},
+                        {"deferred", deferred},
+                        {"cancelled", cancelled},
+                        {"stopped_providers", stopped_providers}};
     std::puts(s.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return exit_code;
   }
-  if (pending.empty() && failed == 0) {
+  PrintSkipped(found.skipped);
+  if (pending.empty() && failed == 0 && cancelled.empty()) {
     std::printf("nothing to do: all %zu documents are already ingested (%lld chunks)\n",
                 tracked.size(), static_cast<long long>(chunks));
     return exit_code;
@@ -351,6 +545,13 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
     for (const auto& f : failures) {
       std::printf("  %s: %s: %s\n", f["path"].get<std::string>().c_str(),
                   f["code"].get<std::string>().c_str(), f["message"].get<std::string>().c_str());
+    }
+  }
+  if (!cancelled.empty()) {
+    std::printf("cancelled (by an operator; `ingestd jobs retry JOB_ID` runs one again):\n");
+    for (const auto& c : cancelled) {
+      std::printf("  %s (job %s)\n", c["path"].get<std::string>().c_str(),
+                  c["job_id"].get<std::string>().c_str());
     }
   }
   if (!deferred.empty()) {
@@ -375,6 +576,11 @@ void AddIngestCommand(CLI::App& app, GlobalOptions& global, int* exit_code) {
   cmd->add_option("--workers", args->workers, "Worker threads (default: pipeline.workers)");
   cmd->add_option("--tenant", args->tenant, "Tenant (default: pipeline.tenant)");
   cmd->add_flag("--no-progress", args->no_progress, "No progress bar even on a terminal");
+  cmd->add_option("--include", args->include,
+                  "Only files in folders matching this glob (path or name; repeatable), e.g. "
+                  "'*.pdf'");
+  cmd->add_option("--exclude", args->exclude,
+                  "Leave out files in folders matching this glob (repeatable)");
   cmd->add_flag("--no-wait", args->no_wait,
                 "Submit only and print the document/job ids as JSON; `ingestd worker` processes "
                 "run the jobs");

@@ -1,8 +1,13 @@
-// `ingestd jobs list|show|retry|cancel|requeue`: inspect jobs and act on them. Actions go
-// through the state machine (pipeline/operator_actions.h); nothing here writes `state`.
+// `ingestd jobs list|show|retry|cancel|requeue`: inspect jobs and act on them, one by id or, for
+// retry and cancel, every job in a state (`--state S [--code C] [--since T] [--dry-run]`). Actions
+// go through the state machine (pipeline/operator_actions.h); nothing here writes `state`.
+#include <time.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <ctime>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "ingest/app/app.h"
 #include "ingest/app/cli.h"
@@ -18,6 +23,11 @@ struct JobsArgs {
   std::string from;
   bool json = false;
   int limit = 1000;
+  // Bulk retry/cancel: every job in `state` (and with error or defer code `code`, updated since
+  // `since`); `dry_run` lists them without acting.
+  std::string code;
+  std::string since;
+  bool dry_run = false;
 };
 
 int Fail(const Status& s) {
@@ -30,7 +40,7 @@ std::string Time(UnixMillis t) { return t > 0 ? FormatIso8601(t) : ""; }
 // Opens just the store: job commands need no parser or embedder.
 Result<std::unique_ptr<store::Store>> OpenForJobs(const GlobalOptions& global) {
   INGEST_ASSIGN_OR_RETURN(config::Config config, LoadConfigFor(global));
-  return OpenStore(config, Clock::Real(), /*auto_migrate=*/true);
+  return OpenExistingStore(config, Clock::Real());
 }
 
 int List(const GlobalOptions& global, const JobsArgs& args) {
@@ -105,11 +115,16 @@ int Show(const GlobalOptions& global, const JobsArgs& args) {
     std::puts(out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return 0;
   }
-  std::printf("job       %s\ndocument  %s (%s)\nstage     %s\nstate     %s\nattempts  %d/%d\n",
-              job->id.c_str(), job->document_id.c_str(), out["filename"].get<std::string>().c_str(),
+  std::printf("job       %s\ndocument  %s (%s)\nstage     %s\nstate     %s\n", job->id.c_str(),
+              job->document_id.c_str(), out["filename"].get<std::string>().c_str(),
               std::string(store::StageName(job->stage)).c_str(),
-              std::string(store::JobStateName(job->state)).c_str(), job->attempts,
-              job->max_attempts);
+              std::string(store::JobStateName(job->state)).c_str());
+  // `attempts` counts failed attempts of the current stage (reset when a stage succeeds): a
+  // complete job has none left to count, and "0/5" there read as "never ran".
+  if (job->state != store::JobState::kComplete) {
+    std::printf("failures  %d of %d allowed at stage %s\n", job->attempts, job->max_attempts,
+                std::string(store::StageName(job->stage)).c_str());
+  }
   if (!job->defer_reason.empty()) std::printf("deferred  %s\n", job->defer_reason.c_str());
   if (!job->last_error_code.empty()) {
     std::printf("error     %s at %s: %s\n", job->last_error_code.c_str(),
@@ -125,7 +140,111 @@ int Show(const GlobalOptions& global, const JobsArgs& args) {
   return 0;
 }
 
+// "30m", "2h", "7d", "90s" before `now`, or an ISO-8601 UTC date ("2026-12-07") or time
+// ("2026-12-07T10:00:00Z").
+Result<UnixMillis> ParseSince(const std::string& text, UnixMillis now) {
+  auto bad = [&] {
+    return InvalidArgument("--since \"" + text +
+                               "\": expected a duration (90s, 30m, 2h, 7d) or an ISO-8601 UTC "
+                               "date or time (2026-12-07, 2026-12-07T10:00:00Z)",
+                           "bad_arguments");
+  };
+  if (text.empty()) return bad();
+  const char unit = text.back();
+  const std::string number = text.substr(0, text.size() - 1);
+  if (!number.empty() && number.find_first_not_of("0123456789") == std::string::npos &&
+      number.size() <= 9) {
+    const int64_t n = std::stoll(number);
+    const int64_t per = unit == 's'   ? 1000
+                        : unit == 'm' ? 60'000
+                        : unit == 'h' ? 3'600'000
+                        : unit == 'd' ? 86'400'000
+                                      : 0;
+    if (per > 0) return now - n * per;
+  }
+  std::tm tm{};
+  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (end == nullptr) {
+    tm = std::tm{};
+    end = strptime(text.c_str(), "%Y-%m-%d", &tm);
+  }
+  if (end == nullptr || (*end != '\0' && std::string(end) != "Z")) return bad();
+  return static_cast<UnixMillis>(timegm(&tm)) * 1000;
+}
+
+// `jobs retry|cancel --state S [--code C] [--since T] [--dry-run]`: every matching job, each
+// through the state machine like a single retry/cancel; prints each and the count. Exit 1 when
+// any could not be acted on (e.g. it changed state meanwhile).
+int ActOnMany(const GlobalOptions& global, const JobsArgs& args, const std::string& action) {
+  auto store = OpenForJobs(global);
+  if (!store.ok()) return Fail(store.status());
+  store::JobFilter filter;
+  filter.limit = 0;  // all
+  auto state = store::ParseJobState(args.state);
+  if (!state.ok()) return Fail(state.status());
+  filter.state = *state;
+  std::optional<UnixMillis> since;
+  if (!args.since.empty()) {
+    auto t = ParseSince(args.since, Clock::Real()->NowMillis());
+    if (!t.ok()) return Fail(t.status());
+    since = *t;
+  }
+  auto jobs = (*store)->ListJobs(filter);
+  if (!jobs.ok()) return Fail(jobs.status());
+  int64_t matched = 0, done = 0, refused = 0;
+  for (const store::JobView& v : *jobs) {
+    const store::Job& j = v.job;
+    if (!args.code.empty() && j.last_error_code != args.code && j.defer_reason != args.code) {
+      continue;
+    }
+    if (since && j.updated_at < *since) continue;
+    ++matched;
+    const std::string why =
+        j.state == store::JobState::kDeferred ? j.defer_reason : j.last_error_code;
+    if (args.dry_run) {
+      std::printf("would %s %s  %s  %s\n", action.c_str(), j.id.c_str(), why.c_str(),
+                  v.filename.c_str());
+      continue;
+    }
+    auto result = action == "retry" ? pipeline::RetryJob(**store, *Clock::Real(), j.id)
+                                    : pipeline::CancelJob(**store, *Clock::Real(), j.id);
+    if (!result.ok()) {
+      ++refused;
+      std::fprintf(stderr, "ingestd: %s: %s\n", j.id.c_str(), result.status().ToString().c_str());
+      continue;
+    }
+    ++done;
+    std::printf("%s: %s at stage %s  %s\n", j.id.c_str(),
+                std::string(store::JobStateName(result->state)).c_str(),
+                std::string(store::StageName(result->stage)).c_str(), v.filename.c_str());
+  }
+  const char* verb = action == "retry" ? "retried" : "cancelled";
+  if (args.dry_run) {
+    std::printf("%lld job%s would be %s (dry run)\n", static_cast<long long>(matched),
+                matched == 1 ? "" : "s", verb);
+  } else {
+    std::printf("%lld job%s %s", static_cast<long long>(done), done == 1 ? "" : "s", verb);
+    if (refused > 0) std::printf(", %lld refused", static_cast<long long>(refused));
+    std::printf("\n");
+  }
+  return refused > 0 ? 1 : 0;
+}
+
 int Act(const GlobalOptions& global, const JobsArgs& args, const std::string& action) {
+  if (action != "requeue" &&
+      (!args.state.empty() || !args.code.empty() || !args.since.empty() || args.dry_run)) {
+    if (!args.job_id.empty() || args.state.empty()) {
+      return Fail(
+          InvalidArgument("give a JOB_ID, or --state STATE (with optional --code, "
+                          "--since, --dry-run), not both",
+                          "bad_arguments"));
+    }
+    return ActOnMany(global, args, action);
+  }
+  if (args.job_id.empty()) {
+    return Fail(InvalidArgument("give a JOB_ID, or --state STATE for every job in that state",
+                                "bad_arguments"));
+  }
   auto store = OpenForJobs(global);
   if (!store.ok()) return Fail(store.status());
   Result<store::Job> result = Internal("unreachable");
@@ -163,12 +282,23 @@ void AddJobsCommand(CLI::App& app, GlobalOptions& global, int* exit_code) {
   show->add_flag("--json", args->json, "JSON output");
   show->callback([&global, exit_code, args] { *exit_code = Show(global, *args); });
 
-  CLI::App* retry = cmd->add_subcommand("retry", "Retry a failed, dead, deferred or cancelled job");
-  retry->add_option("job_id", args->job_id, "Job id")->required();
+  auto add_bulk = [&args](CLI::App* sub) {
+    sub->add_option("--state", args->state,
+                    "Every job in this state (failed, dead, deferred, ...) instead of one id");
+    sub->add_option("--code", args->code, "With --state: only jobs with this error/defer code");
+    sub->add_option("--since", args->since,
+                    "With --state: only jobs updated since (90s, 30m, 2h, 7d, or ISO-8601 UTC)");
+    sub->add_flag("--dry-run", args->dry_run, "With --state: list the jobs, change nothing");
+  };
+  CLI::App* retry = cmd->add_subcommand(
+      "retry", "Retry a failed, dead, deferred or cancelled job (or every one with --state)");
+  retry->add_option("job_id", args->job_id, "Job id");
+  add_bulk(retry);
   retry->callback([&global, exit_code, args] { *exit_code = Act(global, *args, "retry"); });
 
-  CLI::App* cancel = cmd->add_subcommand("cancel", "Cancel a job");
-  cancel->add_option("job_id", args->job_id, "Job id")->required();
+  CLI::App* cancel = cmd->add_subcommand("cancel", "Cancel a job (or every one with --state)");
+  cancel->add_option("job_id", args->job_id, "Job id");
+  add_bulk(cancel);
   cancel->callback([&global, exit_code, args] { *exit_code = Act(global, *args, "cancel"); });
 
   CLI::App* requeue = cmd->add_subcommand("requeue", "Run a job again from a stage");

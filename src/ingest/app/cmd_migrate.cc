@@ -67,6 +67,10 @@ void AddMigrateCommand(CLI::App& app, GlobalOptions& global, int* exit_code) {
   status->callback([&global, exit_code] {
     auto config = LoadConfigFor(global);
     if (!config.ok()) return void(*exit_code = Fail(config.status()));
+    // A read command: it reports on a store, it never creates one.
+    if (Status exists = RequireExistingStore(*config); !exists.ok()) {
+      return void(*exit_code = Fail(exists));
+    }
     auto store = OpenStore(*config, Clock::Real(), /*auto_migrate=*/false);
     if (!store.ok()) return void(*exit_code = Fail(store.status()));
     auto current = (*store)->SchemaVersion();

@@ -25,7 +25,7 @@ int Fail(const Status& s) {
 int List(const GlobalOptions& global, const ProvidersArgs& args) {
   auto config = LoadConfigFor(global);
   if (!config.ok()) return Fail(config.status());
-  auto store = OpenStore(*config, Clock::Real(), /*auto_migrate=*/true);
+  auto store = OpenExistingStore(*config, Clock::Real());
   if (!store.ok()) return Fail(store.status());
   const UnixMillis now = Clock::Real()->NowMillis();
   auto states = (*store)->ListProviderStates();
@@ -73,7 +73,7 @@ int List(const GlobalOptions& global, const ProvidersArgs& args) {
 int Resume(const GlobalOptions& global, const ProvidersArgs& args) {
   auto config = LoadConfigFor(global);
   if (!config.ok()) return Fail(config.status());
-  auto store = OpenStore(*config, Clock::Real(), /*auto_migrate=*/true);
+  auto store = OpenExistingStore(*config, Clock::Real());
   if (!store.ok()) return Fail(store.status());
   governor::PriceTable prices;
   governor::Governor gov(store->get(), Clock::Real(), &prices, {});

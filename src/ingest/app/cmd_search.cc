@@ -1,4 +1,7 @@
-// `ingestd search QUERY [-k N] [--json]`: exact cosine search in the configured model's space.
+// `ingestd search QUERY [-k N] [--space MODEL] [--json]`: exact cosine search in one embedding
+// space of the store: the configured embedder's when chosen explicitly, else the only space the
+// store's documents are indexed in (several: an error naming them). A store that does not exist
+// or holds nothing searchable is an error on stderr (exit 1), never an empty answer.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -7,6 +10,9 @@
 #include "ingest/app/app.h"
 #include "ingest/app/cli.h"
 #include "ingest/embed/embedder.h"
+#include "ingest/embed/openai/openai_embedder.h"
+#include "ingest/search/hit_json.h"
+#include "ingest/search/space_choice.h"
 #include "ingest/search/vector_search.h"
 
 namespace ingest::app {
@@ -14,7 +20,8 @@ namespace {
 
 struct SearchArgs {
   std::string query;
-  int k = 5;
+  int k = search::kDefaultResults;
+  std::string space;
   bool json = false;
   std::string tenant;
 };
@@ -38,18 +45,95 @@ std::string Snippet(const std::string& text, size_t max_bytes) {
   return out.size() < text.size() ? out + "..." : out;
 }
 
+// The configuration whose embedder embeds queries in `space`: the local lexical embedder for
+// lexical-v1, the OpenAI(-compatible) embedder for anything else ("mock:MODEL" under mode mock).
+config::Config ConfigForSpace(config::Config config, const store::VectorSpace& space) {
+  std::string model = space.model;
+  if (model == "lexical-v1") {
+    config.embed.provider = "local";
+    config.embed.dimensions = space.dimensions;
+    return config;
+  }
+  if (model.rfind("mock:", 0) == 0) {
+    model = model.substr(5);
+    config.mode = "mock";
+  }
+  config.embed.provider = "openai";
+  config.embed.model = model;
+  const std::optional<int> native = embed::OpenAiEmbedder::NativeDimensions(model);
+  config.embed.dimensions = native && *native == space.dimensions ? 0 : space.dimensions;
+  return config;
+}
+
+bool ChosenExplicitly(const config::Config& config) {
+  for (const char* key : {"embed.provider", "embed.model", "embed.dimensions"}) {
+    auto it = config.origins.find(key);
+    if (it != config.origins.end() && it->second.rfind("default", 0) != 0) return true;
+  }
+  return false;
+}
+
+constexpr std::string_view kHowToChoose =
+    "Choose one with --space MODEL, or configure the embedder that wrote it (embed.provider, "
+    "embed.model, embed.dimensions; env INGESTD_EMBEDDER, INGESTD_EMBED_MODEL)";
+
 int RunSearch(const GlobalOptions& global, const SearchArgs& args) {
   auto config = LoadConfigFor(global);
   if (!config.ok()) {
     std::fprintf(stderr, "ingestd: %s\n", config.status().message().c_str());
     return 1;
   }
-  auto app = App::Open(*config);
+  std::string tenant = args.tenant.empty() ? config->pipeline.tenant : args.tenant;
+  // Which space to search: the store says which it holds (never created here: an empty answer
+  // from a store that does not exist would only mislead).
+  std::vector<store::IndexedSpace> held;
+  {
+    auto store = OpenExistingStore(*config, Clock::Real());
+    if (!store.ok()) {
+      std::fprintf(stderr, "ingestd: %s\n", store.status().message().c_str());
+      return 1;
+    }
+    auto spaces = (*store)->ListIndexedSpaces(std::string_view(tenant));
+    if (!spaces.ok()) {
+      std::fprintf(stderr, "ingestd: %s\n", spaces.status().ToString().c_str());
+      return 1;
+    }
+    held = std::move(spaces).value();
+  }
+  if (held.empty()) {
+    std::fprintf(stderr,
+                 "ingestd: the store at %s holds no searchable documents for tenant \"%s\"; "
+                 "ingest some first (`ingestd ingest PATH...`)\n",
+                 config->store.url.c_str(), tenant.c_str());
+    return 1;
+  }
+  config::Config effective = *config;
+  if (!args.space.empty()) {
+    auto chosen = search::ChooseSearchSpace(held, store::VectorSpace{args.space, 0}, kHowToChoose);
+    if (!chosen.ok()) {
+      std::fprintf(stderr, "ingestd: %s\n", chosen.status().message().c_str());
+      return 1;
+    }
+    effective = ConfigForSpace(*config, *chosen);
+  } else if (!ChosenExplicitly(*config)) {
+    auto chosen = search::ChooseSearchSpace(held, std::nullopt, kHowToChoose);
+    if (!chosen.ok()) {
+      std::fprintf(stderr, "ingestd: %s\n", chosen.status().message().c_str());
+      return 1;
+    }
+    effective = ConfigForSpace(*config, *chosen);
+  }
+  auto app = App::Open(effective);
   if (!app.ok()) {
     std::fprintf(stderr, "ingestd: %s\n", app.status().ToString().c_str());
     return 1;
   }
   const embed::Embedder& embedder = (*app)->embedder();
+  if (auto held_space = search::ChooseSearchSpace(held, embedder.Space(), kHowToChoose);
+      !held_space.ok()) {
+    std::fprintf(stderr, "ingestd: %s\n", held_space.status().message().c_str());
+    return 1;
+  }
   std::string query = args.query;
   auto embedded = embedder.Embed(std::span<const std::string>(&query, 1));
   if (!embedded.ok()) {
@@ -57,7 +141,6 @@ int RunSearch(const GlobalOptions& global, const SearchArgs& args) {
                  embedded.status().ToString().c_str());
     return 1;
   }
-  std::string tenant = args.tenant.empty() ? config->pipeline.tenant : args.tenant;
   auto hits = search::SearchExact((*app)->store(), embedder.Space(), embedded->vectors[0], args.k,
                                   std::string_view(tenant));
   if (!hits.ok()) {
@@ -66,29 +149,27 @@ int RunSearch(const GlobalOptions& global, const SearchArgs& args) {
   }
   if (args.json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& h : *hits) {
-      out.push_back({{"document_id", h.document_id},
-                     {"chunk_id", h.chunk_id},
-                     {"filename", h.filename},
-                     {"page_start", h.page_start},
-                     {"page_end", h.page_end},
-                     {"heading_path", h.heading_path},
-                     {"score", h.score},
-                     {"text", h.text}});
-    }
+    for (const auto& h : *hits) out.push_back(search::SearchHitJson(h));
     std::puts(out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return 0;
   }
-  std::printf("%zu results in %s (%s)\n", hits->size(), embedder.Space().model.c_str(),
-              embedder.Describe().c_str());
+  std::printf("%zu %s in %s (%s)\n", hits->size(), hits->size() == 1 ? "result" : "results",
+              embedder.Space().model.c_str(), embedder.Describe().c_str());
+  auto pages = [](int start, int end) {
+    return start == end ? "p." + std::to_string(start)
+                        : "pp." + std::to_string(start) + "-" + std::to_string(end);
+  };
   int rank = 0;
   for (const auto& h : *hits) {
-    std::string pages = h.page_start == h.page_end ? "p." + std::to_string(h.page_start)
-                                                   : "pp." + std::to_string(h.page_start) + "-" +
-                                                         std::to_string(h.page_end);
-    std::printf("\n%d. %.4f  %s  %s%s%s\n   %s\n", ++rank, h.score, h.filename.c_str(),
-                pages.c_str(), h.heading_path.empty() ? "" : "  ", h.heading_path.c_str(),
+    std::printf("\n%d. %.4f  %s  %s%s%s%s\n   %s\n", ++rank, h.score, h.filename.c_str(),
+                pages(h.page_start, h.page_end).c_str(), h.heading_path.empty() ? "" : "  ",
+                h.heading_path.c_str(), h.table_of_contents ? "  (table of contents)" : "",
                 Snippet(h.text, 240).c_str());
+    // The same text elsewhere: one result, every place listed.
+    for (const auto& t : h.also_in) {
+      std::printf("   also in %s  %s\n", t.filename.c_str(),
+                  pages(t.page_start, t.page_end).c_str());
+    }
   }
   return 0;
 }
@@ -99,7 +180,12 @@ void AddSearchCommand(CLI::App& app, GlobalOptions& global, int* exit_code) {
   auto args = std::make_shared<SearchArgs>();
   CLI::App* cmd = app.add_subcommand("search", "Nearest chunks to QUERY (exact cosine)");
   cmd->add_option("query", args->query, "Query text")->required();
-  cmd->add_option("-k", args->k, "Number of results")->check(CLI::Range(1, 1000));
+  cmd->add_option("-k", args->k, "Number of results (default 5, at most 100)")
+      ->check(CLI::Range(1, search::kMaxResults))
+      ->capture_default_str();
+  cmd->add_option("--space", args->space,
+                  "Embedding space (model) to search, when the store holds several (default: "
+                  "the only one, or the configured embedder's)");
   cmd->add_flag("--json", args->json, "JSON array output");
   cmd->add_option("--tenant", args->tenant, "Tenant to search (default: pipeline.tenant)");
   cmd->callback([&global, exit_code, args] { *exit_code = RunSearch(global, *args); });

@@ -29,7 +29,7 @@ int RunWorkers(const GlobalOptions& global, const WorkersArgs& args) {
   auto config = LoadConfigFor(global);
   if (!config.ok()) return fail(config.status());
   Clock* clock = Clock::Real();
-  auto store = OpenStore(*config, clock, /*auto_migrate=*/true);
+  auto store = OpenExistingStore(*config, clock);
   if (!store.ok()) return fail(store.status());
   auto workers = (*store)->ListWorkers();
   if (!workers.ok()) return fail(workers.status());

@@ -230,7 +230,8 @@ CheckResult CheckProfileRules(const config::Config& c) {
         "SQLite serves one machine only; for several workers or replicas set "
         "INGESTD_STORE=postgresql://... (docs/scaling.md)");
   }
-  if (c.profile == "production" && c.log.format != "json") {
+  // "auto" writes JSON when stderr is not a terminal, as under systemd or a container runtime.
+  if (c.profile == "production" && c.log.format == "text") {
     return Warn("profile", "production logs as " + c.log.format,
                 "set log.format = \"json\" so the log pipeline can parse every line");
   }

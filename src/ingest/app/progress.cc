@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <string>
 
+#include "ingest/obs/log.h"
+
 namespace ingest::app {
 
 Progress::Progress(bool enabled, int64_t total_documents)
@@ -26,15 +28,23 @@ void Progress::Update(int64_t done, int64_t pages, int64_t chunks) {
   } else if (done >= total_) {
     eta = "0:00";
   }
-  std::fprintf(stderr, "\r[%s] %lld/%lld docs  %lld pages  %lld chunks  %.1f pages/s  ETA %s  ",
-               bar.c_str(), static_cast<long long>(done), static_cast<long long>(total_),
-               static_cast<long long>(pages), static_cast<long long>(chunks), rate, eta.c_str());
-  std::fflush(stderr);
+  char line[256];
+  std::snprintf(line, sizeof(line),
+                "[%s] %lld/%lld docs  %lld pages  %lld chunks  %.1f pages/s  ETA %s", bar.c_str(),
+                static_cast<long long>(done), static_cast<long long>(total_),
+                static_cast<long long>(pages), static_cast<long long>(chunks), rate, eta.c_str());
+  // Through the logger, so a log line written meanwhile never lands inside the bar.
+  obs::SetStatusLine(line);
   drawn_ = true;
 }
 
 void Progress::Finish() {
-  if (enabled_ && drawn_) std::fputs("\n", stderr);
+  if (!enabled_ || !drawn_) return;
+  obs::SetStatusLine("");  // erases the bar; the summary follows on a clean line
+}
+
+void Progress::Interrupt() {
+  if (enabled_ && drawn_) obs::SetStatusLine("");
 }
 
 }  // namespace ingest::app

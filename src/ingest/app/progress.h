@@ -1,5 +1,6 @@
 // A one-line progress bar for `ingestd ingest` on a terminal: documents, pages, chunks, rate
-// and ETA, redrawn in place on stderr. Not thread-safe; driven by the CLI's polling loop.
+// and ETA, redrawn in place on stderr through obs::SetStatusLine, so log lines never mix with
+// it. Not thread-safe; driven by the CLI's polling loop.
 #pragma once
 
 #include <chrono>
@@ -11,8 +12,10 @@ class Progress {
  public:
   Progress(bool enabled, int64_t total_documents);
   void Update(int64_t documents_done, int64_t pages, int64_t chunks);
-  // Ends the line.
+  // Erases the bar (the summary is printed on a clean line).
   void Finish();
+  // Erases the bar before the caller prints its own lines; the next Update draws it again.
+  void Interrupt();
 
  private:
   bool enabled_;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -74,6 +75,8 @@ const std::vector<Key>& Keys() {
       KN("pipeline.embed_batch_size", "INGESTD_EMBED_BATCH_SIZE", &Config::pipeline,
          &PipelineConfig::embed_batch_size),
       KS("pipeline.tenant", "INGESTD_TENANT", &Config::pipeline, &PipelineConfig::tenant),
+      KN("pipeline.stopped_provider_wait_s", "INGESTD_STOPPED_PROVIDER_WAIT_S", &Config::pipeline,
+         &PipelineConfig::stopped_provider_wait_s),
       KS("parse.parser", "INGESTD_PARSER", &Config::parse, &ParseConfig::parser),
       KN("parse.max_bytes", "INGESTD_MAX_BYTES", &Config::parse, &ParseConfig::max_bytes),
       KN("parse.max_pages", "INGESTD_MAX_PAGES", &Config::parse, &ParseConfig::max_pages),
@@ -527,12 +530,14 @@ Status Validate(const Config& c) {
   }
   INGEST_RETURN_IF_ERROR(
       OneOf(c, "log.level", c.log.level, {"trace", "debug", "info", "warn", "error"}));
-  INGEST_RETURN_IF_ERROR(OneOf(c, "log.format", c.log.format, {"json", "text"}));
+  INGEST_RETURN_IF_ERROR(OneOf(c, "log.format", c.log.format, {"json", "text", "auto"}));
   INGEST_RETURN_IF_ERROR(AtLeast(c, "pipeline.workers", c.pipeline.workers, 0));
   INGEST_RETURN_IF_ERROR(AtLeast(c, "pipeline.lease_ttl_s", c.pipeline.lease_ttl_s, 2));
   INGEST_RETURN_IF_ERROR(AtLeast(c, "pipeline.max_attempts", c.pipeline.max_attempts, 1));
   INGEST_RETURN_IF_ERROR(AtLeast(c, "pipeline.backoff_base_ms", c.pipeline.backoff_base_ms, 1));
   INGEST_RETURN_IF_ERROR(AtLeast(c, "pipeline.embed_batch_size", c.pipeline.embed_batch_size, 1));
+  INGEST_RETURN_IF_ERROR(
+      AtLeast(c, "pipeline.stopped_provider_wait_s", c.pipeline.stopped_provider_wait_s, 0));
   INGEST_RETURN_IF_ERROR(AtLeast(c, "parse.max_bytes", c.parse.max_bytes, 1));
   INGEST_RETURN_IF_ERROR(AtLeast(c, "parse.max_pages", c.parse.max_pages, 1));
   INGEST_RETURN_IF_ERROR(
@@ -634,6 +639,19 @@ const std::vector<std::pair<std::string, std::string>>& EnvBindings() {
   return bindings;
 }
 
+std::vector<std::string> DefaultSearchPaths(const std::map<std::string, std::string>& env) {
+  std::vector<std::string> paths = {"./ingestd.toml"};
+  auto get = [&](const char* name) {
+    auto it = env.find(name);
+    return it == env.end() ? std::string() : it->second;
+  };
+  std::string xdg = get("XDG_CONFIG_HOME");
+  if (xdg.empty() && !get("HOME").empty()) xdg = get("HOME") + "/.config";
+  if (!xdg.empty()) paths.push_back(xdg + "/ingestd/ingestd.toml");
+  paths.push_back("/etc/ingestd/ingestd.toml");
+  return paths;
+}
+
 Result<Config> LoadConfig(const LoadOptions& options) {
   std::map<std::string, std::string> env =
       options.use_process_env && options.env.empty() ? ProcessEnv() : options.env;
@@ -646,7 +664,25 @@ Result<Config> LoadConfig(const LoadOptions& options) {
   if (config.profile.empty()) config.profile = "development";
 
   std::string file = options.file;
-  if (file.empty() && env.count("INGESTD_CONFIG")) file = env["INGESTD_CONFIG"];
+  config.file_origin = "--config";
+  if (file.empty() && env.count("INGESTD_CONFIG")) {
+    file = env["INGESTD_CONFIG"];
+    config.file_origin = "env INGESTD_CONFIG";
+  }
+  if (file.empty()) {
+    const std::vector<std::string> paths =
+        options.search_paths ? *options.search_paths : DefaultSearchPaths(env);
+    for (const std::string& candidate : paths) {
+      std::error_code ec;
+      if (std::filesystem::is_regular_file(candidate, ec)) {
+        file = candidate;
+        config.file_origin = "found in the search path";
+        break;
+      }
+    }
+  }
+  if (file.empty()) config.file_origin.clear();
+  config.file = file;
   if (!file.empty()) {
     toml::table root;
     try {
@@ -678,36 +714,55 @@ Result<Config> LoadConfig(const LoadOptions& options) {
 std::string Redacted(const Config& config) {
   Config copy = config;
   std::string out = fmt::format("# profile: {}\n", config.profile);
-  std::string section;
+  out += config.file.empty()
+             ? std::string(
+                   "# configuration file: none (search path: --config, INGESTD_CONFIG, "
+                   "./ingestd.toml, $XDG_CONFIG_HOME/ingestd/ingestd.toml, "
+                   "/etc/ingestd/ingestd.toml)\n")
+             : fmt::format("# configuration file: {} ({})\n", config.file, config.file_origin);
+  // One table per section, in the order sections first appear in the key list (TOML refuses a
+  // table defined twice), the top-level keys first.
+  std::vector<std::string> sections;
   for (const Key& k : Keys()) {
     size_t dot = k.key.find('.');
     std::string sec = dot == std::string::npos ? "" : k.key.substr(0, dot);
-    std::string name = dot == std::string::npos ? k.key : k.key.substr(dot + 1);
-    if (sec != section) {
-      out += fmt::format("\n[{}]\n", sec);
-      section = sec;
+    if (std::find(sections.begin(), sections.end(), sec) == sections.end()) {
+      sections.push_back(sec);
     }
-    std::string value;
-    if (k.kind == Kind::kInt) {
-      value = std::to_string(k.num.get(copy));
-    } else if (k.kind == Kind::kBool) {
-      value = k.num.get(copy) != 0 ? "true" : "false";
-    } else {
-      const std::string& s = *k.str(copy);
-      if (k.kind == Kind::kSecret && !s.empty()) {
-        value = "\"<redacted>\"";
+  }
+  std::stable_partition(sections.begin(), sections.end(),
+                        [](const std::string& s) { return s.empty(); });
+  for (const std::string& section : sections) {
+    if (!section.empty()) out += fmt::format("\n[{}]\n", section);
+    for (const Key& k : Keys()) {
+      size_t dot = k.key.find('.');
+      std::string sec = dot == std::string::npos ? "" : k.key.substr(0, dot);
+      std::string name = dot == std::string::npos ? k.key : k.key.substr(dot + 1);
+      if (sec != section) continue;
+      std::string value;
+      bool commented = false;
+      if (k.kind == Kind::kInt) {
+        value = std::to_string(k.num.get(copy));
+      } else if (k.kind == Kind::kBool) {
+        value = k.num.get(copy) != 0 ? "true" : "false";
       } else {
-        std::string esc;
-        for (char ch : s) {
-          if (ch == '"' || ch == '\\') esc += '\\';
-          esc += ch;
+        const std::string& s = *k.str(copy);
+        if (k.kind == Kind::kSecret && !s.empty()) {
+          value = "\"<redacted>\"";
+          commented = true;
+        } else {
+          std::string esc;
+          for (char ch : s) {
+            if (ch == '"' || ch == '\\') esc += '\\';
+            esc += ch;
+          }
+          value = "\"" + esc + "\"";
         }
-        value = "\"" + esc + "\"";
       }
+      auto it = config.origins.find(k.key);
+      out += fmt::format("{}{} = {}  # {}\n", commented ? "# " : "", name, value,
+                         it == config.origins.end() ? "default" : it->second);
     }
-    auto it = config.origins.find(k.key);
-    out += fmt::format("{} = {}  # {}\n", name, value,
-                       it == config.origins.end() ? "default" : it->second);
   }
   return out;
 }

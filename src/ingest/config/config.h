@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,10 @@ struct PipelineConfig {
   int backoff_cap_ms = 300000;
   int embed_batch_size = 64;
   std::string tenant = "default";
+  // Foreground `ingestd ingest`: how long it keeps waiting once every unfinished document waits
+  // on a stopped provider (wrong URL, key or model; unreachable server) before it prints the
+  // cause and exits 75. A provider that recovers within it (a probe call succeeds) resumes.
+  int stopped_provider_wait_s = 10;
 };
 
 struct ParseConfig {
@@ -145,7 +150,7 @@ struct AlertConfig {
 
 struct LogConfig {
   std::string level = "info";   // trace|debug|info|warn|error
-  std::string format = "json";  // json | text
+  std::string format = "auto";  // json | text | auto (text on a terminal, else json)
 };
 
 struct Config {
@@ -166,22 +171,37 @@ struct Config {
 
   // Where each effective key came from: "default", "FILE:LINE", "env NAME", "file NAME_FILE".
   std::map<std::string, std::string> origins;
+  // The configuration file read ("" = none) and how it was found: "--config",
+  // "env INGESTD_CONFIG" or "found in the search path".
+  std::string file;
+  std::string file_origin;
 };
 
 struct LoadOptions {
-  std::string file;     // explicit --config; else INGESTD_CONFIG; else none
+  // explicit --config; else INGESTD_CONFIG; else the first of `search_paths` that exists.
+  std::string file;
   std::string profile;  // explicit --profile; else INGESTD_PROFILE; else "development"
   // Environment to read; tests inject their own. Empty map with use_process_env = true reads
   // the real environment.
   std::map<std::string, std::string> env;
   bool use_process_env = true;
+  // Where a configuration file is looked for when neither --config nor INGESTD_CONFIG names
+  // one, in order; the first that exists is read. nullopt = DefaultSearchPaths(env).
+  std::optional<std::vector<std::string>> search_paths;
 };
+
+// The configuration search path (docs/configuration.md): ./ingestd.toml,
+// $XDG_CONFIG_HOME/ingestd/ingestd.toml (XDG_CONFIG_HOME defaults to $HOME/.config),
+// /etc/ingestd/ingestd.toml.
+std::vector<std::string> DefaultSearchPaths(const std::map<std::string, std::string>& env);
 
 // Loads and validates. Errors name the file and line ("config.toml:12: ...") or the variable.
 Result<Config> LoadConfig(const LoadOptions& options);
 
-// Effective configuration as TOML with secrets replaced by "<redacted>", each key annotated
-// with its origin in a trailing comment.
+// Effective configuration as TOML, each key annotated with its origin in a trailing comment. It
+// is itself a valid configuration file (`config print > f.toml; --config f.toml` loads the same
+// values), except that a set secret is printed commented out as "<redacted>": secrets never
+// leave this module, so they have to come from the environment or a *_FILE again.
 std::string Redacted(const Config& config);
 
 // The SQLite path when store.url is "sqlite:PATH" (or empty: the default under data_dir).

@@ -22,6 +22,7 @@ LoadOptions Opts(std::string file = "", std::map<std::string, std::string> env =
   o.file = std::move(file);
   o.env = std::move(env);
   o.use_process_env = false;
+  o.search_paths = std::vector<std::string>{};  // hermetic: no ./ingestd.toml, no /etc
   return o;
 }
 
@@ -236,6 +237,96 @@ TEST(ConfigTest, LlamaParseWebhookNeedsHttpsDomainShortUrlAndASecret) {
   auto ok = with("https://ingest.example.com", secret);
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(Redacted(*ok).find(secret), std::string::npos);
+}
+
+TEST(ConfigTest, PrintedConfigurationIsAValidFileWithTheSameValues) {
+  auto c = LoadConfig(Opts("", {{"INGESTD_CHUNK_MAX_TOKENS", "300"},
+                                {"INGESTD_PRICING_LLAMAPARSE_CREDITS_PER_PAGE", "fast=1"},
+                                {"INGESTD_PRICING_EMBEDDING_PER_1M_USD", "my-model=0"},
+                                {"OPENAI_API_KEY", "sk-secret-printed-never"},
+                                {"OPENAI_BASE_URL", "http://127.0.0.1:9/v1"},
+                                {"INGESTD_DATA_DIR", "/tmp/data \"quoted\""}}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const std::string printed = Redacted(*c);
+  EXPECT_EQ(printed.find("sk-secret"), std::string::npos);
+  auto path = WriteTemp("printed.toml", printed);
+  auto again = LoadConfig(Opts(path));
+  ASSERT_TRUE(again.ok()) << again.status().ToString() << "\n" << printed;
+  EXPECT_EQ(again->chunk.max_tokens, 300);
+  EXPECT_EQ(again->pricing.llamaparse_credits_per_page, "fast=1");
+  EXPECT_EQ(again->pricing.embedding_per_1m_usd, "my-model=0");
+  EXPECT_EQ(again->openai.base_url, "http://127.0.0.1:9/v1");
+  EXPECT_EQ(again->store.data_dir, "/tmp/data \"quoted\"");
+  EXPECT_EQ(again->openai.api_key, "");  // secrets are never printed, so never read back
+  EXPECT_EQ(again->origins.at("chunk.max_tokens").rfind(path + ":", 0), 0u);
+  // Printing the reloaded configuration gives the same values (only origins differ).
+  auto strip = [](const std::string& text) {
+    std::string out;
+    size_t pos = 0;
+    while (pos < text.size()) {
+      size_t nl = text.find('\n', pos);
+      std::string line = text.substr(pos, nl - pos);
+      pos = nl == std::string::npos ? text.size() : nl + 1;
+      if (line.rfind("# ", 0) == 0 && line.find(" = ") == std::string::npos) continue;
+      line = line.substr(0, line.rfind("  # "));
+      // The secret set in the first load is not in the printed file: it reads back unset.
+      if (line.rfind("# api_key", 0) == 0 || line.rfind("api_key", 0) == 0) continue;
+      out += line + "\n";
+    }
+    return out;
+  };
+  EXPECT_EQ(strip(Redacted(*again)), strip(printed));
+  EXPECT_NE(printed.find("# configuration file: none"), std::string::npos);
+  EXPECT_NE(Redacted(*again).find("# configuration file: " + path + " (--config)"),
+            std::string::npos);
+}
+
+TEST(ConfigTest, DiscoveryOrderConfigFlagThenEnvThenSearchPath) {
+  auto first = WriteTemp("first.toml", "[chunk]\nmax_tokens = 101\n");
+  auto second = WriteTemp("second.toml", "[chunk]\nmax_tokens = 102\n");
+  auto named = WriteTemp("named.toml", "[chunk]\nmax_tokens = 103\n");
+  auto flag = WriteTemp("flag.toml", "[chunk]\nmax_tokens = 104\n");
+  const std::string missing = first + ".missing";
+
+  LoadOptions o = Opts();
+  o.search_paths = std::vector<std::string>{missing, first, second};
+  auto found = LoadConfig(o);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_EQ(found->chunk.max_tokens, 101);  // the first that exists
+  EXPECT_EQ(found->file, first);
+  EXPECT_EQ(found->file_origin, "found in the search path");
+
+  o.env = {{"INGESTD_CONFIG", named}};
+  auto by_env = LoadConfig(o);
+  ASSERT_TRUE(by_env.ok());
+  EXPECT_EQ(by_env->chunk.max_tokens, 103);
+  EXPECT_EQ(by_env->file_origin, "env INGESTD_CONFIG");
+
+  o.file = flag;
+  auto by_flag = LoadConfig(o);
+  ASSERT_TRUE(by_flag.ok());
+  EXPECT_EQ(by_flag->chunk.max_tokens, 104);
+  EXPECT_EQ(by_flag->file_origin, "--config");
+
+  // A named file that does not exist is an error, never a silent fallback to the search path.
+  o.file = missing;
+  EXPECT_FALSE(LoadConfig(o).ok());
+
+  LoadOptions none = Opts();
+  none.search_paths = std::vector<std::string>{missing};
+  auto defaults = LoadConfig(none);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->file, "");
+  EXPECT_EQ(defaults->chunk.max_tokens, 512);
+}
+
+TEST(ConfigTest, DefaultSearchPathFollowsXdg) {
+  EXPECT_EQ(DefaultSearchPaths({{"XDG_CONFIG_HOME", "/x"}, {"HOME", "/h"}}),
+            (std::vector<std::string>{"./ingestd.toml", "/x/ingestd/ingestd.toml",
+                                      "/etc/ingestd/ingestd.toml"}));
+  EXPECT_EQ(DefaultSearchPaths({{"HOME", "/h"}}),
+            (std::vector<std::string>{"./ingestd.toml", "/h/.config/ingestd/ingestd.toml",
+                                      "/etc/ingestd/ingestd.toml"}));
 }
 
 }  // namespace

@@ -31,7 +31,9 @@ FallbackEmbedder::FallbackEmbedder(std::unique_ptr<Embedder> primary,
     : primary_(std::move(primary)), fallback_(std::move(fallback)), options_(options) {}
 
 bool FallbackEmbedder::PrimaryUnavailable(const Status& error) {
-  if (error.reason() == "circuit_open") return true;
+  // The primary's breaker is open, or the governor stopped it (e.g. unreachable: its endpoint
+  // refused the connection): the fallback endpoint is what it is for.
+  if (error.reason() == "circuit_open" || error.reason() == "provider_stopped") return true;
   if (error.reason() == "rate_limited") return false;
   return error.code() == StatusCode::kUnavailable || error.code() == StatusCode::kDeadlineExceeded;
 }

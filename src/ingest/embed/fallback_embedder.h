@@ -6,7 +6,8 @@
 //
 // Embed asks the primary; when the primary is unavailable — it answered kUnavailable or
 // kDeadlineExceeded after its own in-call retries (connection refused or reset, timeouts, 5xx,
-// malformed bodies) or the governor reports its circuit open (reason circuit_open) — the same
+// malformed bodies) or the governor reports its circuit open or the provider stopped (reasons
+// circuit_open, provider_stopped) — the same
 // texts go to the fallback. A rate-limited primary (reason rate_limited) is not "down": the
 // error is returned so the pipeline backs off. Errors that the fallback could not fix either
 // (bad input, a wrong key, exhausted quota) are returned as they are. After a primary outage

@@ -7,6 +7,7 @@
 
 #include "ingest/common/ids.h"
 #include "ingest/embed/openai/rate_limits.h"
+#include "ingest/governor/retry_policy.h"
 #include "ingest/obs/log.h"
 #include "ingest/obs/metrics.h"
 
@@ -19,15 +20,16 @@ bool IsQuotaReason(std::string_view r) {
   return r == "insufficient_quota" || r == "quota_exhausted";
 }
 
-// Defer reasons a provider stop leaves on jobs; ResumeProvider wakes them all.
-const std::vector<std::string>& StopReasons() {
-  static const std::vector<std::string> kReasons = {std::string(kProviderStopped),
-                                                    "insufficient_quota",
-                                                    "quota_exhausted",
-                                                    "invalid_api_key",
-                                                    "unauthenticated",
-                                                    "auth_failed"};
-  return kReasons;
+bool IsUnreachableReason(std::string_view r) {
+  return r == "connection_failed" || r == "tls_error";
+}
+
+// How long after a stop for `reason` one probe call is let through (0 = never by itself).
+Duration ProbeAfter(const ProviderOptions& options, std::string_view reason) {
+  if (IsUnreachableReason(reason) && options.unreachable_probe_after.count() > 0) {
+    return options.unreachable_probe_after;
+  }
+  return options.stop_probe_after;
 }
 
 std::string OutcomeLabel(const http::CallOutcome& o) {
@@ -46,7 +48,28 @@ std::string OutcomeLabel(const http::CallOutcome& o) {
 
 thread_local CallScope* t_scope = nullptr;
 
+// Set while Gate::Admit reserves its call's budget: Admit has just checked the provider stop
+// (and may have taken the one probe call a stopped provider allows), so Reserve must not check
+// again, or the probe would be refused by its own second look.
+thread_local bool t_admit_checked_provider = false;
+
 }  // namespace
+
+const std::vector<std::string>& Governor::StopReasons() {
+  static const std::vector<std::string> kReasons = {std::string(kProviderStopped),
+                                                    "insufficient_quota",
+                                                    "quota_exhausted",
+                                                    "invalid_api_key",
+                                                    "unauthenticated",
+                                                    "auth_failed",
+                                                    "connection_failed",
+                                                    "tls_error",
+                                                    "endpoint_not_found",
+                                                    "model_not_found",
+                                                    "model_not_allowed",
+                                                    "embeddings_not_supported"};
+  return kReasons;
+}
 
 CallScope::CallScope(Governor* governor, CallSpec spec)
     : governor_(governor), spec_(std::move(spec)), previous_(t_scope) {
@@ -58,8 +81,11 @@ CallScope::~CallScope() { t_scope = previous_; }
 Status Governor::ReserveCurrentScope() {
   CallScope* scope = t_scope;
   if (scope == nullptr || scope->governor_ != this || scope->reservation_) return Status::Ok();
-  INGEST_ASSIGN_OR_RETURN(Reservation r, Reserve(scope->spec_));
-  scope->reservation_ = std::move(r);
+  t_admit_checked_provider = true;
+  Result<Reservation> r = Reserve(scope->spec_);
+  t_admit_checked_provider = false;
+  if (!r.ok()) return r.status();
+  scope->reservation_ = std::move(r).value();
   return Status::Ok();
 }
 
@@ -138,7 +164,9 @@ class Governor::Gate final : public http::CallGate {
     breaker_.Record(result, now);
     if (o.response != nullptr) LearnRateLimits(*o.response, now);
     const std::string reason = o.status.reason();
-    if (IsQuotaReason(reason) || o.status.code() == StatusCode::kUnauthenticated ||
+    // Configuration errors (quota, credentials, a wrong endpoint or model, an unreachable
+    // server) stop the provider with their cause; the jobs wait instead of failing.
+    if ((!o.status.ok() && Classify(o.status) == ErrorClass::kConfiguration) ||
         (o.response != nullptr && o.response->status == 402)) {
       (void)gov_->StopProvider(options_.name, reason.empty() ? "quota_exhausted" : reason,
                                o.status.message());
@@ -240,7 +268,7 @@ store::LedgerEntry LedgerRow(const CallSpec& spec, const Usage& usage, int64_t c
 }
 
 Result<Reservation> Governor::Reserve(const CallSpec& spec) {
-  INGEST_RETURN_IF_ERROR(CheckProvider(spec.service));
+  if (!t_admit_checked_provider) INGEST_RETURN_IF_ERROR(CheckProvider(spec.service));
   INGEST_ASSIGN_OR_RETURN(int64_t estimate, Price(spec, nullptr));
   const UnixMillis now = clock_->NowMillis();
   Usage estimated;
@@ -350,22 +378,24 @@ Status Governor::CheckProvider(std::string_view provider) {
   }
   const bool stopped = mine != nullptr && mine->stopped;
   Duration probe_after{0};
+  bool probing = false;
   {
     std::lock_guard lock(mu_);
     stopped_cache_[std::string(provider)] = {now, stopped};
     if (stopped && mine->probe_at > 0 && now >= mine->probe_at) {
       // One probe call: the gate resumes the provider if it succeeds. The next probe time is
-      // pushed forward at once so the other workers keep waiting (below).
+      // pushed forward at once (or cleared: one probe only) so the other workers keep waiting.
       auto g = gates_.find(provider);
       if (g != gates_.end()) {
         g->second->set_probe();
-        probe_after = g->second->options().stop_probe_after;
+        probing = true;
+        probe_after = ProbeAfter(g->second->options(), mine->reason);
       }
     }
   }
-  if (probe_after.count() > 0) {
+  if (probing) {
     store::ProviderState next = *mine;
-    next.probe_at = now + probe_after.count();
+    next.probe_at = probe_after.count() > 0 ? now + probe_after.count() : 0;
     next.updated_at = now;
     INGEST_RETURN_IF_ERROR(store_->PutProviderState(next));
     return Status::Ok();
@@ -385,7 +415,7 @@ Status Governor::StopProvider(std::string_view provider, std::string_view reason
   {
     std::lock_guard lock(mu_);
     auto g = gates_.find(provider);
-    if (g != gates_.end()) probe = g->second->options().stop_probe_after;
+    if (g != gates_.end()) probe = ProbeAfter(g->second->options(), reason);
     stopped_cache_[std::string(provider)] = {now, true};
   }
   store::ProviderState s;
@@ -420,7 +450,7 @@ Status Governor::ResumeProvider(std::string_view provider) {
     std::lock_guard lock(mu_);
     stopped_cache_.erase(std::string(provider));
   }
-  INGEST_ASSIGN_OR_RETURN(int64_t woken, store_->WakeDeferred(StopReasons(), now));
+  INGEST_ASSIGN_OR_RETURN(int64_t woken, store_->WakeDeferred(Governor::StopReasons(), now));
   store::Event ev;
   ev.at = now;
   ev.kind = "provider.resumed";
@@ -428,6 +458,25 @@ Status Governor::ResumeProvider(std::string_view provider) {
   INGEST_RETURN_IF_ERROR(store_->AppendEvent(ev));
   obs::LogInfo("governor: provider resumed", {{"provider", provider}, {"jobs_woken", woken}});
   return Status::Ok();
+}
+
+Result<std::vector<std::string>> Governor::ProbeStoppedProviders() {
+  const UnixMillis now = clock_->NowMillis();
+  INGEST_ASSIGN_OR_RETURN(auto states, store_->ListProviderStates());
+  std::vector<std::string> stopped;
+  for (store::ProviderState s : states) {
+    if (!s.stopped) continue;
+    {
+      std::lock_guard lock(mu_);
+      if (gates_.find(s.provider) == gates_.end()) continue;  // not used by this process
+      stopped_cache_.erase(s.provider);
+    }
+    s.probe_at = now;
+    s.updated_at = now;
+    INGEST_RETURN_IF_ERROR(store_->PutProviderState(s));
+    stopped.push_back(s.provider);
+  }
+  return stopped;
 }
 
 std::vector<Governor::ProviderHealth> Governor::Health() {

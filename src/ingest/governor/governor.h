@@ -58,6 +58,10 @@ struct ProviderOptions {
   // After a quota/auth stop: 0 = wait for `ingestd providers resume`; else let one probe call
   // through after this long.
   Duration stop_probe_after{0};
+  // After a stop because the endpoint could not be reached (connection refused, DNS, TLS): one
+  // probe call after this long (0 = as stop_probe_after), so a server that comes back resumes
+  // the provider by itself while a wrong URL keeps it stopped with its cause.
+  Duration unreachable_probe_after{std::chrono::seconds(30)};
 };
 
 struct GovernorOptions {
@@ -164,6 +168,13 @@ class Governor {
   Status StopProvider(std::string_view provider, std::string_view reason, std::string_view message);
   // Operator: clears the stop and wakes the jobs deferred because of it.
   Status ResumeProvider(std::string_view provider);
+  // Every provider of this governor that is stopped lets one probe call through now (the
+  // setting may have been fixed since the stop: `ingestd ingest` calls this when it starts).
+  // A successful probe resumes the provider and wakes its jobs; a failed one stops it again.
+  // Returns the names of the stopped providers.
+  Result<std::vector<std::string>> ProbeStoppedProviders();
+  // The defer reasons a provider stop leaves on jobs (ResumeProvider wakes them).
+  static const std::vector<std::string>& StopReasons();
 
   struct ProviderHealth {
     std::string name;

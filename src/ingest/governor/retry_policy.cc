@@ -17,6 +17,14 @@ constexpr std::array<std::string_view, 8> kInputLimitReasons = {
 // Provider account problems: a person must act (top up, raise the quota).
 constexpr std::array<std::string_view, 2> kQuotaReasons = {"insufficient_quota", "quota_exhausted"};
 
+// A provider setting is wrong: the endpoint cannot be reached (refused, DNS, TLS), has no such
+// route, or does not serve the configured model. Retrying the document cannot help and failing
+// it would blame the document; the provider is stopped with the cause until a person fixes it.
+constexpr std::array<std::string_view, 7> kSettingReasons = {
+    "connection_failed", "tls_error",         "endpoint_not_found",
+    "model_not_found",   "model_not_allowed", "embeddings_not_supported",
+    "invalid_api_key"};
+
 template <size_t N>
 bool Contains(const std::array<std::string_view, N>& set, std::string_view v) {
   return std::find(set.begin(), set.end(), v) != set.end();
@@ -38,8 +46,14 @@ std::string_view ErrorClassName(ErrorClass c) {
   return "permanent";
 }
 
+bool IsConfigurationReason(std::string_view reason) {
+  return Contains(kSettingReasons, reason) || Contains(kQuotaReasons, reason) ||
+         reason == "unauthenticated" || reason == "auth_failed";
+}
+
 ErrorClass Classify(const Status& status) {
   const std::string reason = status.reason();
+  if (!status.ok() && Contains(kSettingReasons, reason)) return ErrorClass::kConfiguration;
   switch (status.code()) {
     case StatusCode::kUnavailable:
     case StatusCode::kDeadlineExceeded:

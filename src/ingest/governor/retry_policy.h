@@ -17,7 +17,7 @@ enum class ErrorClass {
   kTransient,      // timeouts, 5xx, 429, lost connections: retry with backoff
   kThrottled,      // budget exhausted, circuit open, local rate limit: defer, do not count
   kPermanent,      // bad input, 4xx, unparseable or over-limit file: fail the job
-  kConfiguration,  // bad credentials, provider quota exhausted: defer long and alert
+  kConfiguration,  // bad credentials or endpoint, quota exhausted: stop the provider, defer, alert
 };
 
 // "transient", "throttled", "permanent", "configuration".
@@ -28,7 +28,9 @@ std::string_view ErrorClassName(ErrorClass c);
 // state machine), and the worker abandons the job without writing anything.
 inline constexpr std::string_view kLeaseLostReason = "lease_lost";
 
-// Maps a non-ok Status to its class. One switch over StatusCode, refined by reason:
+// Maps a non-ok Status to its class. A configuration reason (IsConfigurationReason: a wrong
+// endpoint, model or credentials) is kConfiguration whatever its code, e.g. a refused connection
+// (kUnavailable "connection_failed"); otherwise one switch over StatusCode, refined by reason:
 //   kUnavailable, kDeadlineExceeded                          -> transient
 //   kCancelled                                               -> transient: a stage is cancelled
 //       by shutdown or a lost lease, or a remote job was cancelled by someone else; none of
@@ -45,6 +47,13 @@ inline constexpr std::string_view kLeaseLostReason = "lease_lost";
 //   kFailedPrecondition (other), kInternal                   -> permanent
 //   kOk (a caller bug)                                       -> permanent
 ErrorClass Classify(const Status& status);
+
+// Whether a stored error code (a Status reason) is a configuration error: a wrong provider
+// setting ("connection_failed", "tls_error", "endpoint_not_found", "model_not_found",
+// "model_not_allowed", "embeddings_not_supported"), credentials ("invalid_api_key") or quota.
+// Classify returns kConfiguration for these reasons whatever the code; `ingestd ingest` re-runs
+// documents that failed or wait for one of them (the setting may have been fixed since).
+bool IsConfigurationReason(std::string_view reason);
 
 struct RetryPolicy {
   // Attempts per stage before a job goes dead. Copied into Job::max_attempts at submission;

@@ -42,6 +42,25 @@ TEST(ClassifyTest, ConfigurationAndPermanent) {
   EXPECT_EQ(Classify(Status::Ok()), ErrorClass::kPermanent);
 }
 
+TEST(ClassifyTest, WrongProviderSettingsAreConfigurationWhateverTheCode) {
+  // A refused connection or a failed TLS handshake is not the document's fault, and retrying
+  // the document cannot fix a wrong base URL: the provider is stopped with the cause.
+  EXPECT_EQ(Classify(Unavailable("refused", "connection_failed")), ErrorClass::kConfiguration);
+  EXPECT_EQ(Classify(Unavailable("tls", "tls_error")), ErrorClass::kConfiguration);
+  EXPECT_EQ(Classify(FailedPrecondition("404", "endpoint_not_found")), ErrorClass::kConfiguration);
+  EXPECT_EQ(Classify(InvalidArgument("404", "model_not_found")), ErrorClass::kConfiguration);
+  EXPECT_EQ(Classify(FailedPrecondition("501", "embeddings_not_supported")),
+            ErrorClass::kConfiguration);
+  // A reset connection or a timeout may clear by itself: still transient.
+  EXPECT_EQ(Classify(Unavailable("reset", "connection_reset")), ErrorClass::kTransient);
+  EXPECT_EQ(Classify(DeadlineExceeded("slow", "timeout")), ErrorClass::kTransient);
+  EXPECT_TRUE(IsConfigurationReason("endpoint_not_found"));
+  EXPECT_TRUE(IsConfigurationReason("invalid_api_key"));
+  EXPECT_TRUE(IsConfigurationReason("insufficient_quota"));
+  EXPECT_FALSE(IsConfigurationReason("pdf_corrupt"));
+  EXPECT_FALSE(IsConfigurationReason("connection_reset"));
+}
+
 TEST(ClassifyTest, Names) {
   EXPECT_EQ(ErrorClassName(ErrorClass::kTransient), "transient");
   EXPECT_EQ(ErrorClassName(ErrorClass::kThrottled), "throttled");

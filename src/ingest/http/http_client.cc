@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <mutex>
 
@@ -61,8 +62,16 @@ size_t WriteHeader(char* data, size_t size, size_t nmemb, void* user) {
   return size * nmemb;
 }
 
-Status TransportError(CURLcode code, const char* detail, const std::string& host) {
-  std::string msg = "HTTP request to " + host + " failed: " + curl_easy_strerror(code);
+// `os_errno` (CURLINFO_OS_ERRNO) names the cause curl's own text may hide, e.g. "connection
+// refused" for ECONNREFUSED: it leads the message, since it is what an operator acts on.
+Status TransportError(CURLcode code, const char* detail, const std::string& host, int os_errno) {
+  std::string msg = "HTTP request to " + host + " failed: ";
+  if (os_errno == ECONNREFUSED) {
+    msg += "connection refused: ";
+  } else if (code == CURLE_COULDNT_RESOLVE_HOST) {
+    msg += "DNS lookup failed: ";
+  }
+  msg += curl_easy_strerror(code);
   if (detail != nullptr && detail[0] != '\0') msg += std::string(" (") + detail + ")";
   msg = obs::ScrubSecrets(msg);
   switch (code) {
@@ -191,6 +200,8 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request) const {
   const CURLcode rc = curl_easy_perform(curl);
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  long os_errno = 0;
+  curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
   curl_easy_cleanup(curl);
   curl_slist_free_all(headers);
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -202,7 +213,7 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request) const {
                                            {"host", host},
                                            {"ms", ms},
                                            {"error", curl_easy_strerror(rc)}});
-    return TransportError(rc, error, host);
+    return TransportError(rc, error, host, static_cast<int>(os_errno));
   }
   response.status = static_cast<int>(status);
   if (obs::LogEnabled(obs::LogLevel::kDebug)) {

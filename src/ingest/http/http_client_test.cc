@@ -134,6 +134,11 @@ TEST(HttpClientTest, ConnectionRefusedIsUnavailable) {
   ASSERT_FALSE(res.ok());
   EXPECT_EQ(res.status().code(), StatusCode::kUnavailable);
   EXPECT_EQ(res.status().reason(), "connection_failed");
+  // The cause an operator acts on, with the endpoint (scheme, host and port, never the path).
+  EXPECT_NE(res.status().message().find("connection refused"), std::string::npos)
+      << res.status().message();
+  EXPECT_NE(res.status().message().find("http://127.0.0.1:" + std::to_string(port)),
+            std::string::npos);
   close(fd);
 }
 

@@ -1,5 +1,7 @@
 #include "ingest/obs/log.h"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -14,6 +16,7 @@ namespace {
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
 std::atomic<bool> g_json{true};
 std::mutex g_write_mu;
+std::string g_status_line;  // GUARDED_BY(g_write_mu)
 thread_local LogContext t_ctx;
 
 const char* LevelName(LogLevel l) {
@@ -51,7 +54,21 @@ void InitLogging(std::string_view level, std::string_view format) {
   for (const auto& [name, l] : kLevels) {
     if (name == level) g_level = static_cast<int>(l);
   }
-  g_json = format != "text";
+  g_json = EffectiveLogFormat(format, isatty(STDERR_FILENO) == 1) == "json";
+}
+
+std::string_view EffectiveLogFormat(std::string_view format, bool terminal) {
+  if (format == "text") return "text";
+  if (format == "auto") return terminal ? "text" : "json";
+  return "json";
+}
+
+void SetStatusLine(std::string_view line) {
+  std::lock_guard<std::mutex> lock(g_write_mu);
+  g_status_line = std::string(line);
+  std::string out = "\r\033[K" + g_status_line;
+  std::fwrite(out.data(), 1, out.size(), stderr);
+  std::fflush(stderr);
 }
 
 ScopedLogContext::ScopedLogContext(LogContext ctx) : saved_(std::move(t_ctx)) {
@@ -105,6 +122,8 @@ void Log(LogLevel level, std::string_view msg, const nlohmann::json& fields) {
   }
   line += '\n';
   std::lock_guard<std::mutex> lock(g_write_mu);
+  // A status line is on screen: erase it, write the log line, draw it again below.
+  if (!g_status_line.empty()) line = "\r\033[K" + line + g_status_line;
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 

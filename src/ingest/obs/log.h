@@ -15,9 +15,19 @@ namespace ingest::obs {
 
 enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError };
 
-// `level`: trace|debug|info|warn|error; `format`: json|text. Unknown values keep the defaults
-// (info, json); config validation rejects them earlier.
+// `level`: trace|debug|info|warn|error; `format`: json|text|auto (auto: text lines when stderr
+// is a terminal, a person reads them; JSON lines otherwise, a collector does). Unknown values
+// keep the defaults (info, json); config validation rejects them earlier.
 void InitLogging(std::string_view level, std::string_view format);
+
+// The log format `format` stands for when stderr is (`terminal`) or is not a terminal:
+// "json" or "text".
+std::string_view EffectiveLogFormat(std::string_view format, bool terminal);
+
+// A status line (a progress bar) redrawn in place on stderr, "" = none. Log lines never mix
+// with it: each is written after erasing the status line, which is then drawn again below it.
+// Thread-safe; the progress bar calls this instead of writing to stderr itself.
+void SetStatusLine(std::string_view line);
 
 struct LogContext {
   std::string correlation_id;

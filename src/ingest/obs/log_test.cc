@@ -35,6 +35,44 @@ TEST(LogTest, JsonLineCarriesContextFields) {
   EXPECT_FALSE(second.contains("job_id"));
 }
 
+TEST(LogTest, AutoFormatIsTextOnATerminalAndJsonOtherwise) {
+  EXPECT_EQ(EffectiveLogFormat("auto", true), "text");
+  EXPECT_EQ(EffectiveLogFormat("auto", false), "json");
+  EXPECT_EQ(EffectiveLogFormat("json", true), "json");
+  EXPECT_EQ(EffectiveLogFormat("text", false), "text");
+  // Under ctest stderr is not a terminal: auto writes JSON lines.
+  InitLogging("info", "auto");
+  testing::internal::CaptureStderr();
+  LogInfo("auto line");
+  std::string out = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(nlohmann::json::parse(out.substr(0, out.find('\n')))["msg"], "auto line");
+  InitLogging("info", "json");
+}
+
+TEST(LogTest, LogLinesNeverMixWithTheStatusLine) {
+  InitLogging("info", "text");
+  testing::internal::CaptureStderr();
+  SetStatusLine("[####....] 4/8 docs");
+  LogWarn("a long log line");
+  SetStatusLine("");
+  LogWarn("after");
+  std::string out = testing::internal::GetCapturedStderr();
+  InitLogging("info", "json");
+  // The bar is erased before the log line, which ends its own line, and drawn again below it.
+  const std::string erase = "\r\033[K";
+  const size_t line = out.find("a long log line");
+  ASSERT_NE(line, std::string::npos) << out;
+  const std::string before_line = out.substr(0, line);
+  EXPECT_EQ(before_line.rfind(erase), before_line.rfind("[####") + 19) << out;
+  const size_t nl = out.find('\n', line);
+  ASSERT_NE(nl, std::string::npos);
+  EXPECT_EQ(out.substr(nl + 1, 19), "[####....] 4/8 docs") << out;
+  // With no status line, a log line is written as it is.
+  const size_t after = out.find("after");
+  ASSERT_NE(after, std::string::npos);
+  EXPECT_EQ(out.find("[####", after), std::string::npos);
+}
+
 TEST(LogTest, LevelFilters) {
   InitLogging("warn", "json");
   testing::internal::CaptureStderr();

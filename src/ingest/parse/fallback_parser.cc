@@ -24,8 +24,11 @@ std::string_view Condition(const Status& error) {
 
 FallbackRule FallbackRuleFor(const Status& error) {
   const std::string reason = error.reason();
+  // Unreachable (connection refused, DNS, TLS) stops the provider (a configuration error): fall
+  // back now rather than wait for a person.
   if (reason == "insufficient_quota" || reason == "circuit_open" || reason == "provider_stopped" ||
-      reason == "budget_exceeded" || reason == "over_budget") {
+      reason == "budget_exceeded" || reason == "over_budget" || reason == "connection_failed" ||
+      reason == "tls_error") {
     return FallbackRule::kNow;
   }
   switch (error.code()) {

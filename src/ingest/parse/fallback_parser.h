@@ -8,9 +8,11 @@
 // When (FallbackRule):
 //   - at once, on any attempt: the service cannot be used for a while whatever we do — its
 //     credits are exhausted (resource_exhausted[insufficient_quota], HTTP 402), or the governor
-//     refuses the call (reasons circuit_open, provider_stopped, budget_exceeded, over_budget);
+//     refuses the call (reasons circuit_open, provider_stopped, budget_exceeded, over_budget),
+//     or it cannot be reached (connection_failed: refused or DNS; tls_error), which stops the
+//     provider as a configuration error;
 //   - on the parse stage's `after_attempts`-th attempt (default 3): the service is unavailable —
-//     kUnavailable (connection refused/reset, 5xx, 429, a remote job that ended in ERROR) or
+//     kUnavailable (connection reset, 5xx, 429, a remote job that ended in ERROR) or
 //     kDeadlineExceeded (timeouts, the poll deadline passed), and kCancelled[remote_job_cancelled].
 //     Earlier attempts return the error so the state machine retries with backoff: a short
 //     outage costs a delay, not the LlamaParse quality;

@@ -1,5 +1,6 @@
 #include "ingest/pipeline/operator_actions.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "ingest/pipeline/state_machine.h"
@@ -50,6 +51,29 @@ Result<store::Job> CancelJob(store::Store& store, Clock& clock, std::string_view
 
 Result<store::Job> RequeueJob(store::Store& store, Clock& clock, std::string_view job_id,
                               store::Stage from) {
+  // A stage reads what the stages before it wrote: from `from`, every earlier stage (after
+  // receive) must have completed once for this job, or `from` would run on nothing (e.g. a
+  // finalize on a never-parsed document would mark it complete with no chunks).
+  if (from != store::Stage::kReceive) {
+    INGEST_ASSIGN_OR_RETURN(std::vector<store::StageTiming> timings,
+                            store.ListStageTimings(job_id));
+    for (store::Stage earlier : store::kAllStages) {
+      if (earlier == store::Stage::kReceive) continue;
+      if (earlier >= from) break;
+      const bool done = std::any_of(timings.begin(), timings.end(), [&](const auto& t) {
+        return t.stage == earlier && t.outcome == "ok";
+      });
+      if (!done) {
+        return FailedPrecondition(
+            "cannot requeue job " + std::string(job_id) + " from " +
+                std::string(store::StageName(from)) + ": stage " +
+                std::string(store::StageName(earlier)) +
+                " never completed for it, so its output is missing; requeue from " +
+                std::string(store::StageName(earlier)) + " instead",
+            "stage_output_missing");
+      }
+    }
+  }
   return Apply(store, clock, job_id, OperatorRequeue{from}, "requeue");
 }
 

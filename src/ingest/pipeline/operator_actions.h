@@ -22,8 +22,10 @@ Result<store::Job> RetryJob(store::Store& store, Clock& clock, std::string_view 
 Result<store::Job> CancelJob(store::Store& store, Clock& clock, std::string_view job_id);
 
 // Any state but running-with-a-live-lease -> queued at `from`, attempts 0 (from receive:
-// kInvalidArgument). Stages are idempotent, so re-running from an earlier stage rewrites the
-// same rows; the parse cache still applies (requeue from parse does not re-bill a parse).
+// kInvalidArgument). kFailedPrecondition "stage_output_missing" when a stage before `from`
+// (after receive) never completed for the job: `from` would run without its input. Stages are
+// idempotent, so re-running from an earlier stage rewrites the same rows; the parse cache still
+// applies (requeue from parse does not re-bill a parse).
 Result<store::Job> RequeueJob(store::Store& store, Clock& clock, std::string_view job_id,
                               store::Stage from);
 

@@ -69,6 +69,12 @@ TEST_F(OperatorActionsTest, CancelAnythingButComplete) {
 TEST_F(OperatorActionsTest, RequeueFromAnyStageButReceive) {
   const std::string id = Submit();
   Force(id, JobState::kComplete, Stage::kFinalize, 0);
+  for (Stage done : {Stage::kParse, Stage::kValidate}) {
+    ASSERT_TRUE(store_
+                    ->RecordStageTiming(id, store::StageTiming{done, 1, clock_.NowMillis(),
+                                                               clock_.NowMillis(), "ok"})
+                    .ok());
+  }
   auto job = RequeueJob(*store_, clock_, id, Stage::kChunk);
   ASSERT_TRUE(job.ok()) << job.status().ToString();
   EXPECT_EQ(job->state, JobState::kQueued);
@@ -86,6 +92,33 @@ TEST_F(OperatorActionsTest, RequeueFromAnyStageButReceive) {
   ASSERT_TRUE(job.ok()) << job.status().ToString();
   EXPECT_EQ(job->stage, Stage::kParse);
   EXPECT_TRUE(job->lease_owner.empty());
+}
+
+TEST_F(OperatorActionsTest, RequeueRefusedWhenAnEarlierStageNeverCompleted) {
+  // A job that was never parsed: requeued from finalize it would become complete with no chunks.
+  const std::string id = Submit();
+  Force(id, JobState::kFailed, Stage::kParse, 1);
+  const int64_t version = store_->GetJob(id).value().version;
+  auto refused = RequeueJob(*store_, clock_, id, Stage::kFinalize);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused.status().reason(), "stage_output_missing");
+  EXPECT_NE(refused.status().message().find("stage parse never completed"), std::string::npos)
+      << refused.status().message();
+  EXPECT_EQ(store_->GetJob(id).value().version, version);  // nothing written
+  // Parsed but not validated: from chunk is refused naming validate; from validate is fine.
+  ASSERT_TRUE(store_
+                  ->RecordStageTiming(id, store::StageTiming{Stage::kParse, 1, clock_.NowMillis(),
+                                                             clock_.NowMillis(), "ok"})
+                  .ok());
+  auto chunk = RequeueJob(*store_, clock_, id, Stage::kChunk);
+  EXPECT_NE(chunk.status().message().find("stage validate never completed"), std::string::npos);
+  auto validate = RequeueJob(*store_, clock_, id, Stage::kValidate);
+  ASSERT_TRUE(validate.ok()) << validate.status().ToString();
+  EXPECT_EQ(validate->stage, Stage::kValidate);
+  // From parse needs nothing but the received blob.
+  Force(id, JobState::kFailed, Stage::kParse, 1);
+  EXPECT_TRUE(RequeueJob(*store_, clock_, id, Stage::kParse).ok());
 }
 
 TEST_F(OperatorActionsTest, UnknownJob) {

@@ -95,6 +95,7 @@ std::string_view JobEventName(const JobEvent& event) {
     std::string_view operator()(const StageFailed&) const { return "stage_failed"; }
     std::string_view operator()(const StageWaiting&) const { return "stage_waiting"; }
     std::string_view operator()(const LeaseLost&) const { return "lease_lost"; }
+    std::string_view operator()(const OwnerDead&) const { return "owner_dead"; }
     std::string_view operator()(const OperatorRetry&) const { return "operator_retry"; }
     std::string_view operator()(const OperatorCancel&) const { return "operator_cancel"; }
     std::string_view operator()(const OperatorRequeue&) const { return "operator_requeue"; }
@@ -130,6 +131,13 @@ Result<std::optional<JobUpdate>> DecideTransition(const Job& job, const JobEvent
   const bool running = job.state == JobState::kRunning;
 
   if (std::holds_alternative<LeaseLost>(event)) return Out();
+  if (std::holds_alternative<OwnerDead>(event)) {
+    if (!running) return Illegal(job, "reclaim the lease of a job that is not running");
+    JobUpdate u = Base(job);
+    u.state = JobState::kQueued;
+    u.next_attempt_at = now;
+    return Out(u);
+  }
 
   if (const auto* e = std::get_if<StageSucceeded>(&event)) {
     if (!running) return Illegal(job, "finish a stage of a job that is not running");

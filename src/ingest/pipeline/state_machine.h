@@ -36,6 +36,9 @@ struct StageWaiting {
 };
 // The worker's lease was lost (heartbeat or CAS failed): someone else owns the row now.
 struct LeaseLost {};
+// The process holding the job's lease is known to be dead (same host, its pid is gone), so the
+// lease will never be renewed: the job need not wait for it to expire (pipeline/reclaim.h).
+struct OwnerDead {};
 // Operator actions (`ingestd jobs retry|cancel|requeue`).
 struct OperatorRetry {};
 struct OperatorCancel {};
@@ -43,8 +46,8 @@ struct OperatorRequeue {
   store::Stage from = store::Stage::kParse;
 };
 
-using JobEvent = std::variant<StageSucceeded, StageFailed, StageWaiting, LeaseLost, OperatorRetry,
-                              OperatorCancel, OperatorRequeue>;
+using JobEvent = std::variant<StageSucceeded, StageFailed, StageWaiting, LeaseLost, OwnerDead,
+                              OperatorRetry, OperatorCancel, OperatorRequeue>;
 
 // "stage_succeeded", "stage_failed", ... for events and test names.
 std::string_view JobEventName(const JobEvent& event);
@@ -70,6 +73,8 @@ std::string_view JobEventName(const JobEvent& event);
 //                            Every failure records last_error_{code,message,stage}.
 //   running  + waiting    -> waiting, remote_job_id, next_attempt_at = retry_at.
 //   running  + lease lost -> no update.
+//   running  + owner dead -> queued at the same stage, attempts unchanged (the dead process's
+//                            attempt is not the job's fault), due now, lease cleared.
 //   failed|dead|deferred|cancelled + retry -> queued at the same stage, attempts 0, due now.
 //   any state except complete|cancelled + cancel -> cancelled (a running job's worker then
 //                            loses its CAS and abandons its result).

@@ -301,6 +301,24 @@ TEST(StateMachineTest, CancelKeepsTheLastErrorForTheRecord) {
   EXPECT_EQ((*u)->last_error_code, "old_error");
 }
 
+TEST(StateMachineTest, OwnerDeadRequeuesARunningJobAtOnceWithoutCountingAnAttempt) {
+  for (JobState s : kAllStates) {
+    auto got = DecideTransition(MakeJob(s, Stage::kEmbed, 2), OwnerDead{}, kNow, 1, Policy());
+    if (s != JobState::kRunning) {
+      EXPECT_EQ(got.status().reason(), "illegal_transition") << store::JobStateName(s);
+      continue;
+    }
+    ASSERT_TRUE(got.ok() && got->has_value());
+    const store::JobUpdate& u = **got;
+    EXPECT_EQ(u.state, JobState::kQueued);
+    EXPECT_EQ(u.stage, Stage::kEmbed);
+    EXPECT_EQ(u.attempts, 2);
+    EXPECT_EQ(u.next_attempt_at, kNow);
+    EXPECT_FALSE(u.keep_lease);
+  }
+  EXPECT_EQ(JobEventName(OwnerDead{}), "owner_dead");
+}
+
 TEST(StateMachineTest, NextStageWalksThePipelineInOrder) {
   Stage s = Stage::kReceive;
   std::vector<std::string> seen;

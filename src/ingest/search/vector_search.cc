@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <unordered_map>
 
 #include "ingest/search/dot.h"
+#include "ingest/search/toc.h"
 
 namespace ingest::search {
 namespace {
@@ -14,8 +16,13 @@ bool Better(float score_a, std::string_view id_a, float score_b, std::string_vie
   return score_a > score_b || (score_a == score_b && id_a < id_b);
 }
 
-bool HitBetter(const SearchHit& a, const SearchHit& b) {
-  return Better(a.score, a.chunk_id, b.score, b.chunk_id);
+struct Candidate {
+  SearchHit hit;
+  std::string text_sha256;
+};
+
+bool CandidateBetter(const Candidate& a, const Candidate& b) {
+  return Better(a.hit.score, a.hit.chunk_id, b.hit.score, b.hit.chunk_id);
 }
 
 }  // namespace
@@ -38,32 +45,64 @@ Result<std::vector<SearchHit>> SearchExact(store::Store& store, const store::Vec
   std::vector<float> q(query.begin(), query.end());
   for (float& v : q) v *= inv;
 
-  // Max-heap under HitBetter: front() is the worst of the current top k, the one to evict.
-  std::vector<SearchHit> heap;
+  // Max-heap under HitBetter: front() is the worst of the current top k, the one to evict. The
+  // heap holds distinct texts; `in_heap` maps the text hashes it holds to their copies seen so
+  // far (the copies share the vector, hence the score, so they arrive with the same rank).
+  std::vector<Candidate> heap;
   heap.reserve(static_cast<size_t>(k));
+  std::unordered_map<std::string, std::vector<TextHolder>> in_heap;
   const size_t dims = q.size();
   const size_t limit = static_cast<size_t>(k);
   Status scan = store.ScanIndex(space, tenant, [&](const store::IndexedChunk& c) {
-    const float score = Dot(q.data(), c.vector, dims);
+    float score = Dot(q.data(), c.vector, dims);
     if (std::isnan(score)) return;
+    if (auto it = in_heap.find(c.chunk->text_sha256); it != in_heap.end()) {
+      it->second.push_back(TextHolder{c.chunk->id, c.chunk->document_id, std::string(c.filename),
+                                      c.chunk->page_start, c.chunk->page_end});
+      return;
+    }
+    // A TOC chunk scores at most its similarity: test the cheap bound first.
     if (heap.size() == limit &&
-        !Better(score, c.chunk->id, heap.front().score, heap.front().chunk_id)) {
+        !Better(score, c.chunk->id, heap.front().hit.score, heap.front().hit.chunk_id)) {
       return;  // the common case: no strings are copied
     }
-    SearchHit hit{
-        c.chunk->id,           c.chunk->document_id, std::string(c.filename), c.chunk->text,
-        c.chunk->heading_path, c.chunk->page_start,  c.chunk->page_end,       score};
-    if (heap.size() == limit) {
-      std::pop_heap(heap.begin(), heap.end(), HitBetter);
-      heap.back() = std::move(hit);
-    } else {
-      heap.push_back(std::move(hit));
+    const bool toc = LooksLikeTableOfContents(c.chunk->text);
+    if (toc && score > 0) score *= kTableOfContentsFactor;
+    if (heap.size() == limit &&
+        !Better(score, c.chunk->id, heap.front().hit.score, heap.front().hit.chunk_id)) {
+      return;
     }
-    std::push_heap(heap.begin(), heap.end(), HitBetter);
+    Candidate cand{SearchHit{c.chunk->id,
+                             c.chunk->document_id,
+                             std::string(c.filename),
+                             c.chunk->text,
+                             c.chunk->heading_path,
+                             c.chunk->page_start,
+                             c.chunk->page_end,
+                             score,
+                             toc,
+                             {}},
+                   c.chunk->text_sha256};
+    if (heap.size() == limit) {
+      std::pop_heap(heap.begin(), heap.end(), CandidateBetter);
+      in_heap.erase(heap.back().text_sha256);
+      heap.back() = std::move(cand);
+    } else {
+      heap.push_back(std::move(cand));
+    }
+    in_heap[heap.back().text_sha256];
+    std::push_heap(heap.begin(), heap.end(), CandidateBetter);
   });
   INGEST_RETURN_IF_ERROR(scan);
-  std::sort_heap(heap.begin(), heap.end(), HitBetter);  // ascending under HitBetter: best first
-  return heap;
+  // Ascending under CandidateBetter: best first.
+  std::sort_heap(heap.begin(), heap.end(), CandidateBetter);
+  std::vector<SearchHit> hits;
+  hits.reserve(heap.size());
+  for (Candidate& c : heap) {
+    c.hit.also_in = std::move(in_heap[c.text_sha256]);
+    hits.push_back(std::move(c.hit));
+  }
+  return hits;
 }
 
 }  // namespace ingest::search

@@ -13,14 +13,37 @@
 
 namespace ingest::search {
 
+// Results per query: the default, and the most the CLI and the HTTP API accept (one limit for
+// both, so a query that works in one works in the other).
+inline constexpr int kDefaultResults = 5;
+inline constexpr int kMaxResults = 100;
+
+// Another place holding a hit's exact text (same text_sha256): another document, or another
+// chunk of the same one (two copies of one manual, a repeated boilerplate paragraph).
+struct TextHolder {
+  std::string chunk_id, document_id, filename;
+  int page_start = 0, page_end = 0;
+};
+
 struct SearchHit {
   std::string chunk_id, document_id, filename, text, heading_path;
   int page_start = 0, page_end = 0;
-  float score = 0;  // cosine similarity, in [-1, 1]
+  // The ranking score: cosine similarity in [-1, 1], scaled by kTableOfContentsFactor
+  // (search/toc.h) for a table-of-contents or index chunk.
+  float score = 0;
+  bool table_of_contents = false;
+  // Every other chunk with the same text, in scan order (identical texts are one result).
+  std::vector<TextHolder> also_in;
 };
 
-// The `k` chunks indexed in `space` (only `tenant`'s when given) most similar to `query`, best
-// first; equal scores are ordered by chunk id so results are deterministic. Similarity is
+// The `k` distinct chunk texts indexed in `space` (only `tenant`'s when given) most similar to
+// `query`, best first; equal scores are ordered by chunk id so results are deterministic.
+// Chunks with identical text (same text_sha256, hence the same vector) are one result: the
+// first one scanned, with the others in `also_in`. Table-of-contents and index chunks
+// (LooksLikeTableOfContents) are ranked down: their similarity is scaled by
+// kTableOfContentsFactor. (Exact in all but one case: when a duplicate of a text ties the k-th
+// score exactly and the text enters the top k only through the duplicate's smaller chunk id,
+// copies scanned before it are not listed.) Similarity is
 // cosine: stored vectors are unit length (Embedder contract), the query is normalised here, so
 // the score is a dot product. Scans every indexed vector once (Store::ScanIndex) keeping a
 // bounded heap of k candidates: O(n * dims) time, O(k) memory. Vectors whose score is NaN are

@@ -40,6 +40,10 @@ class FakeIndexStore : public store::Store {
   }
 
   static Status Unused() { return Internal("not used by search"); }
+  Result<std::vector<store::IndexedSpace>> ListIndexedSpaces(
+      std::optional<std::string_view>) override {
+    return Unused();
+  }
   std::vector<store::Migration> KnownMigrations() const override { return {}; }
   Result<int> SchemaVersion() override { return Unused(); }
   Status MigrateTo(int) override { return Unused(); }
@@ -163,6 +167,7 @@ void AddEntry(FakeIndexStore& store, int i, std::vector<float> vec, std::string 
   e.chunk.id = id;
   e.chunk.document_id = "doc-" + std::to_string(i % 7);
   e.chunk.text = "text " + std::to_string(i);
+  e.chunk.text_sha256 = "sha-" + std::to_string(i);  // distinct texts
   e.chunk.heading_path = "H > " + std::to_string(i);
   e.chunk.page_start = i % 5 + 1;
   e.chunk.page_end = i % 5 + 2;
@@ -186,6 +191,59 @@ TEST(DotTest, MatchesDoublePrecisionReference) {
     }
     EXPECT_NEAR(Dot(a.data(), b.data(), n), ref, 1e-4) << n;
   }
+}
+
+TEST(SearchExactTest, IdenticalTextsAreOneResultListingEveryHolder) {
+  std::mt19937 rng(11);
+  FakeIndexStore store;
+  const std::vector<float> shared = RandomUnit(rng, kSpace.dimensions);
+  // Chunks 0, 3 and 5 hold one text (two copies of a manual and a repeat in one of them): the
+  // store gives them one vector.
+  for (int i = 0; i < 8; ++i) {
+    const bool same = i == 0 || i == 3 || i == 5;
+    AddEntry(store, i, same ? shared : RandomUnit(rng, kSpace.dimensions));
+    if (same) {
+      store.entries.back().chunk.text = "the shared paragraph";
+      store.entries.back().chunk.text_sha256 = "sha-shared";
+    }
+  }
+  auto hits = SearchExact(store, kSpace, shared, 3, std::nullopt);
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  ASSERT_EQ(hits->size(), 3u);  // three distinct texts, not three copies of one
+  const SearchHit& top = (*hits)[0];
+  EXPECT_EQ(top.chunk_id, "chunk-00000");
+  EXPECT_NEAR(top.score, 1.0f, 1e-5);
+  ASSERT_EQ(top.also_in.size(), 2u);
+  EXPECT_EQ(top.also_in[0].chunk_id, "chunk-00003");
+  EXPECT_EQ(top.also_in[0].document_id, "doc-3");
+  EXPECT_EQ(top.also_in[0].filename, "file3.pdf");
+  EXPECT_EQ(top.also_in[1].chunk_id, "chunk-00005");
+  for (size_t i = 1; i < hits->size(); ++i) {
+    EXPECT_NE((*hits)[i].text, "the shared paragraph");
+    EXPECT_TRUE((*hits)[i].also_in.empty());
+  }
+}
+
+TEST(SearchExactTest, TableOfContentsChunksRankBelowTheTextTheyPointTo) {
+  std::mt19937 rng(12);
+  FakeIndexStore store;
+  const std::vector<float> query = RandomUnit(rng, kSpace.dimensions);
+  // The TOC chunk is slightly more similar than the section it lists.
+  std::vector<float> near = query;
+  near[0] += 0.2f;
+  AddEntry(store, 0, query);  // the TOC: identical to the query
+  store.entries.back().chunk.text =
+      "1 Budgets . . . . . . . . 3\n1.1 Hard limits . . . . . . 4\n1.2 Soft limits . . . . 5\n";
+  AddEntry(store, 1, near);  // the section itself
+  store.entries.back().chunk.text = "Hard limits stop spending when the budget is reached.";
+  auto hits = SearchExact(store, kSpace, query, 2, std::nullopt);
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 2u);
+  EXPECT_EQ((*hits)[0].chunk_id, "chunk-00001");
+  EXPECT_FALSE((*hits)[0].table_of_contents);
+  EXPECT_EQ((*hits)[1].chunk_id, "chunk-00000");
+  EXPECT_TRUE((*hits)[1].table_of_contents);
+  EXPECT_NEAR((*hits)[1].score, 0.5f, 1e-5);  // similarity 1, halved
 }
 
 TEST(SearchExactTest, TopKMatchesBruteForceOnRandomVectors) {

@@ -24,6 +24,12 @@
 
 namespace ingest::store {
 
+// One vector space the index holds documents in (ListIndexedSpaces).
+struct IndexedSpace {
+  VectorSpace space;
+  int64_t documents = 0;  // documents indexed in it
+};
+
 struct SubmitResult {
   Document document;
   Job job;
@@ -119,6 +125,10 @@ class Store {
   // vector. The pointers in IndexedChunk are valid only during the callback.
   virtual Status ScanIndex(const VectorSpace& space, std::optional<std::string_view> tenant,
                            const std::function<void(const IndexedChunk&)>& fn) = 0;
+  // The spaces documents are indexed in (only `tenant`'s documents when given), most documents
+  // first (ties by model, then dimensions). Empty when nothing is searchable yet.
+  virtual Result<std::vector<IndexedSpace>> ListIndexedSpaces(
+      std::optional<std::string_view> tenant) = 0;
 
   // --- ledger -------------------------------------------------------------------------------
   virtual Status AppendLedger(const LedgerEntry& entry) = 0;

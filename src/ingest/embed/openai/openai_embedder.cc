@@ -21,6 +21,16 @@ bool Retryable(const Status& s) {
   return s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDeadlineExceeded;
 }
 
+// `url` without credentials: no user:password@ and no query (either could carry a secret).
+std::string UrlForMessages(const std::string& url) {
+  std::string out = url.substr(0, url.find_first_of("?#"));
+  const size_t scheme = out.find("://");
+  const size_t host = scheme == std::string::npos ? 0 : scheme + 3;
+  const size_t at = out.find('@', host);
+  if (at != std::string::npos && at < out.find('/', host)) out.erase(host, at + 1 - host);
+  return out;
+}
+
 // Uniform in [0, 1); one generator per thread so workers never contend.
 double Jitter() {
   thread_local std::mt19937_64 rng(std::random_device{}());
@@ -139,6 +149,10 @@ Status OpenAiEmbedder::SendWithRetries(std::span<const std::string> inputs, int6
     if (!sent.ok()) {
       last = sent.status();
       retryable = Retryable(last);
+      // Unreachable (refused, DNS, TLS): say which URL, since a wrong base URL is the usual cause.
+      if (last.reason() == "connection_failed" || last.reason() == "tls_error") {
+        last = last.WithContext("POST " + UrlForMessages(url_));
+      }
     } else {
       const http::HttpResponse& res = *sent;
       RecordRateLimit(res);
@@ -160,6 +174,10 @@ Status OpenAiEmbedder::SendWithRetries(std::span<const std::string> inputs, int6
           return verdict.status;
         }
         last = verdict.status;
+        // A missing route is about the URL: name it (no query, which could carry a token).
+        if (last.reason() == "endpoint_not_found") {
+          last = last.WithContext("POST " + UrlForMessages(url_));
+        }
         retryable = verdict.retryable;
         server_delay = verdict.retry_after;
         // A requested wait beyond the ceiling is the governor's job (defer), not a thread's.

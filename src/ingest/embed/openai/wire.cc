@@ -212,9 +212,17 @@ ErrorVerdict MapErrorResponse(const http::HttpResponse& response, UnixMillis now
     // Will not clear by waiting (§7): the SDKs retry it, we do not.
     v.status = ResourceExhausted(detail, "insufficient_quota");
   } else if (status == 403) {
-    v.status = InvalidArgument(detail, "model_not_allowed");
+    v.status = FailedPrecondition(detail, "model_not_allowed");
+  } else if (status == 404 && (code == "model_not_found" || contains("model"))) {
+    // The endpoint answered, about the model: embed.model names nothing this server serves.
+    v.status = FailedPrecondition(detail + " (check embed.model)", "model_not_found");
   } else if (status == 404) {
-    v.status = InvalidArgument(detail, "model_not_found");
+    // No such route: the base URL is wrong (most often it lacks the /v1 prefix).
+    v.status = FailedPrecondition(detail +
+                                      "; the embeddings endpoint was not found: does the "
+                                      "base URL end in /v1? (openai.base_url, "
+                                      "OPENAI_BASE_URL)",
+                                  "endpoint_not_found");
   } else if (status == 413 || (status == 429 && contains("Request too large"))) {
     // TEI answers 413 for a batch over --max-client-batch-size; OpenAI a 429 "Request too
     // large" when one request exceeds the whole TPM budget. Neither succeeds unchanged; smaller
@@ -228,7 +236,7 @@ ErrorVerdict MapErrorResponse(const http::HttpResponse& response, UnixMillis now
     v.status = Unavailable(std::move(msg), "rate_limited");
   } else if (status == 501) {
     // llama-server started without --embeddings: a deployment error, not an outage.
-    v.status = InvalidArgument(detail, "embeddings_not_supported");
+    v.status = FailedPrecondition(detail, "embeddings_not_supported");
   } else if (status == 408 || status == 409 || status == 424 || status >= 500) {
     v.retryable = true;
     v.status = Unavailable(detail, status == 408 ? "request_timeout" : "server_error");

@@ -58,8 +58,11 @@ struct ErrorVerdict {
 //   400 max_tokens_per_request, 413, 429 "Request too large" -> split
 //   400 context length -> kInvalidArgument "input_too_long"; other 400/422 "invalid_request"
 //   401 -> kUnauthenticated "invalid_api_key"; 402 and 429 quota/billing codes ->
-//   kResourceExhausted "insufficient_quota"; 403 -> kInvalidArgument "model_not_allowed";
-//   404 -> kInvalidArgument "model_not_found"; 501 -> kInvalidArgument "embeddings_not_supported"
+//   kResourceExhausted "insufficient_quota"; 403 -> kFailedPrecondition "model_not_allowed";
+//   404 naming a model -> kFailedPrecondition "model_not_found", any other 404 (no such route:
+//   the base URL is wrong) -> kFailedPrecondition "endpoint_not_found" with a hint about /v1;
+//   501 -> kFailedPrecondition "embeddings_not_supported" (all four are configuration errors,
+//   governor/retry_policy.h)
 //   429 rate limit -> kUnavailable "rate_limited" (retryable); 408/409/424 (TEI backend)/5xx ->
 //   kUnavailable
 //   (retryable); x-should-retry: false turns retrying off.

@@ -156,9 +156,16 @@ TEST(WireTest, MapsOpenAiErrors) {
       {403,
        OpenAiError("You are not allowed to generate embeddings from this model",
                    "invalid_request_error", nullptr),
-       StatusCode::kInvalidArgument, "model_not_allowed", false, false},
+       StatusCode::kFailedPrecondition, "model_not_allowed", false, false},
       {404, OpenAiError("The model `x` does not exist", "invalid_request_error", "model_not_found"),
-       StatusCode::kInvalidArgument, "model_not_found", false, false},
+       StatusCode::kFailedPrecondition, "model_not_found", false, false},
+      // Ollama: flat body naming the model.
+      {404, R"({"error":"model \"nomic\" not found, try pulling it first"})",
+       StatusCode::kFailedPrecondition, "model_not_found", false, false},
+      // No such route (a base URL without /v1): an empty or HTML body.
+      {404, "", StatusCode::kFailedPrecondition, "endpoint_not_found", false, false},
+      {404, "<html><body>Not Found</body></html>", StatusCode::kFailedPrecondition,
+       "endpoint_not_found", false, false},
       {500, OpenAiError("The server had an error", "server_error", nullptr),
        StatusCode::kUnavailable, "server_error", true, false},
       {503, OpenAiError("overloaded", "service_unavailable_error", "server_is_overloaded"),
@@ -180,7 +187,7 @@ TEST(WireTest, MapsOpenAiErrors) {
       // llama.cpp without --embeddings.
       {501,
        R"({"error":{"code":501,"message":"This server does not support embeddings.","type":"not_supported_error"}})",
-       StatusCode::kInvalidArgument, "embeddings_not_supported", false, false},
+       StatusCode::kFailedPrecondition, "embeddings_not_supported", false, false},
   };
   for (const Case& c : cases) {
     ErrorVerdict v = MapErrorResponse(Response(c.status, c.body), 0);
@@ -189,6 +196,12 @@ TEST(WireTest, MapsOpenAiErrors) {
     EXPECT_EQ(v.retryable, c.retryable) << c.status << " " << c.body;
     EXPECT_EQ(v.split, c.split) << c.status << " " << c.body;
   }
+}
+
+TEST(WireTest, EndpointNotFoundHintsAtTheV1Prefix) {
+  ErrorVerdict v = MapErrorResponse(Response(404, ""), 0);
+  EXPECT_NE(v.status.message().find("does the base URL end in /v1?"), std::string::npos)
+      << v.status.message();
 }
 
 TEST(WireTest, ErrorMessagesKeepProviderTextButNoKeys) {

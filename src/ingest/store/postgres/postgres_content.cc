@@ -364,4 +364,23 @@ Status PostgresStore::ScanIndex(const VectorSpace& space, std::optional<std::str
   });
 }
 
+Result<std::vector<IndexedSpace>> PostgresStore::ListIndexedSpaces(
+    std::optional<std::string_view> tenant) {
+  return Transact("list indexed spaces", [&](pqxx::work& w) -> Result<std::vector<IndexedSpace>> {
+    std::optional<std::string> t;
+    if (tenant) t = std::string(*tenant);
+    pqxx::result r = w.exec_params(
+        "SELECT di.model, di.dimensions, COUNT(*) FROM document_index di "
+        "JOIN documents d ON d.id = di.document_id WHERE ($1::text IS NULL OR d.tenant = $1) "
+        "GROUP BY di.model, di.dimensions ORDER BY COUNT(*) DESC, di.model, di.dimensions",
+        t ? t->c_str() : nullptr);
+    std::vector<IndexedSpace> out;
+    for (const pqxx::row& row : r) {
+      out.push_back(IndexedSpace{VectorSpace{row[0].as<std::string>(), row[1].as<int>()},
+                                 row[2].as<int64_t>()});
+    }
+    return out;
+  });
+}
+
 }  // namespace ingest::store::postgres

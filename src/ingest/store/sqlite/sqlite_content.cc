@@ -294,4 +294,26 @@ Status SqliteStore::ScanIndex(const VectorSpace& space, std::optional<std::strin
   return txn->Commit();
 }
 
+Result<std::vector<IndexedSpace>> SqliteStore::ListIndexedSpaces(
+    std::optional<std::string_view> tenant) {
+  static const std::string sql =
+      "SELECT di.model, di.dimensions, COUNT(*) FROM document_index di "
+      "JOIN documents d ON d.id = di.document_id WHERE (?1 IS NULL OR d.tenant = ?1) "
+      "GROUP BY di.model, di.dimensions ORDER BY COUNT(*) DESC, di.model, di.dimensions";
+  INGEST_ASSIGN_OR_RETURN(ConnectionPool::Handle conn, pool_.Acquire());
+  INGEST_ASSIGN_OR_RETURN(Stmt q, conn->Prepare(sql));
+  if (tenant) {
+    q.Bind(1, *tenant);
+  } else {
+    q.BindNull(1);
+  }
+  std::vector<IndexedSpace> out;
+  for (;;) {
+    INGEST_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back(IndexedSpace{VectorSpace{q.Text(0), static_cast<int>(q.Int(1))}, q.Int(2)});
+  }
+  return out;
+}
+
 }  // namespace ingest::store::sqlite

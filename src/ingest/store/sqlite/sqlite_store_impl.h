@@ -63,6 +63,8 @@ class SqliteStore final : public Store {
                      UnixMillis now) override;
   Status ScanIndex(const VectorSpace& space, std::optional<std::string_view> tenant,
                    const std::function<void(const IndexedChunk&)>& fn) override;
+  Result<std::vector<IndexedSpace>> ListIndexedSpaces(
+      std::optional<std::string_view> tenant) override;
 
   Status AppendLedger(const LedgerEntry& entry) override;
   Result<std::vector<LedgerEntry>> ListLedger(std::optional<std::string_view> document_id) override;

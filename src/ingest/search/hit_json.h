@@ -1,0 +1,34 @@
+// The JSON form of a search hit, one for the CLI (`ingestd search --json`) and the HTTP API
+// (POST /v1/search), so both answer alike (docs/openapi.json, SearchResponse).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "ingest/search/vector_search.h"
+
+namespace ingest::search {
+
+// {document_id, chunk_id, filename, page_start, page_end, heading_path, score,
+//  table_of_contents, text, also_in: [{document_id, chunk_id, filename, page_start, page_end}]}
+inline nlohmann::json SearchHitJson(const SearchHit& h) {
+  nlohmann::json also = nlohmann::json::array();
+  for (const TextHolder& t : h.also_in) {
+    also.push_back({{"document_id", t.document_id},
+                    {"chunk_id", t.chunk_id},
+                    {"filename", t.filename},
+                    {"page_start", t.page_start},
+                    {"page_end", t.page_end}});
+  }
+  return {{"document_id", h.document_id},
+          {"chunk_id", h.chunk_id},
+          {"filename", h.filename},
+          {"page_start", h.page_start},
+          {"page_end", h.page_end},
+          {"heading_path", h.heading_path},
+          {"score", h.score},
+          {"table_of_contents", h.table_of_contents},
+          {"text", h.text},
+          {"also_in", std::move(also)}};
+}
+
+}  // namespace ingest::search
