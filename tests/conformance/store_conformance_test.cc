@@ -468,7 +468,7 @@ TEST_P(StoreConformance, ListJobsFiltersAndJoins) {
   limited.limit = 2;
   EXPECT_EQ(store_->ListJobs(limited)->size(), 2u);
 
-  // cost_micros: reserved + settled ledger rows of the job; released ones do not count.
+  // cost_nanos: reserved + settled ledger rows of the job; released ones do not count.
   LedgerEntry e;
   e.service = "openai";
   e.operation = "embed";
@@ -476,15 +476,15 @@ TEST_P(StoreConformance, ListJobsFiltersAndJoins) {
   e.document_id = a.document.id;
   e.job_id = a.job.id;
   e.id = "l1";
-  e.cost_micros = 300;
+  e.cost_nanos = 300;
   e.state = LedgerState::kSettled;
   ASSERT_TRUE(store_->AppendLedger(e).ok());
   e.id = "l2";
-  e.cost_micros = 50;
+  e.cost_nanos = 50;
   e.state = LedgerState::kReserved;
   ASSERT_TRUE(store_->AppendLedger(e).ok());
   e.id = "l3";
-  e.cost_micros = 1000;
+  e.cost_nanos = 1000;
   e.state = LedgerState::kReleased;
   ASSERT_TRUE(store_->AppendLedger(e).ok());
   JobFilter one;
@@ -492,7 +492,7 @@ TEST_P(StoreConformance, ListJobsFiltersAndJoins) {
   auto withcost = store_->ListJobs(one);
   ASSERT_TRUE(withcost.ok());
   ASSERT_EQ(withcost->size(), 1u);
-  EXPECT_EQ((*withcost)[0].cost_micros, 350);
+  EXPECT_EQ((*withcost)[0].cost_nanos, 350);
 }
 
 TEST_P(StoreConformance, CountsAndOldestQueued) {
@@ -801,7 +801,7 @@ TEST_P(StoreConformance, LedgerAppendAndList) {
   e.pages = 12;
   e.credits = 36;
   e.requests = 1;
-  e.cost_micros = 135'000;
+  e.cost_nanos = 135'000;
   e.state = LedgerState::kReserved;
   e.provider_request_id = "req-9";
   e.created_at = 1000;
@@ -830,7 +830,7 @@ TEST_P(StoreConformance, LedgerAppendAndList) {
   EXPECT_EQ(g.pages, 12);
   EXPECT_EQ(g.credits, 36);
   EXPECT_EQ(g.requests, 1);
-  EXPECT_EQ(g.cost_micros, 135'000);
+  EXPECT_EQ(g.cost_nanos, 135'000);
   EXPECT_EQ(g.state, LedgerState::kReserved);
   EXPECT_EQ(g.provider_request_id, "req-9");
   EXPECT_EQ(g.created_at, 1000);

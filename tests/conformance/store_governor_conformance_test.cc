@@ -45,7 +45,7 @@ class StoreGovernorConformance : public ::testing::TestWithParam<StoreFactory> {
   }
 
   static LedgerEntry Call(const std::string& id, const std::string& service,
-                          const std::string& tenant, int64_t cost_micros,
+                          const std::string& tenant, int64_t cost_nanos,
                           UnixMillis expires_at = 0) {
     LedgerEntry e;
     e.id = id;
@@ -56,28 +56,27 @@ class StoreGovernorConformance : public ::testing::TestWithParam<StoreFactory> {
     e.job_id = "job-" + id;
     e.model = "m";
     e.requests = 1;
-    e.cost_micros = cost_micros;
+    e.cost_nanos = cost_nanos;
     e.expires_at = expires_at;
     return e;
   }
 
   // A settled row written directly (AppendLedger) at `created_at`.
   void Spent(const std::string& id, const std::string& service, const std::string& tenant,
-             int64_t cost_micros, UnixMillis created_at,
-             LedgerState state = LedgerState::kSettled) {
-    LedgerEntry e = Call(id, service, tenant, cost_micros);
+             int64_t cost_nanos, UnixMillis created_at, LedgerState state = LedgerState::kSettled) {
+    LedgerEntry e = Call(id, service, tenant, cost_nanos);
     e.state = state;
     e.created_at = created_at;
     ASSERT_TRUE(store_->AppendLedger(e).ok());
   }
 
   static Budget MakeBudget(BudgetScope scope, const std::string& key, BudgetPeriod period,
-                           int64_t hard_micros) {
+                           int64_t hard_nanos) {
     Budget b;
     b.scope = scope;
     b.scope_key = key;
     b.period = period;
-    b.hard_micros = hard_micros;
+    b.hard_nanos = hard_nanos;
     b.soft_ratio = 0.75;
     return b;
   }
@@ -141,15 +140,15 @@ class StoreGovernorConformance : public ::testing::TestWithParam<StoreFactory> {
 TEST_P(StoreGovernorConformance, ReserveSettleReleaseLifecycle) {
   LedgerEntry call = Call("r1", "openai", "acme", 1'000, kT + 60'000);
   call.state = LedgerState::kSettled;  // ignored: a reservation is always reserved
-  call.estimate_micros = 5;            // ignored: the estimate is cost_micros
+  call.estimate_nanos = 5;             // ignored: the estimate is cost_nanos
   call.created_at = 7;                 // ignored: created at `now`
   ReserveResult r = MustReserve(call, kT);
   EXPECT_TRUE(r.reserved);
   EXPECT_FALSE(r.blocked_by.has_value());
   LedgerEntry row = Row("r1");
   EXPECT_EQ(row.state, LedgerState::kReserved);
-  EXPECT_EQ(row.cost_micros, 1'000);
-  EXPECT_EQ(row.estimate_micros, 1'000);
+  EXPECT_EQ(row.cost_nanos, 1'000);
+  EXPECT_EQ(row.estimate_nanos, 1'000);
   EXPECT_EQ(row.created_at, kT);
   EXPECT_EQ(row.updated_at, kT);
   EXPECT_EQ(row.expires_at, kT + 60'000);
@@ -164,12 +163,12 @@ TEST_P(StoreGovernorConformance, ReserveSettleReleaseLifecycle) {
   ASSERT_TRUE(store_->SettleLedger(usage, kT + 250).ok());
   row = Row("r1");
   EXPECT_EQ(row.state, LedgerState::kSettled);
-  EXPECT_EQ(row.cost_micros, 830);
+  EXPECT_EQ(row.cost_nanos, 830);
   EXPECT_EQ(row.tokens, 41'500);
   EXPECT_EQ(row.requests, 1);
   EXPECT_EQ(row.provider_request_id, "req-abc");
   EXPECT_EQ(row.note, "usage from response");
-  EXPECT_EQ(row.estimate_micros, 1'000);
+  EXPECT_EQ(row.estimate_nanos, 1'000);
   EXPECT_EQ(row.created_at, kT);
   EXPECT_EQ(row.updated_at, kT + 250);
   EXPECT_EQ(row.expires_at, kT + 60'000);
@@ -179,7 +178,7 @@ TEST_P(StoreGovernorConformance, ReserveSettleReleaseLifecycle) {
   auto all = store_->ListLedger(std::nullopt);
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 1u);
-  EXPECT_EQ((*all)[0].cost_micros, 830);
+  EXPECT_EQ((*all)[0].cost_nanos, 830);
   EXPECT_EQ((*all)[0].tokens, 41'500);
   EXPECT_EQ((*all)[0].updated_at, kT + 250);
 
@@ -203,8 +202,8 @@ TEST_P(StoreGovernorConformance, ReserveSettleReleaseLifecycle) {
   ASSERT_TRUE(store_->ReleaseLedger("r2", "429: not billed", kT + 10).ok());
   row = Row("r2");
   EXPECT_EQ(row.state, LedgerState::kReleased);
-  EXPECT_EQ(row.cost_micros, 0);
-  EXPECT_EQ(row.estimate_micros, 2'000);
+  EXPECT_EQ(row.cost_nanos, 0);
+  EXPECT_EQ(row.estimate_nanos, 2'000);
   EXPECT_EQ(row.note, "429: not billed");
   EXPECT_EQ(row.updated_at, kT + 10);
   st = store_->ReleaseLedger("r2", "again", kT + 20);
@@ -218,8 +217,8 @@ TEST_P(StoreGovernorConformance, ReserveSettleReleaseLifecycle) {
   ASSERT_TRUE(store_->SettleLedger(late, kT + 30).ok());
   row = Row("r2");
   EXPECT_EQ(row.state, LedgerState::kSettled);
-  EXPECT_EQ(row.cost_micros, 1'900);
-  EXPECT_EQ(row.estimate_micros, 2'000);
+  EXPECT_EQ(row.cost_nanos, 1'900);
+  EXPECT_EQ(row.estimate_nanos, 2'000);
   EXPECT_EQ(row.note, "reconciled: billed after all");
 
   // Settling an id never reserved inserts it, created now.
@@ -244,7 +243,7 @@ TEST_P(StoreGovernorConformance, ReserveRejectsBadInputAndDuplicates) {
   ASSERT_TRUE(MustReserve(Call("dup", "openai", "a", 10), kT).reserved);
   EXPECT_EQ(store_->Reserve(Call("dup", "openai", "a", 20), kT).status().code(),
             StatusCode::kAlreadyExists);
-  EXPECT_EQ(Row("dup").cost_micros, 10);
+  EXPECT_EQ(Row("dup").cost_nanos, 10);
   EXPECT_EQ(store_->SettleLedger(Call("", "openai", "a", 1), kT).code(),
             StatusCode::kInvalidArgument);
 }
@@ -275,18 +274,18 @@ TEST_P(StoreGovernorConformance, ExpiredReservationsAreListedByExpiry) {
   ASSERT_EQ(rows->size(), 2u);
   EXPECT_EQ((*rows)[1].expires_at, kT + 100);
   EXPECT_EQ((*rows)[1].state, LedgerState::kReserved);
-  EXPECT_EQ((*rows)[1].estimate_micros, 1);
+  EXPECT_EQ((*rows)[1].estimate_nanos, 1);
 }
 
 TEST_P(StoreGovernorConformance, AppendLedgerRoundTripsGovernorColumns) {
   LedgerEntry e = Call("a1", "openai", "acme", 700, kT + 5);
   e.state = LedgerState::kReserved;
-  e.estimate_micros = 900;
+  e.estimate_nanos = 900;
   e.note = "imported";
   e.created_at = kT;
   ASSERT_TRUE(store_->AppendLedger(e).ok());
   LedgerEntry row = Row("a1");
-  EXPECT_EQ(row.estimate_micros, 900);
+  EXPECT_EQ(row.estimate_nanos, 900);
   EXPECT_EQ(row.expires_at, kT + 5);
   EXPECT_EQ(row.note, "imported");
   EXPECT_EQ(row.created_at, kT);
@@ -336,7 +335,7 @@ TEST_P(StoreGovernorConformance, PutBudgetValidatesUpsertsAndDeletes) {
                                  "tenant:acme:month", "tenant:zeta:day", "service:openai:month"));
   EXPECT_EQ((*list)[0].budget.updated_at, 1234);
   EXPECT_EQ((*list)[1].budget.updated_at, kT);  // the store clock when not given
-  EXPECT_EQ((*list)[1].budget.hard_micros, 5);
+  EXPECT_EQ((*list)[1].budget.hard_nanos, 5);
   EXPECT_DOUBLE_EQ((*list)[1].budget.soft_ratio, 0.75);
 
   // Upsert on (scope, key, period).
@@ -346,7 +345,7 @@ TEST_P(StoreGovernorConformance, PutBudgetValidatesUpsertsAndDeletes) {
   list = store_->ListBudgetStatus(kT);
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->size(), 6u);
-  EXPECT_EQ((*list)[1].budget.hard_micros, 50);
+  EXPECT_EQ((*list)[1].budget.hard_nanos, 50);
   EXPECT_DOUBLE_EQ((*list)[1].budget.soft_ratio, 1.0);
 
   ASSERT_TRUE(store_->DeleteBudget(BudgetScope::kTenant, "acme", BudgetPeriod::kHour).ok());
@@ -381,8 +380,8 @@ TEST_P(StoreGovernorConformance, BudgetScopesDecideWhatCountsAndWhatBlocks) {
   ASSERT_TRUE(b.blocked_by.has_value());
   EXPECT_EQ(b.blocked_by->budget.scope, BudgetScope::kTenant);
   EXPECT_EQ(b.blocked_by->budget.scope_key, "acme");
-  EXPECT_EQ(b.blocked_by->reserved_micros, 1'500);
-  EXPECT_EQ(b.blocked_by->settled_micros, 0);
+  EXPECT_EQ(b.blocked_by->reserved_nanos, 1'500);
+  EXPECT_EQ(b.blocked_by->settled_nanos, 0);
   EXPECT_EQ(b.blocked_by->window.start, kDayStart);
   EXPECT_EQ(b.blocked_by->window.end, kDayStart + kDay);
   auto rows = store_->ListLedger(std::nullopt);
@@ -399,7 +398,7 @@ TEST_P(StoreGovernorConformance, BudgetScopesDecideWhatCountsAndWhatBlocks) {
   ASSERT_TRUE(d.blocked_by.has_value());
   EXPECT_EQ(d.blocked_by->budget.scope, BudgetScope::kService);
   EXPECT_EQ(d.blocked_by->budget.period, BudgetPeriod::kHour);
-  EXPECT_EQ(d.blocked_by->reserved_micros, 1'500);
+  EXPECT_EQ(d.blocked_by->reserved_nanos, 1'500);
   EXPECT_EQ(d.blocked_by->window.start, kHourStart);
   EXPECT_TRUE(MustReserve(Call("e", "openai", "globex", 500), kT).reserved);
 
@@ -409,21 +408,21 @@ TEST_P(StoreGovernorConformance, BudgetScopesDecideWhatCountsAndWhatBlocks) {
   EXPECT_FALSE(g.reserved);
   ASSERT_TRUE(g.blocked_by.has_value());
   EXPECT_EQ(g.blocked_by->budget.scope, BudgetScope::kGlobal);
-  EXPECT_EQ(g.blocked_by->settled_micros, 5'500);
-  EXPECT_EQ(g.blocked_by->reserved_micros, 3'500);
+  EXPECT_EQ(g.blocked_by->settled_nanos, 5'500);
+  EXPECT_EQ(g.blocked_by->reserved_nanos, 3'500);
   EXPECT_TRUE(MustReserve(Call("h", "llamaparse", "globex", 1'000), kT).reserved);
 
   auto status = store_->ListBudgetStatus(kT);
   ASSERT_TRUE(status.ok());
   ASSERT_EQ(status->size(), 3u);
   EXPECT_EQ((*status)[0].budget.scope, BudgetScope::kGlobal);
-  EXPECT_EQ((*status)[0].settled_micros, 5'500);
-  EXPECT_EQ((*status)[0].reserved_micros, 4'500);
+  EXPECT_EQ((*status)[0].settled_nanos, 5'500);
+  EXPECT_EQ((*status)[0].reserved_nanos, 4'500);
   EXPECT_EQ((*status)[1].budget.scope, BudgetScope::kTenant);
-  EXPECT_EQ((*status)[1].reserved_micros, 3'000);
-  EXPECT_EQ((*status)[1].settled_micros, 0);
+  EXPECT_EQ((*status)[1].reserved_nanos, 3'000);
+  EXPECT_EQ((*status)[1].settled_nanos, 0);
   EXPECT_EQ((*status)[2].budget.scope, BudgetScope::kService);
-  EXPECT_EQ((*status)[2].reserved_micros, 2'000);
+  EXPECT_EQ((*status)[2].reserved_nanos, 2'000);
   EXPECT_EQ((*status)[2].window.start, kHourStart);
   EXPECT_EQ((*status)[2].window.end, kHourStart + kHour);
 
@@ -432,8 +431,8 @@ TEST_P(StoreGovernorConformance, BudgetScopesDecideWhatCountsAndWhatBlocks) {
   ASSERT_TRUE(store_->ReleaseLedger("c", "refused before sending", kT + 1).ok());
   status = store_->ListBudgetStatus(kT + 1);
   ASSERT_TRUE(status.ok());
-  EXPECT_EQ((*status)[1].settled_micros, 1'000);
-  EXPECT_EQ((*status)[1].reserved_micros, 0);
+  EXPECT_EQ((*status)[1].settled_nanos, 1'000);
+  EXPECT_EQ((*status)[1].reserved_nanos, 0);
   EXPECT_TRUE(MustReserve(Call("i", "llamaparse", "acme", 2'000), kT + 1).reserved);
 
   // Rows without a matching budget are never blocked by other scopes' budgets.
@@ -457,9 +456,9 @@ TEST_P(StoreGovernorConformance, PeriodWindowsRollOver) {
   ASSERT_EQ(status->size(), 2u);
   EXPECT_EQ((*status)[0].window.start, kMonthStart);
   EXPECT_EQ((*status)[0].window.end, kMonthEnd);
-  EXPECT_EQ((*status)[0].settled_micros, 300);
+  EXPECT_EQ((*status)[0].settled_nanos, 300);
   EXPECT_EQ((*status)[1].window.start, kDayStart);
-  EXPECT_EQ((*status)[1].settled_micros, 0);
+  EXPECT_EQ((*status)[1].settled_nanos, 0);
 
   EXPECT_TRUE(MustReserve(Call("r1", "openai", "acme", 400), kT).reserved);
   EXPECT_FALSE(MustReserve(Call("r2", "openai", "acme", 1), kT).reserved);  // day is full
@@ -470,13 +469,13 @@ TEST_P(StoreGovernorConformance, PeriodWindowsRollOver) {
   EXPECT_FALSE(month_full.reserved);
   ASSERT_TRUE(month_full.blocked_by.has_value());
   EXPECT_EQ(month_full.blocked_by->budget.period, BudgetPeriod::kMonth);
-  EXPECT_EQ(month_full.blocked_by->settled_micros + month_full.blocked_by->reserved_micros, 1'000);
+  EXPECT_EQ(month_full.blocked_by->settled_nanos + month_full.blocked_by->reserved_nanos, 1'000);
   // In December only the "dec" row counts for the month.
   status = store_->ListBudgetStatus(kMonthEnd + kHour);
   ASSERT_TRUE(status.ok());
   EXPECT_EQ((*status)[0].window.start, kMonthEnd);
-  EXPECT_EQ((*status)[0].settled_micros, 900);
-  EXPECT_EQ((*status)[0].reserved_micros, 0);
+  EXPECT_EQ((*status)[0].settled_nanos, 900);
+  EXPECT_EQ((*status)[0].reserved_nanos, 0);
   EXPECT_TRUE(MustReserve(Call("r5", "openai", "globex", 100), kMonthEnd + kHour).reserved);
   EXPECT_FALSE(MustReserve(Call("r6", "openai", "globex", 1), kMonthEnd + kHour).reserved);
 }
@@ -515,7 +514,7 @@ TEST_P(StoreGovernorConformance, ConcurrentReservationsNeverExceedTheBudget) {
           continue;  // busy: retry the same reservation
         }
         if (r->reserved) {
-          granted += e.cost_micros;
+          granted += e.cost_nanos;
         } else {
           ++refused;
         }
@@ -528,7 +527,7 @@ TEST_P(StoreGovernorConformance, ConcurrentReservationsNeverExceedTheBudget) {
   auto status = store_->ListBudgetStatus(kT);
   ASSERT_TRUE(status.ok());
   ASSERT_EQ(status->size(), 1u);
-  EXPECT_EQ((*status)[0].reserved_micros, granted.load());
+  EXPECT_EQ((*status)[0].reserved_nanos, granted.load());
   EXPECT_LE(granted.load(), kHard);
   // Demand (~400 × 10'000) far exceeds the budget, so refusals happened; each one saw less room
   // than its cost, and room only shrinks.
@@ -598,7 +597,7 @@ TEST_P(StoreGovernorConformance, ReservationsAcrossProcessesNeverExceedTheBudget
   int64_t total = 0;
   for (const LedgerEntry& e : *rows) {
     EXPECT_EQ(e.state, LedgerState::kReserved);
-    total += e.cost_micros;
+    total += e.cost_nanos;
   }
   // 320 reservations of ~7'500 on average: the budget fills and then refuses.
   EXPECT_LT(rows->size(), static_cast<size_t>(kProcs * 2 * kPerThread));
@@ -607,7 +606,7 @@ TEST_P(StoreGovernorConformance, ReservationsAcrossProcessesNeverExceedTheBudget
   auto status = check->ListBudgetStatus(kT);
   ASSERT_TRUE(status.ok());
   ASSERT_EQ(status->size(), 1u);
-  EXPECT_EQ((*status)[0].reserved_micros, total);
+  EXPECT_EQ((*status)[0].reserved_nanos, total);
 }
 
 // --- rate buckets -----------------------------------------------------------------------------

@@ -39,7 +39,7 @@ class GovernorEmulatorTest : public LocalPipelineTest {
     LocalPipelineTest::SetUp();
     if (HasFatalFailure()) return;
     // $20 per 1M tokens (1,000x the list price) so a few thousand tokens are worth budgeting.
-    prices_.embedding_per_1m["text-embedding-3-small"] = 20'000'000;
+    prices_.embedding_per_token["text-embedding-3-small"] = 20'000;
     deps_.prices = &prices_;
     deps_.parser = &local_parser_;
     deps_.embed_batch_size = 4;
@@ -147,7 +147,7 @@ class GovernorEmulatorTest : public LocalPipelineTest {
   bool AllComplete(size_t n) { return Count(store::JobState::kComplete) == static_cast<int>(n); }
 
   struct LedgerSum {
-    int64_t settled_micros = 0, tokens = 0, requests = 0, reserved = 0, credits = 0, pages = 0,
+    int64_t settled_nanos = 0, tokens = 0, requests = 0, reserved = 0, credits = 0, pages = 0,
             parse_jobs = 0;
   };
   LedgerSum Ledger(std::string_view service) {
@@ -156,7 +156,7 @@ class GovernorEmulatorTest : public LocalPipelineTest {
       if (e.service != service) continue;
       if (e.state == store::LedgerState::kReserved) ++s.reserved;
       if (e.state != store::LedgerState::kSettled) continue;
-      s.settled_micros += e.cost_micros;
+      s.settled_nanos += e.cost_nanos;
       s.tokens += e.tokens;
       s.requests += e.requests;
       s.credits += e.credits;
@@ -199,14 +199,10 @@ class GovernorEmulatorTest : public LocalPipelineTest {
     EXPECT_EQ(l.reserved, 0);
     EXPECT_EQ(l.tokens, bill.billed_tokens);
     EXPECT_EQ(l.requests, bill.billed_requests);
-    // Each row is priced on its own and rounded up, so compare row by row.
-    int64_t expect = 0;
-    for (const auto& e : Get(store_->ListLedger(std::nullopt))) {
-      if (e.service == "openai" && e.state == store::LedgerState::kSettled) {
-        expect += *governor::EmbeddingCostMicros(prices_, e.model, e.tokens);
-      }
-    }
-    EXPECT_EQ(l.settled_micros, expect);
+    // Rows are exact (nano-dollars per token), so the sum of rows is the bill's tokens priced
+    // once: no per-row rounding.
+    EXPECT_EQ(l.settled_nanos,
+              *governor::EmbeddingCostNanos(prices_, "text-embedding-3-small", bill.billed_tokens));
   }
 
   governor::PriceTable prices_;
@@ -225,7 +221,7 @@ TEST_F(GovernorEmulatorTest, HardBudgetCapsSpendAndRaisingItResumesDeferredJobs)
   store::Budget b;
   b.scope = store::BudgetScope::kGlobal;
   b.period = store::BudgetPeriod::kDay;
-  b.hard_micros = 40'000;  // $0.04 = 2,000 tokens at the test price
+  b.hard_nanos = 40'000'000;  // $0.04 = 2,000 tokens at the test price
   ASSERT_TRUE(store_->PutBudget(b).ok());
   const auto jobs = Submit(16);  // ~16 x 300 tokens: far over the cap
   StartPool();
@@ -236,9 +232,9 @@ TEST_F(GovernorEmulatorTest, HardBudgetCapsSpendAndRaisingItResumesDeferredJobs)
            static_cast<int>(jobs.size());
   }));
   const LedgerSum capped = Ledger("openai");
-  EXPECT_LE(capped.settled_micros, b.hard_micros);
+  EXPECT_LE(capped.settled_nanos, b.hard_nanos);
   EXPECT_GT(Count(store::JobState::kDeferred, "budget_exceeded"), 0);
-  EXPECT_GT(capped.settled_micros, 0);
+  EXPECT_GT(capped.settled_nanos, 0);
   // The deferral says why, in the job row the operator sees.
   for (const auto& v : Get(store_->ListJobs({}))) {
     if (v.job.state == store::JobState::kDeferred) {
@@ -248,13 +244,13 @@ TEST_F(GovernorEmulatorTest, HardBudgetCapsSpendAndRaisingItResumesDeferredJobs)
   }
   ExpectLedgerEqualsOpenAiBill();
 
-  b.hard_micros = 10'000'000;
+  b.hard_nanos = 10'000'000'000;
   ASSERT_TRUE(store_->PutBudget(b).ok());
   const std::vector<std::string> reasons = {"budget_exceeded"};
   ASSERT_TRUE(store_->WakeDeferred(reasons, clock_.NowMillis()).ok());
   ASSERT_TRUE(RunUntil([&] { return AllComplete(jobs.size()); }));
   ExpectLedgerEqualsOpenAiBill();
-  EXPECT_LE(Ledger("openai").settled_micros, b.hard_micros);
+  EXPECT_LE(Ledger("openai").settled_nanos, b.hard_nanos);
 }
 
 TEST_F(GovernorEmulatorTest, LedgerEqualsTheBillThroughInjectedFaultsAndRetries) {
@@ -389,8 +385,8 @@ TEST_F(GovernorEmulatorTest, LlamaParseReservationSettlesToTheBilledCredits) {
   ExpectLedgerEqualsLlamaParseBill();
   for (const auto& e : Get(store_->ListLedger(std::nullopt))) {
     if (e.service != "llamaparse") continue;
-    EXPECT_GT(e.estimate_micros, 0) << "reserved before the upload";
-    EXPECT_EQ(e.cost_micros, *governor::ParseCostMicros(prices_, e.credits));
+    EXPECT_GT(e.estimate_nanos, 0) << "reserved before the upload";
+    EXPECT_EQ(e.cost_nanos, *governor::ParseCostNanos(prices_, e.credits));
     EXPECT_FALSE(e.provider_request_id.empty());
   }
 }

@@ -91,7 +91,7 @@ class LlamaParseCostTest : public LocalPipelineTest {
 };
 
 TEST_F(LlamaParseCostTest, CompletedRemoteParseIsPricedOnceAndCacheHitsAreFree) {
-  prices_.llamaparse_per_1000_credits = 2000000;  // $2 per 1000 credits: 1 credit = 2000 micros
+  prices_.llamaparse_per_credit = 2000000;  // $2 per 1000 credits: 1 credit = 2,000,000 nanos
   auto a = SubmitFile(deps_, path_, "tenant-a");
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   WorkerOptions options;
@@ -118,7 +118,7 @@ TEST_F(LlamaParseCostTest, CompletedRemoteParseIsPricedOnceAndCacheHitsAreFree) 
   EXPECT_EQ(r.pages, stats.pages_billed);
   EXPECT_GT(r.credits, 0);
   EXPECT_EQ(static_cast<double>(r.credits), stats.credits_billed);
-  EXPECT_EQ(r.cost_micros, r.credits * 2000);
+  EXPECT_EQ(r.cost_nanos, r.credits * 2000000);
 
   // The same file for another tenant is a parse-cache hit: no remote job, no new row.
   auto b = SubmitFile(deps_, path_, "tenant-b");

@@ -131,7 +131,7 @@ TEST_F(ModesAppTest, MockRunsTheRemotePathOnInProcessEmulatorsAndKeepsItsDataApa
   const auto ledger = app.store().ListLedger(doc.id).value();
   int parse_rows = 0, embed_rows = 0;
   for (const auto& e : ledger) {
-    EXPECT_EQ(e.cost_micros, 0) << e.service;
+    EXPECT_EQ(e.cost_nanos, 0) << e.service;
     if (e.service == "mock:llamaparse") {
       ++parse_rows;
       EXPECT_EQ(e.credits, 3);

@@ -54,11 +54,12 @@ TEST_F(PricingAppTest, OverrideGivesTheModelAPriceAndDepsCarryIt) {
   pipeline::PipelineDeps deps = (*app)->Deps();
   ASSERT_NE(deps.prices, nullptr);
   EXPECT_TRUE(pipeline::ValidatePipelineDeps(deps).ok());
-  EXPECT_EQ(*governor::EmbeddingCostMicros(*deps.prices, "text-embedding-unpriced", 1000000),
-            50000);
-  EXPECT_EQ(*governor::ParseCostMicros(*deps.prices, 1000), 3000000);
+  EXPECT_EQ(*governor::EmbeddingCostNanos(*deps.prices, "text-embedding-unpriced", 1000000),
+            50000000);
+  EXPECT_EQ(*governor::ParseCostNanos(*deps.prices, 1000), 3000000000);
   // Defaults stay for the rest.
-  EXPECT_EQ(*governor::EmbeddingCostMicros(*deps.prices, "text-embedding-3-small", 1000000), 20000);
+  EXPECT_EQ(*governor::EmbeddingCostNanos(*deps.prices, "text-embedding-3-small", 1000000),
+            20000000);
 }
 
 TEST_F(PricingAppTest, DefaultModelHasAPrice) {
@@ -98,13 +99,15 @@ TEST(PricingConfigTest, BadOverridesRejectedAtLoadNamingTheKey) {
 }
 
 TEST(PricingConfigTest, DecimalParsingIsExact) {
-  EXPECT_EQ(*config::ParseUsdMicros("0.02"), 20000);
-  EXPECT_EQ(*config::ParseUsdMicros("1.25"), 1250000);
-  auto list = config::ParseModelUsdList("x=0.13,y=0.000001");
+  EXPECT_EQ(*config::ParseUsdNanos("0.02"), 20000000);
+  EXPECT_EQ(*config::ParseUsdNanos("1.25"), 1250000000);
+  // USD per 1M tokens -> nano-dollars per token.
+  auto list = config::ParseModelUsdList("x=0.13,y=0.001");
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->size(), 2u);
-  EXPECT_EQ((*list)[0], (std::pair<std::string, int64_t>{"x", 130000}));
+  EXPECT_EQ((*list)[0], (std::pair<std::string, int64_t>{"x", 130}));
   EXPECT_EQ((*list)[1], (std::pair<std::string, int64_t>{"y", 1}));
+  EXPECT_FALSE(config::ParseModelUsdList("y=0.0001").ok());  // 0.1 nano per token
   EXPECT_FALSE(config::ParseModelUsdList("x=").ok());
   EXPECT_FALSE(config::ParseModelUsdList("=1").ok());
 }

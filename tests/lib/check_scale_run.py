@@ -137,7 +137,7 @@ else:
           billed_inputs >= distinct_texts)
 
 # --- ledger == billing -------------------------------------------------------------------------
-rows = qjson("SELECT service, provider_request_id, tokens, credits, cost_micros, state "
+rows = qjson("SELECT service, provider_request_id, tokens, credits, cost_nanos, state "
              "FROM ledger")
 # Released rows are calls that billed nothing (refused or failed): not part of the bill.
 openai_rows = [r for r in rows if r["service"] == "openai" and r["state"] != "released"]
@@ -154,8 +154,8 @@ for r in openai_rows:
             phantom.append(i)
         ledger_req[i] = r
     tokens = sum(billed_req.get(i, 0) for i in ids)
-    if r["tokens"] != tokens or r["cost_micros"] != math.ceil(tokens * 20000 / 1_000_000):
-        phantom.append(f"row {ids}: {r['tokens']} tokens {r['cost_micros']} micros vs {tokens}")
+    if r["tokens"] != tokens or r["cost_nanos"] != tokens * 20:
+        phantom.append(f"row {ids}: {r['tokens']} tokens {r['cost_nanos']} nanos vs {tokens}")
 billed_jobs = {r["job_id"]: r["credits"] for r in llama}
 for r in llama_rows:
     jid = r["provider_request_id"]
@@ -163,7 +163,7 @@ for r in llama_rows:
         continue  # a reconciled orphan upload: checked below
     if jid not in billed_jobs or r["credits"] != billed_jobs[jid]:
         phantom.append(f"parse {jid}: {r['credits']} credits vs {billed_jobs.get(jid)}")
-check("every ledger row matches a billed request (tokens, credits, micros)", not phantom,
+check("every ledger row matches a billed request (tokens, credits, nanos)", not phantom,
       "; ".join(phantom[:5]))
 
 costs = json.load(open(costs_path))
@@ -179,10 +179,10 @@ unledgered_llama = sorted(set(billed_jobs) - {r["provider_request_id"] for r in 
 unledgered_credits = sum(billed_jobs[j] for j in unledgered_llama)
 orphan_credits = sum(r["credits"] for r in llama_rows
                      if not r["provider_request_id"] and r["state"] == "settled")
-expected_micros = sum(r["cost_micros"] for r in rows if r["state"] != "released")
+expected_nanos = sum(r["cost_nanos"] for r in rows if r["state"] != "released")
 exact = (unledgered_credits == orphan_credits and unledgered_tokens == orphan_tokens and
          o["tokens"] == billed_tokens and lp["credits"] == sum(billed_jobs.values()) and
-         costs["total_micros"] == expected_micros and
+         costs["total_nanos"] == expected_nanos and
          (mode != "clean" or o["requests"] == len(openai)))
 gap = (f"billing: {len(openai)} requests / {billed_tokens} tokens, "
        f"{sum(billed_jobs.values())} credits; costs: {o['requests']} requests / {o['tokens']} "

@@ -11,10 +11,10 @@ import time
 now = int(time.time() * 1000)
 db = sqlite3.connect(sys.argv[1], timeout=10)
 with db:
-    db.execute("INSERT OR REPLACE INTO budgets (scope, scope_key, period, limit_micros, soft_ratio,"
+    db.execute("INSERT OR REPLACE INTO budgets (scope, scope_key, period, limit_nanos, soft_ratio,"
                " updated_at) VALUES ('service', 'llamaparse', 'day', 0, 0.8, ?)", (now,))
-    db.execute("INSERT OR REPLACE INTO budgets (scope, scope_key, period, limit_micros, soft_ratio,"
-               " updated_at) VALUES ('tenant', 'alpha', 'month', 25000000, 0.9, ?)", (now,))
+    db.execute("INSERT OR REPLACE INTO budgets (scope, scope_key, period, limit_nanos, soft_ratio,"
+               " updated_at) VALUES ('tenant', 'alpha', 'month', 25000000000, 0.9, ?)", (now,))
     for kind, cap in (("requests", 3000.0), ("tokens", 1000000.0)):
         db.execute("INSERT OR REPLACE INTO limits (provider_key, kind, capacity, available,"
                    " refill_per_sec, updated_at, blocked_until) VALUES (?, ?, ?, ?, ?, ?, 0)",

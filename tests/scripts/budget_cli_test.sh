@@ -61,11 +61,11 @@ for j in deferred:
         assert k in j, (k, j)
 assert len(budget) == 1, budget
 b = budget[0]
-assert b["scope"] == "global" and b["period"] == "day" and b["hard_micros"] == 30000, b
-assert b["spent_micros"] <= 30000 and b["spent_micros"] > 0, b
+assert b["scope"] == "global" and b["period"] == "day" and b["hard_nanos"] == 30000000, b
+assert b["spent_nanos"] <= 30000000 and b["spent_nanos"] > 0, b
 assert b["level"] in ("soft", "hard"), b
-assert costs["total_micros"] == b["spent_micros"], (costs, b)
-assert costs["total_micros"] <= 30000, costs
+assert costs["total_nanos"] == b["spent_nanos"], (costs, b)
+assert costs["total_nanos"] <= 30000000, costs
 PY
 
 check "raise the budget" "$BIN" budget set --period day --hard 5
@@ -82,7 +82,7 @@ c = json.load(open(sys.argv[1])); s = json.loads(sys.argv[2])
 o = c["services"]["openai"]
 assert o["tokens"] == s["billed_tokens"], (o, s)
 assert o["requests"] == s["billed_requests"], (o, s)
-assert c["reserved_micros"] == 0, c
+assert c["reserved_nanos"] == 0, c
 PY
 check "costs --by tenant" bash -c "'$BIN' costs --by tenant --json | python3 -c 'import json,sys; g=json.load(sys.stdin)[\"groups\"]; assert g and g[0][\"key\"]==\"default\", g'"
 check "budget delete" "$BIN" budget delete --period day

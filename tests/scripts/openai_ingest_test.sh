@@ -67,11 +67,11 @@ PY
 
 # Costs (docs/costs.md): one ledger row per Embed call, whose tokens are the provider-reported
 # tokens of that call's HTTP requests (provider_request_id lists their ids) and whose cost is
-# ceil(tokens * 20000 / 1e6) micro-dollars, rounded once per row. The expected total is
+# exactly tokens * 20 nano-dollars ($0.02 per 1M tokens), no rounding. The expected total is
 # recomputed from the emulator's billing log grouped by those request ids.
 if "$BIN" costs --json > "$WORK/costs.json" 2> "$WORK/costs.log"; then
   python3 - "$WORK/costs.json" "$stats" "$WORK/billing.jsonl" "$WORK/data/ingestd.db" <<'PY' \
-    && pass "costs: openai tokens/requests equal the emulator's billing; micros exact per ledger row" \
+    && pass "costs: openai tokens/requests equal the emulator's billing; nanos exact per ledger row" \
     || fail "costs vs emulator billing"
 import json, sqlite3, sys
 c = json.load(open(sys.argv[1]))
@@ -85,23 +85,23 @@ o = c["services"]["openai"]
 assert o["tokens"] == stats["billed_tokens"] == sum(billed.values()), (o, stats)
 assert o["requests"] == stats["billed_requests"] == len(billed), (o, stats)
 rows = sqlite3.connect(sys.argv[4]).execute(
-    "SELECT provider_request_id, tokens, cost_micros FROM ledger WHERE service = 'openai'").fetchall()
+    "SELECT provider_request_id, tokens, cost_nanos FROM ledger WHERE service = 'openai'").fetchall()
 assert rows, "no openai ledger rows"
 expected = 0
 seen = set()
-for ids, tokens, micros in rows:
+for ids, tokens, nanos in rows:
     ids = ids.split(",")
     assert not seen.intersection(ids), ids
     seen.update(ids)
     row_tokens = sum(billed[i] for i in ids)
     assert tokens == row_tokens, (ids, tokens, row_tokens)
-    row_micros = -(-row_tokens * 20000 // 1000000)  # ceil, once per row
-    assert micros == row_micros, (ids, micros, row_micros)
-    expected += row_micros
+    assert nanos == row_tokens * 20, (ids, nanos, row_tokens)  # exact, no rounding
+    expected += nanos
 assert seen == set(billed), "ledger request ids differ from the billing log"
-assert o["micros"] == expected and c["total_micros"] == expected, (o, c["total_micros"], expected)
-assert abs(o["usd"] - expected / 1e6) < 1e-12 and abs(c["total_usd"] - expected / 1e6) < 1e-12, c
-assert c["reserved_micros"] == 0 and c["services"]["llamaparse"]["jobs"] == 0, c
+assert expected == sum(billed.values()) * 20, (expected, sum(billed.values()))
+assert o["nanos"] == expected and c["total_nanos"] == expected, (o, c["total_nanos"], expected)
+assert abs(o["usd"] - expected / 1e9) < 1e-12 and abs(c["total_usd"] - expected / 1e9) < 1e-12, c
+assert c["reserved_nanos"] == 0 and c["services"]["llamaparse"]["jobs"] == 0, c
 PY
 else
   fail "costs failed: $(tail -3 "$WORK/costs.log")"
@@ -112,7 +112,7 @@ import json, sys
 c = json.load(open(sys.argv[1]))
 g = c["groups"]
 assert g and all(x["key"] for x in g), g
-assert sum(x["micros"] for x in g) == c["total_micros"], c
+assert sum(x["nanos"] for x in g) == c["total_nanos"], c
 assert sum(x["tokens"] for x in g) == c["services"]["openai"]["tokens"], c
 PY
 

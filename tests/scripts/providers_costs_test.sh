@@ -75,22 +75,24 @@ assert run["documents"] == int(n) and run["completed"] == int(n) and run["failed
 o = c["services"]["openai"]
 assert o["requests"] == len(obill) == ostats["billed_requests"], (o, len(obill), ostats)
 assert o["tokens"] == sum(r["tokens"] for r in obill) == ostats["billed_tokens"], (o, ostats)
-# USD: ceil(tokens * 20000 / 1e6) micro-dollars per ledger row (one row per Embed call, whose
+# USD: tokens * 20 nano-dollars exactly, per ledger row (one row per Embed call, whose
 # provider_request_id lists the billed requests): recomputed from the billing log. Released
 # rows (calls the governor reserved that billed nothing: refused, failed, retried) cost 0.
 tokens_by_id = {r["request_id"]: r["tokens"] for r in obill}
 rows = sqlite3.connect(db).execute(
-    "SELECT provider_request_id, tokens, cost_micros FROM ledger WHERE service = 'openai' AND state = 'settled'").fetchall()
+    "SELECT provider_request_id, tokens, cost_nanos FROM ledger WHERE service = 'openai' AND state = 'settled'").fetchall()
 seen = []
-omicros = 0
-for ids, tokens, micros in rows:
+onanos = 0
+for ids, tokens, nanos in rows:
     ids = ids.split(",")
     seen += ids
     t = sum(tokens_by_id[i] for i in ids)
     assert tokens == t, (ids, tokens, t)
-    omicros += -(-t * 20000 // 1000000)
+    assert nanos == t * 20, (ids, nanos, t)
+    onanos += nanos
 assert sorted(seen) == sorted(tokens_by_id), "ledger request ids differ from the billing log"
-assert o["micros"] == omicros, (o, omicros)
+# Rows are exact, so their sum is the bill priced once: $0.02 per 1M billed tokens.
+assert o["nanos"] == onanos == sum(r["tokens"] for r in obill) * 20, (o, onanos)
 
 # LlamaParse: one ledger row per billed job; pages and credits equal the billing.
 l = c["services"]["llamaparse"]
@@ -99,21 +101,21 @@ assert l["pages"] == sum(r["pages"] for r in lbill) == lstats["pages_billed"], (
 credits = sum(Decimal(str(r["credits"])) for r in lbill)
 assert credits == int(credits) and l["credits"] == int(credits), (l, credits)
 assert Decimal(str(lstats["credits_billed"])) == credits, (lstats, credits)
-lmicros = int(credits) * 1250  # $1.25 per 1,000 credits
-assert l["micros"] == lmicros, (l, lmicros)
+lnanos = int(credits) * 1250000  # $1.25 per 1,000 credits
+assert l["nanos"] == lnanos, (l, lnanos)
 assert sum(r["pages"] for r in lbill) > 50, "the R manuals were not parsed remotely"
 jobs = {r["job_id"] for r in lbill}
 got = {r[0] for r in sqlite3.connect(db).execute(
     "SELECT provider_request_id FROM ledger WHERE service = 'llamaparse' AND state = 'settled'")}
 assert jobs == got, (jobs ^ got)
 
-# Totals, exact in micros; usd for display.
-assert c["total_micros"] == omicros + lmicros, (c["total_micros"], omicros, lmicros)
-assert abs(c["total_usd"] - (omicros + lmicros) / 1e6) < 1e-9, c
-assert abs(o["usd"] - omicros / 1e6) < 1e-12 and abs(l["usd"] - lmicros / 1e6) < 1e-12, c
-assert c["reserved_micros"] == 0, c
-print(f"{label}: openai {o['requests']} requests {o['tokens']} tokens {omicros} micros; "
-      f"llamaparse {l['jobs']} jobs {l['pages']} pages {l['credits']} credits {lmicros} micros; "
+# Totals, exact in nanos; usd (the nearest double) within 1e-9 of the bill.
+assert c["total_nanos"] == onanos + lnanos, (c["total_nanos"], onanos, lnanos)
+assert abs(Decimal(str(c["total_usd"])) - Decimal(onanos + lnanos) / 10**9) < Decimal("1e-9"), c
+assert abs(o["usd"] - onanos / 1e9) < 1e-12 and abs(l["usd"] - lnanos / 1e9) < 1e-12, c
+assert c["reserved_nanos"] == 0, c
+print(f"{label}: openai {o['requests']} requests {o['tokens']} tokens {onanos} nanos; "
+      f"llamaparse {l['jobs']} jobs {l['pages']} pages {l['credits']} credits {lnanos} nanos; "
       f"total {c['total_usd']} USD; emulator requests openai={ostats['requests']} "
       f"llamaparse={lstats['requests']} faults={ostats['faults_injected']}+{lstats['faults_injected']}")
 PY
@@ -166,7 +168,7 @@ assert run["embedder"].startswith("mock:openai mock:text-embedding-3-small"), ru
 s = c["services"]
 assert s["mock:llamaparse"]["jobs"] == n and s["mock:llamaparse"]["pages"] > 50, s
 assert s["mock:openai"]["tokens"] > 0 and s["mock:openai"]["requests"] > 0, s
-assert c["total_micros"] == 0 and s["openai"]["requests"] == 0 and s["llamaparse"]["jobs"] == 0, c
+assert c["total_nanos"] == 0 and s["openai"]["requests"] == 0 and s["llamaparse"]["jobs"] == 0, c
 parsers = {r[0] for r in db.execute("SELECT DISTINCT parser FROM documents")}
 assert parsers == {"mock:llamaparse"}, parsers
 models = {r[0] for r in db.execute("SELECT DISTINCT model FROM vectors")}

@@ -206,7 +206,7 @@ TEST_F(AlertMonitorTest, BudgetAndStoppedProviderAlertsFromTheStore) {
   b.scope = store::BudgetScope::kTenant;
   b.scope_key = "alpha";
   b.period = store::BudgetPeriod::kDay;
-  b.hard_micros = 1'000'000;
+  b.hard_nanos = 1'000'000'000;
   b.soft_ratio = 0.5;
   ASSERT_TRUE(store_->PutBudget(b).ok());
   store::LedgerEntry spend;
@@ -214,7 +214,7 @@ TEST_F(AlertMonitorTest, BudgetAndStoppedProviderAlertsFromTheStore) {
   spend.service = "openai";
   spend.operation = "embed";
   spend.tenant = "alpha";
-  spend.cost_micros = 600'000;
+  spend.cost_nanos = 600'000'000;
   ASSERT_TRUE(store_->SettleLedger(spend, now).ok());
   store::ProviderState p;
   p.provider = "openai";
@@ -239,7 +239,7 @@ TEST_F(AlertMonitorTest, BudgetAndStoppedProviderAlertsFromTheStore) {
   p.stopped = false;
   p.updated_at = now + 1;
   ASSERT_TRUE(store_->PutProviderState(p).ok());
-  b.hard_micros = 10'000'000;
+  b.hard_nanos = 10'000'000'000;
   ASSERT_TRUE(store_->PutBudget(b).ok());
   clock_.Advance(15s);
   server_->alerts()->EvaluateNow();

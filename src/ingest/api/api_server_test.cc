@@ -457,14 +457,14 @@ TEST_F(ApiServerTest, GovernorStateInMetricsAndStats) {
   store::Budget global;
   global.scope = store::BudgetScope::kGlobal;
   global.period = store::BudgetPeriod::kDay;
-  global.hard_micros = 10'000'000;
+  global.hard_nanos = 10'000'000'000;
   global.soft_ratio = 0.8;
   ASSERT_TRUE(store_->PutBudget(global).ok());
   store::Budget alpha = global;
   alpha.scope = store::BudgetScope::kTenant;
   alpha.scope_key = "alpha";
   alpha.period = store::BudgetPeriod::kMonth;
-  alpha.hard_micros = 2'000'000;
+  alpha.hard_nanos = 2'000'000'000;
   ASSERT_TRUE(store_->PutBudget(alpha).ok());
   store::Budget beta = alpha;
   beta.scope_key = "beta";
@@ -474,7 +474,7 @@ TEST_F(ApiServerTest, GovernorStateInMetricsAndStats) {
   spend.service = "openai";
   spend.operation = "embed";
   spend.tenant = "alpha";
-  spend.cost_micros = 1'500'000;
+  spend.cost_nanos = 1'500'000'000;
   ASSERT_TRUE(store_->SettleLedger(spend, now).ok());
   ASSERT_TRUE(store_->ConfigureRateBucket("openai:k1", "requests", 3000, 50, now).ok());
   ASSERT_TRUE(store_->ConfigureRateBucket("openai:k2", "requests", 500, 10, now).ok());

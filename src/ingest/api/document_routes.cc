@@ -116,7 +116,7 @@ void Costs(const RouteEnv& env, const httplib::Request& req, httplib::Response& 
   auto ledger = env.deps.pipeline.store->ListLedger(std::nullopt);
   if (!ledger.ok()) return SendError(res, ledger.status());
   struct Total {
-    int64_t micros = 0, tokens = 0, pages = 0, requests = 0;
+    int64_t nanos = 0, tokens = 0, pages = 0, requests = 0;
   };
   Total all;
   std::map<std::string, Total> by_service, by_tenant;
@@ -124,15 +124,15 @@ void Costs(const RouteEnv& env, const httplib::Request& req, httplib::Response& 
     if (e.state == store::LedgerState::kReleased) continue;
     if (!p->admin && e.tenant != p->tenant) continue;
     for (Total* t : {&all, &by_service[e.service], &by_tenant[e.tenant]}) {
-      t->micros += e.cost_micros;
+      t->nanos += e.cost_nanos;
       t->tokens += e.tokens;
       t->pages += e.pages;
       t->requests += e.requests;
     }
   }
   auto json_of = [](const Total& t) {
-    return nlohmann::json{{"cost_usd", static_cast<double>(t.micros) / 1e6},
-                          {"cost_micros", t.micros},
+    return nlohmann::json{{"cost_usd", static_cast<double>(t.nanos) / 1e9},
+                          {"cost_nanos", t.nanos},
                           {"tokens", t.tokens},
                           {"pages", t.pages},
                           {"requests", t.requests}};

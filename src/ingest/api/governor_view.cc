@@ -16,8 +16,8 @@ Result<GovernorView> ReadGovernorView(store::Store& store, UnixMillis now) {
     g.scope = std::string(store::BudgetScopeName(b.budget.scope));
     g.key = b.budget.scope_key;
     g.period = std::string(store::BudgetPeriodName(b.budget.period));
-    g.spent_usd = static_cast<double>(b.settled_micros + b.reserved_micros) / 1e6;
-    g.limit_usd = static_cast<double>(b.budget.hard_micros) / 1e6;
+    g.spent_usd = static_cast<double>(b.settled_nanos + b.reserved_nanos) / 1e9;
+    g.limit_usd = static_cast<double>(b.budget.hard_nanos) / 1e9;
     g.soft_ratio = b.budget.soft_ratio;
     view.budgets.push_back(std::move(g));
   }

@@ -145,8 +145,8 @@ Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
     INGEST_ASSIGN_OR_RETURN(app->mock_, MockServices::Start(config));
     openai_endpoint = app->mock_->openai();
     llamaparse_endpoint = app->mock_->llamaparse();
-    app->prices_.embedding_per_1m["mock:" + config.embed.model] = 0;
-    app->prices_.llamaparse_per_1000_credits = 0;
+    app->prices_.embedding_per_token["mock:" + config.embed.model] = 0;
+    app->prices_.llamaparse_per_credit = 0;
   }
   app->blobs_ = std::make_unique<store::FsBlobStore>(config.store.data_dir + "/blobs");
 
@@ -293,7 +293,7 @@ Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
   // A paid embedder must have a price (DESIGN §3): refuse now rather than record guesses.
   if (app->embedder_->Provider() != "local") {
     INGEST_RETURN_IF_ERROR(
-        governor::EmbeddingCostMicros(app->prices_, app->embedder_->Space().model, 0).status());
+        governor::EmbeddingCostNanos(app->prices_, app->embedder_->Space().model, 0).status());
   }
   return app;
 }

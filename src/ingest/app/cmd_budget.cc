@@ -52,30 +52,29 @@ Result<store::Budget> ScopeOf(const BudgetArgs& args) {
 
 // "ok", "soft" (at or over the soft-alert ratio) or "hard" (no room left for any call).
 std::string Level(const store::BudgetStatus& s) {
-  const int64_t used = s.settled_micros + s.reserved_micros;
-  if (used >= s.budget.hard_micros) return "hard";
-  if (static_cast<double>(used) >=
-      s.budget.soft_ratio * static_cast<double>(s.budget.hard_micros)) {
+  const int64_t used = s.settled_nanos + s.reserved_nanos;
+  if (used >= s.budget.hard_nanos) return "hard";
+  if (static_cast<double>(used) >= s.budget.soft_ratio * static_cast<double>(s.budget.hard_nanos)) {
     return "soft";
   }
   return "ok";
 }
 
 nlohmann::json StatusJson(const store::BudgetStatus& s) {
-  const int64_t used = s.settled_micros + s.reserved_micros;
-  const int64_t remaining = std::max<int64_t>(0, s.budget.hard_micros - used);
+  const int64_t used = s.settled_nanos + s.reserved_nanos;
+  const int64_t remaining = std::max<int64_t>(0, s.budget.hard_nanos - used);
   return {{"scope", store::BudgetScopeName(s.budget.scope)},
           {"key", s.budget.scope_key},
           {"period", store::BudgetPeriodName(s.budget.period)},
-          {"hard_usd", s.budget.hard_micros / 1e6},
-          {"hard_micros", s.budget.hard_micros},
+          {"hard_usd", s.budget.hard_nanos / 1e9},
+          {"hard_nanos", s.budget.hard_nanos},
           {"soft_ratio", s.budget.soft_ratio},
-          {"spent_usd", s.settled_micros / 1e6},
-          {"spent_micros", s.settled_micros},
-          {"reserved_usd", s.reserved_micros / 1e6},
-          {"reserved_micros", s.reserved_micros},
-          {"remaining_usd", remaining / 1e6},
-          {"remaining_micros", remaining},
+          {"spent_usd", s.settled_nanos / 1e9},
+          {"spent_nanos", s.settled_nanos},
+          {"reserved_usd", s.reserved_nanos / 1e9},
+          {"reserved_nanos", s.reserved_nanos},
+          {"remaining_usd", remaining / 1e9},
+          {"remaining_nanos", remaining},
           {"level", Level(s)},
           {"window_start", FormatIso8601(s.window.start)},
           {"window_end", FormatIso8601(s.window.end)}};
@@ -105,9 +104,9 @@ int Show(const GlobalOptions& global, const BudgetArgs& args) {
                 std::string(store::BudgetScopeName(s.budget.scope)).c_str(),
                 s.budget.scope_key.empty() ? "-" : s.budget.scope_key.c_str(),
                 std::string(store::BudgetPeriodName(s.budget.period)).c_str(),
-                governor::UsdText(s.budget.hard_micros).c_str(),
-                governor::UsdText(s.settled_micros).c_str(),
-                governor::UsdText(s.reserved_micros).c_str(), s.budget.soft_ratio, Level(s).c_str(),
+                governor::UsdText(s.budget.hard_nanos).c_str(),
+                governor::UsdText(s.settled_nanos).c_str(),
+                governor::UsdText(s.reserved_nanos).c_str(), s.budget.soft_ratio, Level(s).c_str(),
                 FormatIso8601(s.window.end).c_str());
   }
   return 0;
@@ -128,12 +127,12 @@ int Set(const GlobalOptions& global, const BudgetArgs& args) {
                                     "\": a service budget applies to openai or llamaparse",
                                 "unknown_service"));
   }
-  auto hard = governor::ParseUsdMicros(args.hard);
+  auto hard = governor::ParseUsdNanos(args.hard);
   if (!hard.ok()) return Fail(hard.status().WithContext("--hard"));
   if (!(args.soft > 0 && args.soft <= 1)) {
     return Fail(InvalidArgument("--soft must be a ratio in (0, 1], e.g. 0.8", "bad_arguments"));
   }
-  budget->hard_micros = *hard;
+  budget->hard_nanos = *hard;
   budget->soft_ratio = args.soft;
   const UnixMillis now = Clock::Real()->NowMillis();
   budget->updated_at = now;

@@ -1,8 +1,8 @@
 // `ingestd costs [--by document|tenant|service|day] [--json]`: what the ledger says was spent
 // (docs/costs.md). Totals are settled rows (what the providers billed); reserved rows (calls in
 // flight) are reported apart as reserved_usd; released rows (calls never billed) are left out.
-// Amounts are summed as integer micro-dollars; "usd" fields are micros / 1e6 for display, the
-// "micros" fields exact.
+// Amounts are summed as integer nano-dollars; "usd" fields are nanos / 1e9 (the nearest double),
+// the "nanos" fields exact.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <map>
@@ -26,7 +26,7 @@ struct Totals {
   int64_t tokens = 0;
   int64_t pages = 0;
   int64_t credits = 0;
-  int64_t micros = 0;
+  int64_t nanos = 0;
 
   void Add(const store::LedgerEntry& e) {
     ++rows;
@@ -34,7 +34,7 @@ struct Totals {
     tokens += e.tokens;
     pages += e.pages;
     credits += e.credits;
-    micros += e.cost_micros;
+    nanos += e.cost_nanos;
   }
 };
 
@@ -43,7 +43,7 @@ bool IsParseService(const std::string& name) {
   return name == "llamaparse" || name == "mock:llamaparse";
 }
 
-double Usd(int64_t micros) { return static_cast<double>(micros) / 1e6; }
+double Usd(int64_t nanos) { return governor::UsdDouble(nanos); }
 
 int Fail(const Status& s) {
   std::fprintf(stderr, "ingestd: %s\n", s.ToString().c_str());
@@ -66,7 +66,7 @@ int Run(const GlobalOptions& global, const CostsArgs& args) {
   if (!rows.ok()) return Fail(rows.status());
 
   Totals total;
-  int64_t reserved_micros = 0;
+  int64_t reserved_nanos = 0;
   std::map<std::string, Totals> services = {{"openai", {}}, {"llamaparse", {}}, {"local", {}}};
   std::map<std::string, Totals> groups;
   for (const auto& e : *rows) {
@@ -74,7 +74,7 @@ int Run(const GlobalOptions& global, const CostsArgs& args) {
     // Reserved rows are calls in flight (or orphans the governor settles soon): shown apart,
     // so the totals are what the providers billed.
     if (e.state == store::LedgerState::kReserved) {
-      reserved_micros += e.cost_micros;
+      reserved_nanos += e.cost_nanos;
       continue;
     }
     total.Add(e);
@@ -92,20 +92,20 @@ int Run(const GlobalOptions& global, const CostsArgs& args) {
 
   if (args.json) {
     nlohmann::json out;
-    out["total_usd"] = Usd(total.micros);
-    out["total_micros"] = total.micros;
-    out["reserved_usd"] = Usd(reserved_micros);
-    out["reserved_micros"] = reserved_micros;
+    out["total_usd"] = Usd(total.nanos);
+    out["total_nanos"] = total.nanos;
+    out["reserved_usd"] = Usd(reserved_nanos);
+    out["reserved_nanos"] = reserved_nanos;
     nlohmann::json svc = nlohmann::json::object();
     for (const auto& [name, t] : services) {
       if (IsParseService(name)) {
-        svc[name] = {{"jobs", t.rows},       {"pages", t.pages},   {"credits", t.credits},
-                     {"usd", Usd(t.micros)}, {"micros", t.micros}, {"rows", t.rows}};
+        svc[name] = {{"jobs", t.rows},      {"pages", t.pages}, {"credits", t.credits},
+                     {"usd", Usd(t.nanos)}, {"nanos", t.nanos}, {"rows", t.rows}};
       } else {
         svc[name] = {{"requests", t.requests},
                      {"tokens", t.tokens},
-                     {"usd", Usd(t.micros)},
-                     {"micros", t.micros},
+                     {"usd", Usd(t.nanos)},
+                     {"nanos", t.nanos},
                      {"rows", t.rows}};
       }
     }
@@ -116,8 +116,8 @@ int Run(const GlobalOptions& global, const CostsArgs& args) {
       for (const auto& [key, t] : groups) {
         g.push_back({{"key", key},
                      {"filename", filenames.count(key) ? filenames[key] : ""},
-                     {"usd", Usd(t.micros)},
-                     {"micros", t.micros},
+                     {"usd", Usd(t.nanos)},
+                     {"nanos", t.nanos},
                      {"tokens", t.tokens},
                      {"pages", t.pages},
                      {"credits", t.credits},
@@ -135,10 +135,10 @@ int Run(const GlobalOptions& global, const CostsArgs& args) {
     std::printf("%-12s  %8lld  %12lld  %8lld  %10lld  %14s\n", name.c_str(),
                 static_cast<long long>(IsParseService(name) ? t.rows : t.requests),
                 static_cast<long long>(t.tokens), static_cast<long long>(t.pages),
-                static_cast<long long>(t.credits), governor::UsdText(t.micros).c_str());
+                static_cast<long long>(t.credits), governor::UsdText(t.nanos).c_str());
   }
-  std::printf("total %s USD (reserved %s USD)\n", governor::UsdText(total.micros).c_str(),
-              governor::UsdText(reserved_micros).c_str());
+  std::printf("total %s USD (reserved %s USD)\n", governor::UsdText(total.nanos).c_str(),
+              governor::UsdText(reserved_nanos).c_str());
   if (!args.by.empty()) {
     std::printf("\n%-38s  %8s  %12s  %8s  %10s  %14s\n", args.by == "day" ? "DAY (UTC)" : "KEY",
                 "REQUESTS", "TOKENS", "PAGES", "CREDITS", "USD");
@@ -146,7 +146,7 @@ int Run(const GlobalOptions& global, const CostsArgs& args) {
       std::printf("%-38s  %8lld  %12lld  %8lld  %10lld  %14s%s%s\n", key.c_str(),
                   static_cast<long long>(t.requests), static_cast<long long>(t.tokens),
                   static_cast<long long>(t.pages), static_cast<long long>(t.credits),
-                  governor::UsdText(t.micros).c_str(), filenames.count(key) ? "  " : "",
+                  governor::UsdText(t.nanos).c_str(), filenames.count(key) ? "  " : "",
                   filenames.count(key) ? filenames[key].c_str() : "");
     }
   }

@@ -428,7 +428,7 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
   }
 
   // Summary over every document of this invocation, read back from the store.
-  int64_t completed = 0, failed = 0, chunks = 0, tokens = 0, cost_micros = 0, unfinished = 0;
+  int64_t completed = 0, failed = 0, chunks = 0, tokens = 0, cost_nanos = 0, unfinished = 0;
   nlohmann::json failures = nlohmann::json::array();
   // Paths that do not exist are failures of this invocation: listed, and exit status 1.
   for (const std::string& e : found.errors) {
@@ -468,7 +468,7 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
       auto ledger = app.store().ListLedger(std::string_view(t.document_id));
       if (ledger.ok()) {
         for (const auto& e : *ledger) {
-          if (e.state != store::LedgerState::kReleased) cost_micros += e.cost_micros;
+          if (e.state != store::LedgerState::kReleased) cost_nanos += e.cost_nanos;
         }
       }
     }
@@ -513,7 +513,8 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
                         {"chunks", chunks},
                         {"tokens", tokens},
                         {"tokens_embedded", tokens_embedded},
-                        {"cost_usd", static_cast<double>(cost_micros) / 1e6},
+                        {"cost_usd", static_cast<double>(cost_nanos) / 1e9},
+                        {"cost_nanos", cost_nanos},
                         {"elapsed_s", elapsed},
                         {"interrupted", interrupted},
                         {"embedder", app.embedder().Describe()},
@@ -539,7 +540,7 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
       unfinished > 0 ? (", " + std::to_string(unfinished) + " unfinished").c_str() : "",
       static_cast<long long>(new_count), static_cast<long long>(already),
       static_cast<long long>(chunks), static_cast<long long>(tokens),
-      static_cast<long long>(pages_parsed), static_cast<double>(cost_micros) / 1e6, elapsed);
+      static_cast<long long>(pages_parsed), static_cast<double>(cost_nanos) / 1e9, elapsed);
   if (!failures.empty()) {
     std::printf("failed:\n");
     for (const auto& f : failures) {

@@ -513,7 +513,7 @@ Status Validate(const Config& c) {
     return r.status().WithContext("pricing.llamaparse_credits_per_page");
   }
   if (!c.pricing.llamaparse_usd_per_1000_credits.empty()) {
-    if (auto r = ParseUsdMicros(c.pricing.llamaparse_usd_per_1000_credits); !r.ok()) {
+    if (auto r = ParseUsdPerUnitNanos(c.pricing.llamaparse_usd_per_1000_credits, 1000); !r.ok()) {
       return r.status().WithContext("pricing.llamaparse_usd_per_1000_credits");
     }
   }
@@ -783,7 +783,7 @@ std::string_view TrimBlanks(std::string_view s) {
 
 }  // namespace
 
-Result<int64_t> ParseUsdMicros(std::string_view text) {
+Result<int64_t> ParseUsdNanos(std::string_view text) {
   const std::string_view s = TrimBlanks(text);
   auto bad = [&](const char* why) -> Status {
     return InvalidArgument("bad dollar amount \"" + std::string(text) + "\": " + why, "bad_price");
@@ -804,18 +804,30 @@ Result<int64_t> ParseUsdMicros(std::string_view text) {
     any_digit = true;
     const int d = ch - '0';
     if (seen_dot) {
-      if (++frac_digits > 6) return bad("more than 6 decimal places (micro-dollars)");
+      if (++frac_digits > 9) return bad("more than 9 decimal places (nano-dollars)");
       frac = frac * 10 + d;
     } else {
-      if (whole > (std::numeric_limits<int64_t>::max() / 1000000 - d) / 10) {
+      if (whole > (std::numeric_limits<int64_t>::max() / 1000000000 - d) / 10) {
         return bad("too large");
       }
       whole = whole * 10 + d;
     }
   }
   if (!any_digit) return bad("no digits");
-  for (int i = frac_digits; i < 6; ++i) frac *= 10;
-  return whole * 1000000 + frac;
+  for (int i = frac_digits; i < 9; ++i) frac *= 10;
+  return whole * 1000000000 + frac;
+}
+
+Result<int64_t> ParseUsdPerUnitNanos(std::string_view text, int64_t units) {
+  INGEST_ASSIGN_OR_RETURN(int64_t nanos, ParseUsdNanos(text));
+  if (units <= 0 || nanos % units != 0) {
+    return InvalidArgument("price \"" + std::string(TrimBlanks(text)) + "\" per " +
+                               std::to_string(units) +
+                               " units is not a whole number of nano-dollars per unit, so "
+                               "costs could not be exact",
+                           "bad_price");
+  }
+  return nanos / units;
 }
 
 Result<std::vector<std::pair<std::string, int64_t>>> ParseModeCreditsList(std::string_view text) {
@@ -854,9 +866,9 @@ Result<std::vector<std::pair<std::string, int64_t>>> ParseModelUsdList(std::stri
     if (eq == std::string_view::npos || model.empty()) {
       return InvalidArgument("entry \"" + std::string(entry) + "\" is not model=usd", "bad_price");
     }
-    Result<int64_t> micros = ParseUsdMicros(entry.substr(eq + 1));
-    if (!micros.ok()) return micros.status().WithContext(model);
-    out.emplace_back(std::string(model), *micros);
+    Result<int64_t> per_token = ParseUsdPerUnitNanos(entry.substr(eq + 1), 1000000);
+    if (!per_token.ok()) return per_token.status().WithContext(model);
+    out.emplace_back(std::string(model), *per_token);
   }
   return out;
 }

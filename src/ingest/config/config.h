@@ -208,12 +208,18 @@ std::string Redacted(const Config& config);
 // Empty for other schemes.
 std::string SqlitePath(const Config& config);
 
-// "1.25" -> 1250000 micro-dollars: a non-negative decimal with at most 6 fractional digits,
+// "1.25" -> 1250000000 nano-dollars: a non-negative decimal with at most 9 fractional digits,
 // parsed exactly (no floating point). kInvalidArgument reason "bad_price" otherwise.
-Result<int64_t> ParseUsdMicros(std::string_view text);
+Result<int64_t> ParseUsdNanos(std::string_view text);
 
-// "model=usd,model=usd" -> (model, micro-dollars) pairs, in order; "" -> none.
-// kInvalidArgument reason "bad_price" naming the bad entry.
+// A price in USD per `units` units ("0.02" per 1,000,000 tokens) -> nano-dollars per unit (20).
+// kInvalidArgument reason "bad_price" when it is not a whole number of nano-dollars per unit
+// (then no cost could be exact).
+Result<int64_t> ParseUsdPerUnitNanos(std::string_view text, int64_t units);
+
+// "model=usd,model=usd" (USD per 1,000,000 tokens) -> (model, nano-dollars per token) pairs, in
+// order; "" -> none. kInvalidArgument reason "bad_price" naming the bad entry (also when the
+// price is not a whole number of nano-dollars per token: at most 3 decimals per 1M tokens).
 Result<std::vector<std::pair<std::string, int64_t>>> ParseModelUsdList(std::string_view text);
 
 // "fast=1,default=3" -> (parse mode, LlamaParse credits per page) pairs, in order; "" -> none.

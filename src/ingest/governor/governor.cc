@@ -14,7 +14,7 @@
 namespace ingest::governor {
 namespace {
 
-std::string Usd(int64_t micros) { return "$" + UsdText(micros); }
+std::string Usd(int64_t nanos) { return "$" + UsdText(nanos); }
 
 bool IsQuotaReason(std::string_view r) {
   return r == "insufficient_quota" || r == "quota_exhausted";
@@ -242,15 +242,15 @@ Result<http::CallGate*> Governor::AddProvider(ProviderOptions options) {
 
 Result<int64_t> Governor::Price(const CallSpec& spec, const Usage* usage) const {
   if (spec.operation == "embed") {
-    return EmbeddingCostMicros(*prices_, spec.model, usage ? usage->tokens : spec.tokens);
+    return EmbeddingCostNanos(*prices_, spec.model, usage ? usage->tokens : spec.tokens);
   }
   if (spec.operation == "parse") {
-    return ParseCostMicros(*prices_, usage ? usage->credits : spec.credits);
+    return ParseCostNanos(*prices_, usage ? usage->credits : spec.credits);
   }
   return FailedPrecondition("no price for operation \"" + spec.operation + "\"", "no_price");
 }
 
-store::LedgerEntry LedgerRow(const CallSpec& spec, const Usage& usage, int64_t cost_micros) {
+store::LedgerEntry LedgerRow(const CallSpec& spec, const Usage& usage, int64_t cost_nanos) {
   store::LedgerEntry e;
   e.service = spec.service;
   e.operation = spec.operation;
@@ -262,7 +262,7 @@ store::LedgerEntry LedgerRow(const CallSpec& spec, const Usage& usage, int64_t c
   e.pages = usage.pages;
   e.credits = usage.credits;
   e.requests = usage.requests;
-  e.cost_micros = cost_micros;
+  e.cost_nanos = cost_nanos;
   e.provider_request_id = usage.provider_request_id;
   return e;
 }
@@ -289,8 +289,8 @@ Result<Reservation> Governor::Reserve(const CallSpec& spec) {
       what = std::string(store::BudgetScopeName(b.budget.scope));
       if (!b.budget.scope_key.empty()) what += " " + b.budget.scope_key;
       what += " " + std::string(store::BudgetPeriodName(b.budget.period)) + " budget";
-      detail = ": spent " + Usd(b.settled_micros) + " + reserved " + Usd(b.reserved_micros) +
-               " + this call " + Usd(estimate) + " > hard limit " + Usd(b.budget.hard_micros) +
+      detail = ": spent " + Usd(b.settled_nanos) + " + reserved " + Usd(b.reserved_nanos) +
+               " + this call " + Usd(estimate) + " > hard limit " + Usd(b.budget.hard_nanos) +
                "; resumes at " + FormatIso8601(b.window.end) + " or when the limit is raised";
     }
     return ResourceExhausted(
@@ -308,7 +308,7 @@ Status Governor::Settle(const Reservation& r, const Usage& usage) {
   INGEST_ASSIGN_OR_RETURN(int64_t cost, Price(r.spec, &usage));
   store::LedgerEntry e = LedgerRow(r.spec, usage, cost);
   e.id = r.ledger_id;
-  e.estimate_micros = r.estimate_micros;
+  e.estimate_nanos = r.estimate_nanos;
   e.state = store::LedgerState::kSettled;
   INGEST_RETURN_IF_ERROR(store_->SettleLedger(e, now));
   if (metrics_.load() != nullptr) metrics_.load()->AddCost(r.spec.service, cost);
@@ -337,9 +337,9 @@ Result<int> Governor::ReconcileJob(std::string_view document_id, std::string_vie
     e.state = store::LedgerState::kSettled;
     e.note = std::string(kReconcileNote);
     INGEST_RETURN_IF_ERROR(store_->SettleLedger(e, clock_->NowMillis()));
-    if (metrics_.load() != nullptr) metrics_.load()->AddCost(e.service, e.cost_micros);
+    if (metrics_.load() != nullptr) metrics_.load()->AddCost(e.service, e.cost_nanos);
     obs::LogWarn("governor: settled an orphaned reservation at its estimate",
-                 {{"ledger_id", e.id}, {"job_id", e.job_id}, {"cost_micros", e.cost_micros}});
+                 {{"ledger_id", e.id}, {"job_id", e.job_id}, {"cost_nanos", e.cost_nanos}});
     ++n;
   }
   return n;
@@ -352,7 +352,7 @@ Status Governor::Maintain() {
     e.state = store::LedgerState::kSettled;
     e.note = std::string(kReconcileNote) + " (reservation expired)";
     INGEST_RETURN_IF_ERROR(store_->SettleLedger(e, now));
-    if (metrics_.load() != nullptr) metrics_.load()->AddCost(e.service, e.cost_micros);
+    if (metrics_.load() != nullptr) metrics_.load()->AddCost(e.service, e.cost_nanos);
   }
   if (metrics_.load() != nullptr) {
     for (const ProviderHealth& h : Health()) {

@@ -87,7 +87,7 @@ struct CallSpec {
 struct Reservation {
   std::string ledger_id;
   CallSpec spec;
-  int64_t estimate_micros = 0;
+  int64_t estimate_nanos = 0;
 };
 
 // What the provider reported for a call.
@@ -100,8 +100,8 @@ struct Usage {
 };
 
 // The ledger row of the call `spec` with `usage` (tokens, pages, credits, requests, request id)
-// costing `cost_micros`; id, state and times are the caller's to set.
-store::LedgerEntry LedgerRow(const CallSpec& spec, const Usage& usage, int64_t cost_micros);
+// costing `cost_nanos`; id, state and times are the caller's to set.
+store::LedgerEntry LedgerRow(const CallSpec& spec, const Usage& usage, int64_t cost_nanos);
 
 class Governor;
 

@@ -40,8 +40,8 @@ class GovernorTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(*s);
     ASSERT_TRUE(store_->MigrateTo(static_cast<int>(store_->KnownMigrations().size())).ok());
-    // $1 per 1,000 tokens makes small numbers easy to read: 1 token = 1,000 micros.
-    prices_.embedding_per_1m["m"] = 1'000'000'000;
+    // $1 per 1,000,000 tokens makes small numbers easy to read: 1 token = 1,000 nanos.
+    prices_.embedding_per_token["m"] = 1'000;
     gov_ = std::make_unique<Governor>(store_.get(), &clock_, &prices_, GovernorOptions{});
   }
   void TearDown() override {
@@ -67,14 +67,14 @@ class GovernorTest : public ::testing::Test {
     b.scope = scope;
     b.scope_key = std::move(key);
     b.period = store::BudgetPeriod::kDay;
-    b.hard_micros = hard;
+    b.hard_nanos = hard;
     ASSERT_TRUE(store_->PutBudget(b).ok());
   }
 
   int64_t Settled() {
     int64_t sum = 0;
     for (const auto& e : Get(store_->ListLedger(std::nullopt))) {
-      if (e.state == store::LedgerState::kSettled) sum += e.cost_micros;
+      if (e.state == store::LedgerState::kSettled) sum += e.cost_nanos;
     }
     return sum;
   }
@@ -89,7 +89,7 @@ class GovernorTest : public ::testing::Test {
 TEST_F(GovernorTest, ReserveThenSettleRecordsTheProvidersUsage) {
   auto r = gov_->Reserve(Embed(100));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(r->estimate_micros, 100'000);
+  EXPECT_EQ(r->estimate_nanos, 100'000);
   auto rows = *store_->ListLedger(std::nullopt);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].state, store::LedgerState::kReserved);
@@ -100,8 +100,8 @@ TEST_F(GovernorTest, ReserveThenSettleRecordsTheProvidersUsage) {
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].state, store::LedgerState::kSettled);
   EXPECT_EQ(rows[0].tokens, 97);
-  EXPECT_EQ(rows[0].cost_micros, 97'000);
-  EXPECT_EQ(rows[0].estimate_micros, 100'000);
+  EXPECT_EQ(rows[0].cost_nanos, 97'000);
+  EXPECT_EQ(rows[0].estimate_nanos, 100'000);
   EXPECT_EQ(rows[0].provider_request_id, "req_1");
 }
 
@@ -112,7 +112,7 @@ TEST_F(GovernorTest, A_CallThatBilledNothingIsReleased) {
   auto rows = *store_->ListLedger(std::nullopt);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].state, store::LedgerState::kReleased);
-  EXPECT_EQ(rows[0].cost_micros, 0);
+  EXPECT_EQ(rows[0].cost_nanos, 0);
 }
 
 TEST_F(GovernorTest, UnpricedModelIsRefusedNotGuessed) {
@@ -170,7 +170,7 @@ TEST_F(GovernorTest, ManyThreadsNeverReserveBeyondTheHardLimit) {
         const int64_t tokens = 20 + static_cast<int64_t>(rng() % 60);
         auto r = gov_->Reserve(Embed(tokens, "t1", "job-" + std::to_string(t)));
         if (r.ok()) {
-          granted += r->estimate_micros;
+          granted += r->estimate_nanos;
           ASSERT_TRUE(gov_->Settle(*r, U(tokens, 1)).ok());
         } else {
           ASSERT_EQ(r.status().reason(), "budget_exceeded") << r.status().ToString();
@@ -195,7 +195,7 @@ TEST_F(GovernorTest, OrphanedReservationsOfAJobAreSettledAtTheirEstimate) {
   for (const auto& e : Get(store_->ListLedger(std::nullopt))) {
     if (e.job_id == "job-x") {
       EXPECT_EQ(e.state, store::LedgerState::kSettled);
-      EXPECT_EQ(e.cost_micros, 40'000);
+      EXPECT_EQ(e.cost_nanos, 40'000);
       EXPECT_NE(e.note.find("reconciled"), std::string::npos);
     } else {
       EXPECT_EQ(e.state, store::LedgerState::kReserved);  // another job's call in flight
@@ -205,7 +205,7 @@ TEST_F(GovernorTest, OrphanedReservationsOfAJobAreSettledAtTheirEstimate) {
   ASSERT_TRUE(gov_->Settle(*dead, U(38, 1)).ok());
   for (const auto& e : Get(store_->ListLedger(std::nullopt))) {
     if (e.job_id == "job-x") {
-      EXPECT_EQ(e.cost_micros, 38'000);
+      EXPECT_EQ(e.cost_nanos, 38'000);
     }
   }
 }
@@ -219,7 +219,7 @@ TEST_F(GovernorTest, MaintainSettlesExpiredReservations) {
   ASSERT_TRUE(gov_->Maintain().ok());
   const auto e = store_->ListLedger(std::nullopt)->at(0);
   EXPECT_EQ(e.state, store::LedgerState::kSettled);
-  EXPECT_EQ(e.cost_micros, 30'000);
+  EXPECT_EQ(e.cost_nanos, 30'000);
 }
 
 TEST_F(GovernorTest, QuotaRefusalStopsTheProviderUntilResumed) {
@@ -282,7 +282,7 @@ TEST_F(GovernorTest, TheGateReservesTheCallScopeOnceRightBeforeTheFirstRequest) 
     EXPECT_FALSE(scope.reservation());
     ASSERT_TRUE((*gate)->Admit(30).ok());
     ASSERT_TRUE(scope.reservation());
-    EXPECT_EQ(scope.reservation()->estimate_micros, 60'000);
+    EXPECT_EQ(scope.reservation()->estimate_nanos, 60'000);
     ASSERT_TRUE((*gate)->Admit(30).ok());  // a second request of the same call
     EXPECT_EQ(Get(store_->ListLedger(std::nullopt)).size(), 1u);
     ASSERT_TRUE(gov_->Settle(*scope.reservation(), U(60, 2)).ok());

@@ -148,9 +148,9 @@ void Metrics::AddRateLimitWait(std::string_view provider, double seconds) {
   rate_limit_wait_->Add({{"provider", S(provider)}}).Increment(seconds);
 }
 
-void Metrics::AddCost(std::string_view service, int64_t micros) {
-  if (micros < 0) return;
-  cost_usd_->Add({{"service", S(service)}}).Increment(static_cast<double>(micros) / 1e6);
+void Metrics::AddCost(std::string_view service, int64_t nanos) {
+  if (nanos < 0) return;
+  cost_usd_->Add({{"service", S(service)}}).Increment(static_cast<double>(nanos) / 1e9);
 }
 
 void Metrics::InitStage(std::string_view stage) {

@@ -84,9 +84,9 @@ class Metrics {
   // token or a Retry-After before calling. Negative values are ignored.
   void AddRateLimitWait(std::string_view provider, double seconds);
   // ingestd_cost_usd_total{service}: spend recorded in the ledger, given in integer
-  // micro-dollars (the ledger's unit) and exposed in USD (micros / 1e6). Negative values (a
+  // nano-dollars (the ledger's unit) and exposed in USD (nanos / 1e9). Negative values (a
   // refund or correction) are ignored: a counter cannot go down.
-  void AddCost(std::string_view service, int64_t micros);
+  void AddCost(std::string_view service, int64_t nanos);
 
   // Creates the stage's histogram series with no observations, so a fresh process already
   // exposes it (a series appearing only after its first event breaks rate() and alerts).

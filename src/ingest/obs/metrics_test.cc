@@ -82,9 +82,9 @@ TEST(MetricsTest, CircuitStateFollowsTheLastValue) {
 
 TEST(MetricsTest, CostIsExposedInDollarsAndNeverGoesDown) {
   Metrics m;
-  m.AddCost("openai_embeddings", 1'250'000);  // $1.25
-  m.AddCost("openai_embeddings", 250'000);
-  m.AddCost("openai_embeddings", -5'000'000);  // ignored: counters only go up
+  m.AddCost("openai_embeddings", 1'250'000'000);  // $1.25 in nano-dollars
+  m.AddCost("openai_embeddings", 250'000'000);
+  m.AddCost("openai_embeddings", -5'000'000'000);  // ignored: counters only go up
   m.AddCost("llamaparse", 0);                  // creates the series at zero
   m.AddRateLimitWait("openai", 0);
   m.AddRateLimitWait("openai", -3);  // ignored

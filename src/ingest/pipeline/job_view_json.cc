@@ -29,7 +29,8 @@ nlohmann::json JobViewJson(const store::JobView& v) {
           {"next_attempt_at", Iso(j.next_attempt_at)},
           {"lease_owner", j.lease_owner},
           {"remote_job_id", j.remote_job_id},
-          {"cost_usd", static_cast<double>(v.cost_micros) / 1e6},
+          {"cost_usd", static_cast<double>(v.cost_nanos) / 1e9},
+          {"cost_nanos", v.cost_nanos},
           {"created_at", Iso(j.created_at)},
           {"updated_at", Iso(j.updated_at)},
           {"completed_at", Iso(j.completed_at)}};

@@ -11,7 +11,7 @@ namespace ingest::pipeline {
 // Keys: job_id, document_id, filename, tenant, stage, state, defer_reason, attempts,
 // max_attempts, last_error_code, last_error_message, last_error_stage, lane, next_attempt_at,
 // lease_owner, remote_job_id, cost_usd, created_at, updated_at, completed_at. Times are ISO-8601
-// UTC ("" when unset); cost_usd is the job's ledger cost (display only; micros are exact).
+// UTC ("" when unset); cost_usd is the job's ledger cost (display only; cost_nanos are exact).
 nlohmann::json JobViewJson(const store::JobView& view);
 
 }  // namespace ingest::pipeline

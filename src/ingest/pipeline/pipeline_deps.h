@@ -28,7 +28,7 @@ struct PipelineDeps {
   // for exact cost estimates. nullptr = `tokens`.
   const text::TokenCounter* embed_tokens = nullptr;
   Clock* clock = nullptr;
-  // Prices for ledger rows' cost_micros. nullptr records every cost as 0 and is refused by
+  // Prices for ledger rows' cost_nanos. nullptr records every cost as 0 and is refused by
   // ValidatePipelineDeps for a paid embedder ("openai"); App always sets it.
   const governor::PriceTable* prices = nullptr;
   // Estimate → reserve → settle for every paid call (budgets, rate limits, breakers, provider

@@ -9,7 +9,7 @@
 namespace ingest::store {
 
 Status ValidateBudget(const Budget& b) {
-  if (b.hard_micros < 0) return InvalidArgument("budget hard limit must be >= 0", "bad_budget");
+  if (b.hard_nanos < 0) return InvalidArgument("budget hard limit must be >= 0", "bad_budget");
   if (!(b.soft_ratio > 0 && b.soft_ratio <= 1)) {
     return InvalidArgument("budget soft_ratio must be in (0, 1]", "bad_budget");
   }

@@ -14,7 +14,7 @@
 
 namespace ingest::store {
 
-// kInvalidArgument (reason "bad_budget") unless hard_micros >= 0, 0 < soft_ratio <= 1, and
+// kInvalidArgument (reason "bad_budget") unless hard_nanos >= 0, 0 < soft_ratio <= 1, and
 // scope_key is empty exactly for the global scope.
 Status ValidateBudget(const Budget& budget);
 

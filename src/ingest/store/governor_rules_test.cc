@@ -15,7 +15,7 @@ Budget MakeBudget(BudgetScope scope, std::string key, BudgetPeriod period) {
   b.scope = scope;
   b.scope_key = std::move(key);
   b.period = period;
-  b.hard_micros = 100;
+  b.hard_nanos = 100;
   return b;
 }
 

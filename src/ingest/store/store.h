@@ -139,17 +139,17 @@ class Store {
   // Budget check and reservation in one transaction, serialised against every other Reserve on
   // the same database (all processes). For each budget that applies to `entry` (global; tenant
   // == entry.tenant; service == entry.service) and its window at `now`, spend = sum of
-  // cost_micros over reserved + settled rows in the window matching the scope. If spend +
-  // entry.cost_micros > hard_micros for any of them nothing is written and blocked_by says
-  // which; otherwise `entry` is inserted with state reserved, estimate_micros = cost_micros,
-  // created_at = updated_at = now and expires_at as given (entry.state, estimate_micros and
+  // cost_nanos over reserved + settled rows in the window matching the scope. If spend +
+  // entry.cost_nanos > hard_nanos for any of them nothing is written and blocked_by says
+  // which; otherwise `entry` is inserted with state reserved, estimate_nanos = cost_nanos,
+  // created_at = updated_at = now and expires_at as given (entry.state, estimate_nanos and
   // created_at are ignored). A hard limit is therefore never exceeded by reservations, whatever
   // the number of workers. Budgets are checked in ListBudgetStatus order; blocked_by is the first
   // that refuses. kInvalidArgument for an empty id or a negative cost; kAlreadyExists when the
   // id is taken (nothing written).
   virtual Result<ReserveResult> Reserve(const LedgerEntry& entry, UnixMillis now) = 0;
   // Records the provider-reported usage of a call: upsert by entry.id into state settled with
-  // entry's usage, cost_micros, provider_request_id and note; estimate_micros, created_at and
+  // entry's usage, cost_nanos, provider_request_id and note; estimate_nanos, created_at and
   // expires_at of an existing row are kept, and so are its identity columns (service, operation,
   // tenant, document, job, model); a new row is inserted from `entry` with created_at = now.
   // updated_at = now either way. Settling a settled row again overwrites it with the same facts
@@ -157,14 +157,14 @@ class Store {
   // to have been billed).
   virtual Status SettleLedger(const LedgerEntry& entry, UnixMillis now) = 0;
   // A reserved row whose call was not billed (refused before sending, 4xx/429 the provider does
-  // not bill): state released, cost_micros 0, note. kFailedPrecondition reason "not_reserved"
+  // not bill): state released, cost_nanos 0, note. kFailedPrecondition reason "not_reserved"
   // when the row is not in state reserved (nothing written); kNotFound when absent.
   virtual Status ReleaseLedger(std::string_view id, std::string_view note, UnixMillis now) = 0;
   // Reserved rows with 0 < expires_at <= now, in expires_at order (then id).
   virtual Result<std::vector<LedgerEntry>> ListExpiredReservations(UnixMillis now) = 0;
 
   // Upsert on (scope, scope_key, period); updated_at = budget.updated_at, or the store clock's
-  // now when 0. kInvalidArgument when hard_micros < 0, soft_ratio is outside (0, 1], or
+  // now when 0. kInvalidArgument when hard_nanos < 0, soft_ratio is outside (0, 1], or
   // scope_key is empty for a tenant/service budget or non-empty for the global one.
   virtual Status PutBudget(const Budget& budget) = 0;
   // kNotFound when there is no such budget.

@@ -1,5 +1,5 @@
 // The rows ingestd stores (DESIGN §3). Plain structs; the same in SQLite and PostgreSQL.
-// Times are UnixMillis (UTC); money is integer micro-dollars.
+// Times are UnixMillis (UTC); money is integer nano-dollars.
 #pragma once
 
 #include <cstdint>
@@ -163,7 +163,7 @@ enum class LedgerState { kReserved, kSettled, kReleased };
 std::string_view LedgerStateName(LedgerState s);
 Result<LedgerState> ParseLedgerState(std::string_view name);
 
-// One billable call (DESIGN §3). Costs are integer micro-dollars.
+// One billable call (DESIGN §3). Costs are integer nano-dollars.
 struct LedgerEntry {
   std::string id;
   std::string service;    // "openai", "llamaparse", "local"
@@ -176,14 +176,14 @@ struct LedgerEntry {
   int64_t pages = 0;
   int64_t credits = 0;
   int64_t requests = 0;
-  int64_t cost_micros = 0;
+  int64_t cost_nanos = 0;
   LedgerState state = LedgerState::kSettled;
   std::string provider_request_id;
   UnixMillis created_at = 0;
   UnixMillis updated_at = 0;
-  // What Store::Reserve held for the call (cost_micros at reservation time). Kept when the row
+  // What Store::Reserve held for the call (cost_nanos at reservation time). Kept when the row
   // is settled or released, so estimate accuracy can be audited.
-  int64_t estimate_micros = 0;
+  int64_t estimate_nanos = 0;
   // Reserved rows only: after this time the reservation is presumed orphaned (its caller
   // crashed) and the governor reconciles it. 0 for rows that were never reserved.
   UnixMillis expires_at = 0;
@@ -208,7 +208,7 @@ struct Budget {
   BudgetScope scope = BudgetScope::kGlobal;
   std::string scope_key;  // "" for global
   BudgetPeriod period = BudgetPeriod::kDay;
-  int64_t hard_micros = 0;  // never exceeded (reserved + settled)
+  int64_t hard_nanos = 0;   // never exceeded (reserved + settled)
   double soft_ratio = 0.8;  // alert when spend >= soft_ratio * hard (0 < ratio <= 1)
   UnixMillis updated_at = 0;
 };
@@ -226,8 +226,8 @@ PeriodWindow PeriodWindowAt(BudgetPeriod period, UnixMillis now);
 struct BudgetStatus {
   Budget budget;
   PeriodWindow window;
-  int64_t settled_micros = 0;   // rows in state settled
-  int64_t reserved_micros = 0;  // rows in state reserved (cost_micros = the held estimate)
+  int64_t settled_nanos = 0;   // rows in state settled
+  int64_t reserved_nanos = 0;  // rows in state reserved (cost_nanos = the held estimate)
 };
 
 // Outcome of Store::Reserve.
@@ -305,7 +305,7 @@ struct JobView {
   Job job;
   std::string filename;
   std::string tenant;
-  int64_t cost_micros = 0;  // settled + reserved ledger cost of this job
+  int64_t cost_nanos = 0;  // settled + reserved ledger cost of this job
 };
 
 struct Migration {

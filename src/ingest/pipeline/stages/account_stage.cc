@@ -26,13 +26,13 @@ Result<StageResult> AccountStage::Run(JobContext& ctx) const {
                                 "unsettled_reservation");
     }
     if (r.state == store::LedgerState::kReleased) continue;
-    cost += r.cost_micros;
+    cost += r.cost_nanos;
     tokens += r.tokens;
     pages += r.pages;
     requests += r.requests;
   }
   INGEST_RETURN_IF_ERROR(AppendJobEvent(deps_, ctx, "document.cost",
-                                        nlohmann::json{{"cost_micros", cost},
+                                        nlohmann::json{{"cost_nanos", cost},
                                                        {"tokens", tokens},
                                                        {"pages", pages},
                                                        {"requests", requests},

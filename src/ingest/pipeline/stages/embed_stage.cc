@@ -121,13 +121,13 @@ Status EmbedStage::EmbedTexts(
       entry.model = space.model;
       entry.tokens = out.usage.tokens;
       entry.requests = out.usage.requests;
-      // Priced once per call, rounded up to the micro-dollar (governor::EmbeddingCostMicros).
+      // Priced exactly: tokens × nano-dollars per token (governor::EmbeddingCostNanos).
       // Without a price table only the local embedder may run (ValidatePipelineDeps).
-      entry.cost_micros = 0;
+      entry.cost_nanos = 0;
       if (deps_.prices != nullptr) {
         INGEST_ASSIGN_OR_RETURN(
-            entry.cost_micros,
-            governor::EmbeddingCostMicros(*deps_.prices, space.model, out.usage.tokens));
+            entry.cost_nanos,
+            governor::EmbeddingCostNanos(*deps_.prices, space.model, out.usage.tokens));
       }
       entry.state = store::LedgerState::kSettled;
       entry.provider_request_id = JoinIds(out.usage.request_ids);

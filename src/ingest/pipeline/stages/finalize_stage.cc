@@ -16,13 +16,13 @@ Result<StageResult> FinalizeStage::Run(JobContext& ctx) const {
   int64_t tokens = 0, cost = 0;
   for (const auto& c : chunks) tokens += c.token_count;
   for (const auto& r : rows) {
-    if (r.state != store::LedgerState::kReleased) cost += r.cost_micros;
+    if (r.state != store::LedgerState::kReleased) cost += r.cost_nanos;
   }
   INGEST_RETURN_IF_ERROR(AppendJobEvent(deps_, ctx, "document.complete",
                                         nlohmann::json{{"pages", doc.page_count},
                                                        {"chunks", chunks.size()},
                                                        {"chunk_tokens", tokens},
-                                                       {"cost_micros", cost},
+                                                       {"cost_nanos", cost},
                                                        {"parser", doc.parser}}
                                             .dump()));
   return StageResult::Done();

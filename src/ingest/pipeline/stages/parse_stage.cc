@@ -84,7 +84,7 @@ Result<RemoteStep> SubmitRemote(const PipelineDeps& deps, const parse::RemotePar
                         {"reason", why}};
   if (reservation) {
     detail["reservation_id"] = reservation->ledger_id;
-    detail["estimate_micros"] = reservation->estimate_micros;
+    detail["estimate_nanos"] = reservation->estimate_nanos;
   }
   (void)AppendJobEvent(deps, ctx, kSubmittedEvent, detail.dump());
   RemoteStep step;
@@ -192,7 +192,7 @@ Result<RemoteStep> StepRemote(const PipelineDeps& deps, const parse::RemoteParse
 // Settles the ledger for a remote parse that completed in this run (never for a parse-cache
 // hit, and not when auto routing kept the document local): pages and credits as the job's
 // metadata reports them (job_credits_usage; 0 when the service served its own cache, still one
-// billed job), priced with governor::ParseCostMicros. Governed, the reservation made at submit
+// billed job), priced with governor::ParseCostNanos. Governed, the reservation made at submit
 // is settled (found through the submit event, else among the job's reserved rows); ungoverned,
 // a settled row is upserted. The row id is derived from the remote job id when there is no
 // reservation, so a retry after a failed store write never bills the job twice. Written before
@@ -236,14 +236,14 @@ Status SettleRemoteParse(const PipelineDeps& deps, const JobContext& ctx,
     }
     if (found != nullptr) {
       r.ledger_id = found->id;
-      r.estimate_micros = found->estimate_micros;
+      r.estimate_nanos = found->estimate_nanos;
       r.spec.model = found->model;
     }
     return deps.governor->Settle(r, usage);
   }
   int64_t cost = 0;
   if (deps.prices != nullptr) {
-    INGEST_ASSIGN_OR_RETURN(cost, governor::ParseCostMicros(*deps.prices, usage.credits));
+    INGEST_ASSIGN_OR_RETURN(cost, governor::ParseCostNanos(*deps.prices, usage.credits));
   }
   store::LedgerEntry entry = governor::LedgerRow(r.spec, usage, cost);
   entry.id = r.ledger_id;

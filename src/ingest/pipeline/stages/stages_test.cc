@@ -104,7 +104,7 @@ TEST_F(StagesTest, AllStagesStoreTheirOutputsInTheStore) {
     EXPECT_EQ(l.operation, "embed");
     EXPECT_EQ(l.model, "fake-v1");
     EXPECT_EQ(l.job_id, ctx->job.id);
-    EXPECT_EQ(l.cost_micros, 0);
+    EXPECT_EQ(l.cost_nanos, 0);
     tokens += l.tokens;
   }
   EXPECT_GT(tokens, 0);
@@ -252,7 +252,7 @@ TEST_F(StagesTest, AccountRefusesUnsettledReservationsOfTheJob) {
   e.tenant = "t1";
   e.document_id = ctx->document.id;
   e.job_id = ctx->job.id;
-  e.cost_micros = 3000;
+  e.cost_nanos = 3000;
   e.state = store::LedgerState::kReserved;
   ASSERT_TRUE(store_->AppendLedger(e).ok());
   auto r = Run(Stage::kAccount, *ctx);

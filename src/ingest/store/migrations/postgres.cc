@@ -1,7 +1,7 @@
 // PostgreSQL schema: the same tables, columns and step names as sqlite.cc. Times are BIGINT
-// Unix milliseconds, money BIGINT micro-dollars, enums their stable lower-case names
-// (types.cc), vectors float32 little-endian BYTEA. Statements are unqualified so the schema is
-// whatever search_path selects (PostgresStoreOptions::schema).
+// Unix milliseconds, money BIGINT nano-dollars (micro-dollars before migration 5), enums their
+// stable lower-case names (types.cc), vectors float32 little-endian BYTEA. Statements are
+// unqualified so the schema is whatever search_path selects (PostgresStoreOptions::schema).
 #include <array>
 
 #include "ingest/store/migrations/migration.h"
@@ -250,11 +250,34 @@ constexpr std::string_view kEmbedClaimsDown = R"sql(
 DROP TABLE embed_claims;
 )sql";
 
-constexpr std::array<MigrationStep, 4> kSteps = {{
+// Money in integer nano-dollars (issue 12): micro-dollars could not price one token of any
+// embedding model exactly (every row was rounded up), so the ledger drifted from the bill. Up
+// multiplies every amount by 1000 (exact; a budget too large for int64 nanos is clamped to the
+// largest one). Down divides by 1000: ledger amounts round up (the old schema's rule: never
+// below the bill) and budget limits round down (a cap never rises); it is lossless for amounts
+// that are whole micro-dollars, i.e. everything written before this step.
+constexpr std::string_view kNanoDollarsUp = R"sql(
+ALTER TABLE ledger RENAME COLUMN cost_micros TO cost_nanos;
+ALTER TABLE ledger RENAME COLUMN estimate_micros TO estimate_nanos;
+ALTER TABLE budgets RENAME COLUMN limit_micros TO limit_nanos;
+UPDATE ledger SET cost_nanos = cost_nanos * 1000, estimate_nanos = estimate_nanos * 1000;
+UPDATE budgets SET limit_nanos = CASE WHEN limit_nanos > 9223372036854775 THEN 9223372036854775807
+                                      ELSE limit_nanos * 1000 END;
+)sql";
+constexpr std::string_view kNanoDollarsDown = R"sql(
+UPDATE ledger SET cost_nanos = (cost_nanos + 999) / 1000, estimate_nanos = (estimate_nanos + 999) / 1000;
+UPDATE budgets SET limit_nanos = limit_nanos / 1000;
+ALTER TABLE budgets RENAME COLUMN limit_nanos TO limit_micros;
+ALTER TABLE ledger RENAME COLUMN estimate_nanos TO estimate_micros;
+ALTER TABLE ledger RENAME COLUMN cost_nanos TO cost_micros;
+)sql";
+
+constexpr std::array<MigrationStep, 5> kSteps = {{
     {1, "initial_schema", kInitialUp, kInitialDown},
     {2, "ledger_job_index", kLedgerJobUp, kLedgerJobDown},
     {3, "governor_state", kGovernorUp, kGovernorDown},
     {4, "embed_claims", kEmbedClaimsUp, kEmbedClaimsDown},
+    {5, "nano_dollars", kNanoDollarsUp, kNanoDollarsDown},
 }};
 
 }  // namespace

@@ -116,12 +116,13 @@ TEST_F(SqliteMigrationsTest, GovernorColumnsComeAndGoWithTheirRows) {
   exec(
       "INSERT INTO limits (provider_key, kind, capacity, available, refill_per_sec, "
       "updated_at) VALUES ('k', 'requests', 10, 10, 1, 1)");
-  ASSERT_TRUE((*store)->MigrateTo(3).ok());
+  // The store of this build reads the latest schema (nano-dollars since migration 5).
+  ASSERT_TRUE((*store)->MigrateTo(static_cast<int>((*store)->KnownMigrations().size())).ok());
   auto rows = (*store)->ListLedger(std::nullopt);
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
   ASSERT_EQ(rows->size(), 1u);
-  EXPECT_EQ((*rows)[0].cost_micros, 42);
-  EXPECT_EQ((*rows)[0].estimate_micros, 0);
+  EXPECT_EQ((*rows)[0].cost_nanos, 42000);
+  EXPECT_EQ((*rows)[0].estimate_nanos, 0);
   EXPECT_EQ((*rows)[0].expires_at, 0);
   EXPECT_EQ((*rows)[0].note, "");
   auto buckets = (*store)->ListRateBuckets(1);
@@ -146,6 +147,74 @@ TEST_F(SqliteMigrationsTest, GovernorColumnsComeAndGoWithTheirRows) {
   sqlite3_finalize(st);
   sqlite3_close(db);
   ASSERT_TRUE((*store)->MigrateTo(3).ok());  // and up again
+}
+
+// Migration 5 (micro- to nano-dollars) on a populated database: every amount x1000 going up,
+// back exactly going down (all values were whole micro-dollars), and a nano amount that is not a
+// whole micro-dollar rounds up (ledger) or down (budget limit) when going down.
+TEST_F(SqliteMigrationsTest, NanoDollarMigrationConvertsEveryAmount) {
+  auto store = OpenSqliteStore(path_, &clock_);
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->MigrateTo(4).ok());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  auto exec = [&](const std::string& sql) {
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+        << sql << ": " << sqlite3_errmsg(db);
+  };
+  auto int_of = [&](const std::string& sql) -> int64_t {
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK)
+        << sql << ": " << sqlite3_errmsg(db);
+    int64_t v = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+  };
+  // 1000 rows: settled, reserved and released, estimates set, as micro-dollars.
+  exec("BEGIN");
+  for (int i = 0; i < 1000; ++i) {
+    const char* state = i % 3 == 0 ? "settled" : (i % 3 == 1 ? "reserved" : "released");
+    exec(
+        "INSERT INTO ledger (id, service, operation, cost_micros, estimate_micros, state, "
+        "created_at, updated_at) VALUES ('r" +
+        std::to_string(i) + "', 'openai', 'embed', " + std::to_string(i * 7 + 1) + ", " +
+        std::to_string(i * 11) + ", '" + state + "', 1, 1)");
+  }
+  exec("COMMIT");
+  exec(
+      "INSERT INTO budgets (scope, scope_key, period, limit_micros, soft_ratio, updated_at) "
+      "VALUES ('global', '', 'day', 50000, 0.8, 1), ('tenant', 'a', 'month', 1, 0.5, 1)");
+  const int64_t cost_sum = int_of("SELECT SUM(cost_micros) FROM ledger");
+  const int64_t estimate_sum = int_of("SELECT SUM(estimate_micros) FROM ledger");
+
+  ASSERT_TRUE((*store)->MigrateTo(5).ok());
+  EXPECT_EQ(int_of("SELECT SUM(cost_nanos) FROM ledger"), cost_sum * 1000);
+  EXPECT_EQ(int_of("SELECT SUM(estimate_nanos) FROM ledger"), estimate_sum * 1000);
+  EXPECT_EQ(int_of("SELECT cost_nanos FROM ledger WHERE id = 'r999'"), (999 * 7 + 1) * 1000);
+  EXPECT_EQ(int_of("SELECT limit_nanos FROM budgets WHERE scope = 'global'"), 50000000);
+  EXPECT_EQ(int_of("SELECT limit_nanos FROM budgets WHERE scope = 'tenant'"), 1000);
+  // The store reads the converted rows: the budget's spend is in nanos too.
+  auto rows = (*store)->ListLedger(std::nullopt);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 1000u);
+  auto budgets = (*store)->ListBudgetStatus(1);
+  ASSERT_TRUE(budgets.ok()) << budgets.status().ToString();
+  ASSERT_EQ(budgets->size(), 2u);
+  EXPECT_EQ((*budgets)[0].budget.hard_nanos, 50000000);
+
+  ASSERT_TRUE((*store)->MigrateTo(4).ok());  // lossless down
+  EXPECT_EQ(int_of("SELECT SUM(cost_micros) FROM ledger"), cost_sum);
+  EXPECT_EQ(int_of("SELECT SUM(estimate_micros) FROM ledger"), estimate_sum);
+  EXPECT_EQ(int_of("SELECT limit_micros FROM budgets WHERE scope = 'global'"), 50000);
+
+  ASSERT_TRUE((*store)->MigrateTo(5).ok());  // a sub-micro amount cannot go down exactly
+  exec("UPDATE ledger SET cost_nanos = 15560 WHERE id = 'r0'");
+  exec("UPDATE budgets SET limit_nanos = 1999 WHERE scope = 'tenant'");
+  ASSERT_TRUE((*store)->MigrateTo(4).ok());
+  EXPECT_EQ(int_of("SELECT cost_micros FROM ledger WHERE id = 'r0'"), 16);          // never below
+  EXPECT_EQ(int_of("SELECT limit_micros FROM budgets WHERE scope = 'tenant'"), 1);  // never above
+  sqlite3_close(db);
 }
 
 TEST_F(SqliteMigrationsTest, SchemaVersionIsSharedAcrossOpens) {

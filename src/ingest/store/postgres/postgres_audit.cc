@@ -26,9 +26,9 @@ Status PostgresStore::AppendLedger(const LedgerEntry& e) {
            ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)"});
   return Transact("append ledger", [&](pqxx::work& w) -> Status {
     w.exec_params(sql, e.id, e.service, e.operation, e.tenant, e.document_id, e.job_id, e.model,
-                  e.tokens, e.pages, e.credits, e.requests, e.cost_micros,
+                  e.tokens, e.pages, e.credits, e.requests, e.cost_nanos,
                   std::string(LedgerStateName(e.state)), e.provider_request_id, created, updated,
-                  e.estimate_micros, e.expires_at, e.note);
+                  e.estimate_nanos, e.expires_at, e.note);
     return Status::Ok();
   });
 }

@@ -21,7 +21,7 @@ constexpr int kReserveLockClass = 0x62646774;
 
 Result<std::vector<Budget>> ReadBudgets(pqxx::work& w) {
   pqxx::result r =
-      w.exec("SELECT scope, scope_key, period, limit_micros, soft_ratio, updated_at FROM budgets");
+      w.exec("SELECT scope, scope_key, period, limit_nanos, soft_ratio, updated_at FROM budgets");
   std::vector<Budget> out;
   out.reserve(r.size());
   for (const pqxx::row& row : r) {
@@ -33,7 +33,7 @@ Result<std::vector<Budget>> ReadBudgets(pqxx::work& w) {
     b.scope = *scope;
     b.scope_key = Text(row[1]);
     b.period = *period;
-    b.hard_micros = Int(row[3]);
+    b.hard_nanos = Int(row[3]);
     b.soft_ratio = row[4].as<double>();
     b.updated_at = Int(row[5]);
     out.push_back(std::move(b));
@@ -45,8 +45,8 @@ Result<std::vector<Budget>> ReadBudgets(pqxx::work& w) {
 // `budget`'s spend in its window at `now`; one statement per scope so each uses its index.
 BudgetStatus Spend(pqxx::work& w, const Budget& budget, UnixMillis now) {
   static constexpr std::string_view kSum =
-      "SELECT COALESCE(SUM(CASE WHEN state = 'settled' THEN cost_micros ELSE 0 END), 0), "
-      "COALESCE(SUM(CASE WHEN state = 'reserved' THEN cost_micros ELSE 0 END), 0) FROM ledger "
+      "SELECT COALESCE(SUM(CASE WHEN state = 'settled' THEN cost_nanos ELSE 0 END), 0), "
+      "COALESCE(SUM(CASE WHEN state = 'reserved' THEN cost_nanos ELSE 0 END), 0) FROM ledger "
       "WHERE created_at >= $1 AND created_at < $2 AND state IN ('reserved', 'settled')";
   static const std::string global(kSum);
   static const std::string tenant = Cat({kSum, " AND tenant = $3"});
@@ -58,8 +58,8 @@ BudgetStatus Spend(pqxx::work& w, const Budget& budget, UnixMillis now) {
                     ? w.exec_params1(global, st.window.start, st.window.end)
                     : w.exec_params1(budget.scope == BudgetScope::kTenant ? tenant : service,
                                      st.window.start, st.window.end, budget.scope_key);
-  st.settled_micros = Int(r[0]);
-  st.reserved_micros = Int(r[1]);
+  st.settled_nanos = Int(r[0]);
+  st.reserved_nanos = Int(r[1]);
   return st;
 }
 
@@ -103,7 +103,7 @@ void WriteBucket(pqxx::work& w, const RateBucket& b) {
 
 Result<ReserveResult> PostgresStore::Reserve(const LedgerEntry& entry, UnixMillis now) {
   if (entry.id.empty()) return InvalidArgument("ledger entry id must not be empty", "missing_id");
-  if (entry.cost_micros < 0) {
+  if (entry.cost_nanos < 0) {
     return InvalidArgument("reservation cost must be >= 0", "negative_cost");
   }
   static const std::string insert =
@@ -118,8 +118,8 @@ Result<ReserveResult> PostgresStore::Reserve(const LedgerEntry& entry, UnixMilli
     for (const Budget& b : budgets) {
       if (!BudgetApplies(b, entry)) continue;
       BudgetStatus st = Spend(w, b, now);
-      const int64_t spent = st.settled_micros + st.reserved_micros;
-      if (entry.cost_micros > b.hard_micros - spent) {
+      const int64_t spent = st.settled_nanos + st.reserved_nanos;
+      if (entry.cost_nanos > b.hard_nanos - spent) {
         ReserveResult refused;
         refused.blocked_by = std::move(st);
         return refused;
@@ -127,8 +127,8 @@ Result<ReserveResult> PostgresStore::Reserve(const LedgerEntry& entry, UnixMilli
     }
     w.exec_params(insert, entry.id, entry.service, entry.operation, entry.tenant, entry.document_id,
                   entry.job_id, entry.model, entry.tokens, entry.pages, entry.credits,
-                  entry.requests, entry.cost_micros, entry.provider_request_id, now,
-                  entry.cost_micros, entry.expires_at, entry.note);
+                  entry.requests, entry.cost_nanos, entry.provider_request_id, now,
+                  entry.cost_nanos, entry.expires_at, entry.note);
     ReserveResult ok;
     ok.reserved = true;
     return ok;
@@ -142,13 +142,13 @@ Status PostgresStore::SettleLedger(const LedgerEntry& e, UnixMillis now) {
            ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,'settled',$13,$14,$14,$15,0,$16) "
            "ON CONFLICT (id) DO UPDATE SET tokens = excluded.tokens, pages = excluded.pages, "
            "credits = excluded.credits, requests = excluded.requests, "
-           "cost_micros = excluded.cost_micros, state = 'settled', "
+           "cost_nanos = excluded.cost_nanos, state = 'settled', "
            "provider_request_id = excluded.provider_request_id, note = excluded.note, "
            "updated_at = excluded.updated_at"});
   return Transact("settle ledger", [&](pqxx::work& w) -> Status {
     w.exec_params(sql, e.id, e.service, e.operation, e.tenant, e.document_id, e.job_id, e.model,
-                  e.tokens, e.pages, e.credits, e.requests, e.cost_micros, e.provider_request_id,
-                  now, e.estimate_micros, e.note);
+                  e.tokens, e.pages, e.credits, e.requests, e.cost_nanos, e.provider_request_id,
+                  now, e.estimate_nanos, e.note);
     return Status::Ok();
   });
 }
@@ -156,7 +156,7 @@ Status PostgresStore::SettleLedger(const LedgerEntry& e, UnixMillis now) {
 Status PostgresStore::ReleaseLedger(std::string_view id, std::string_view note, UnixMillis now) {
   return Transact("release ledger", [&](pqxx::work& w) -> Status {
     pqxx::result r = w.exec_params(
-        "UPDATE ledger SET state = 'released', cost_micros = 0, note = $1, updated_at = $2 "
+        "UPDATE ledger SET state = 'released', cost_nanos = 0, note = $1, updated_at = $2 "
         "WHERE id = $3 AND state = 'reserved'",
         std::string(note), now, std::string(id));
     if (r.affected_rows() == 1) return Status::Ok();
@@ -191,12 +191,12 @@ Status PostgresStore::PutBudget(const Budget& b) {
   const UnixMillis updated = b.updated_at != 0 ? b.updated_at : Now();
   return Transact("put budget", [&](pqxx::work& w) -> Status {
     w.exec_params(
-        "INSERT INTO budgets (scope, scope_key, period, limit_micros, soft_ratio, updated_at) "
+        "INSERT INTO budgets (scope, scope_key, period, limit_nanos, soft_ratio, updated_at) "
         "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope, scope_key, period) DO UPDATE SET "
-        "limit_micros = excluded.limit_micros, soft_ratio = excluded.soft_ratio, "
+        "limit_nanos = excluded.limit_nanos, soft_ratio = excluded.soft_ratio, "
         "updated_at = excluded.updated_at",
         std::string(BudgetScopeName(b.scope)), b.scope_key, std::string(BudgetPeriodName(b.period)),
-        b.hard_micros, b.soft_ratio, updated);
+        b.hard_nanos, b.soft_ratio, updated);
     return Status::Ok();
   });
 }

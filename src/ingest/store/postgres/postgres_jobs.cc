@@ -143,7 +143,7 @@ Result<std::vector<JobView>> PostgresStore::ListJobs(const JobFilter& filter) {
     }
     return Cat({"SELECT ", cols,
                 ", d.filename, d.tenant, "
-                "COALESCE((SELECT SUM(l.cost_micros) FROM ledger l WHERE l.job_id = j.id AND "
+                "COALESCE((SELECT SUM(l.cost_nanos) FROM ledger l WHERE l.job_id = j.id AND "
                 "l.state IN ('reserved', 'settled')), 0) "
                 "FROM jobs j JOIN documents d ON d.id = j.document_id "
                 "WHERE ($1::text IS NULL OR j.state = $1) "
@@ -164,7 +164,7 @@ Result<std::vector<JobView>> PostgresStore::ListJobs(const JobFilter& filter) {
       INGEST_ASSIGN_OR_RETURN(v.job, ReadJob(row));
       v.filename = Text(row[kJobColumnCount]);
       v.tenant = Text(row[kJobColumnCount + 1]);
-      v.cost_micros = Int(row[kJobColumnCount + 2]);
+      v.cost_nanos = Int(row[kJobColumnCount + 2]);
       out.push_back(std::move(v));
     }
     return out;

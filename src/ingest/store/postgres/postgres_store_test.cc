@@ -294,6 +294,46 @@ TEST_F(PostgresStoreTest, ConcurrentMigratorsApplyEachStepOnce) {
   EXPECT_EQ(n[0].as<int>(), latest);
 }
 
+// Migration 5 (micro- to nano-dollars) on a populated database: x1000 up, exact back down.
+TEST_F(PostgresStoreTest, NanoDollarMigrationConvertsEveryAmount) {
+  auto st = OpenPostgresStore(Options(2), &clock_);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  store_ = std::move(st).value();
+  ASSERT_TRUE(store_->MigrateTo(4).ok());
+  pqxx::connection conn(PgUrl());
+  const std::string s = conn.quote_name(schema_);
+  auto one = [&](const std::string& sql) -> int64_t {
+    pqxx::nontransaction tx(conn);
+    return tx.exec1(sql)[0].as<int64_t>();
+  };
+  {
+    pqxx::work tx(conn);
+    tx.exec("INSERT INTO " + s +
+            ".ledger (id, service, operation, cost_micros, estimate_micros, state, created_at, "
+            "updated_at) SELECT 'r' || i, 'openai', 'embed', i * 7 + 1, i * 11, "
+            "(ARRAY['settled','reserved','released'])[i % 3 + 1], 1, 1 "
+            "FROM generate_series(0, 999) AS i");
+    tx.exec("INSERT INTO " + s +
+            ".budgets (scope, scope_key, period, limit_micros, soft_ratio, updated_at) VALUES "
+            "('global', '', 'day', 50000, 0.8, 1)");
+    tx.commit();
+  }
+  const int64_t cost = one("SELECT SUM(cost_micros) FROM " + s + ".ledger");
+  const int64_t estimate = one("SELECT SUM(estimate_micros) FROM " + s + ".ledger");
+  ASSERT_TRUE(store_->MigrateTo(5).ok());
+  EXPECT_EQ(one("SELECT SUM(cost_nanos) FROM " + s + ".ledger"), cost * 1000);
+  EXPECT_EQ(one("SELECT SUM(estimate_nanos) FROM " + s + ".ledger"), estimate * 1000);
+  EXPECT_EQ(one("SELECT limit_nanos FROM " + s + ".budgets"), 50000000);
+  auto budgets = store_->ListBudgetStatus(1);
+  ASSERT_TRUE(budgets.ok()) << budgets.status().ToString();
+  ASSERT_EQ(budgets->size(), 1u);
+  EXPECT_EQ((*budgets)[0].budget.hard_nanos, 50000000);
+  ASSERT_TRUE(store_->MigrateTo(4).ok());
+  EXPECT_EQ(one("SELECT SUM(cost_micros) FROM " + s + ".ledger"), cost);
+  EXPECT_EQ(one("SELECT SUM(estimate_micros) FROM " + s + ".ledger"), estimate);
+  EXPECT_EQ(one("SELECT limit_micros FROM " + s + ".budgets"), 50000);
+}
+
 TEST_F(PostgresStoreTest, UnreachableServerIsUnavailable) {
   PostgresStoreOptions o = Options();
   o.url = "postgresql://postgres@127.0.0.1:1/ingestd_test";  // nothing listens on port 1

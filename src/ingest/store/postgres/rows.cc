@@ -94,14 +94,14 @@ Result<LedgerEntry> ReadLedger(const pqxx::row& r, int c) {
   e.pages = Int(r[c + 8]);
   e.credits = Int(r[c + 9]);
   e.requests = Int(r[c + 10]);
-  e.cost_micros = Int(r[c + 11]);
+  e.cost_nanos = Int(r[c + 11]);
   auto state = ParseLedgerState(TextView(r[c + 12]));
   if (!state.ok()) return Corrupt(state.status(), "ledger state");
   e.state = *state;
   e.provider_request_id = Text(r[c + 13]);
   e.created_at = Int(r[c + 14]);
   e.updated_at = Int(r[c + 15]);
-  e.estimate_micros = Int(r[c + 16]);
+  e.estimate_nanos = Int(r[c + 16]);
   e.expires_at = Int(r[c + 17]);
   e.note = Text(r[c + 18]);
   return e;

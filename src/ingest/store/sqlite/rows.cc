@@ -89,14 +89,14 @@ Result<LedgerEntry> ReadLedger(const Stmt& s, int c) {
   e.pages = s.Int(c + 8);
   e.credits = s.Int(c + 9);
   e.requests = s.Int(c + 10);
-  e.cost_micros = s.Int(c + 11);
+  e.cost_nanos = s.Int(c + 11);
   auto state = ParseLedgerState(s.TextView(c + 12));
   if (!state.ok()) return Corrupt(state.status(), "ledger state");
   e.state = *state;
   e.provider_request_id = s.Text(c + 13);
   e.created_at = s.Int(c + 14);
   e.updated_at = s.Int(c + 15);
-  e.estimate_micros = s.Int(c + 16);
+  e.estimate_nanos = s.Int(c + 16);
   e.expires_at = s.Int(c + 17);
   e.note = s.Text(c + 18);
   return e;
@@ -106,9 +106,9 @@ void BindLedger(Stmt& s, const LedgerEntry& e, int c) {
   s.Bind(c + 0, e.id).Bind(c + 1, e.service).Bind(c + 2, e.operation).Bind(c + 3, e.tenant);
   s.Bind(c + 4, e.document_id).Bind(c + 5, e.job_id).Bind(c + 6, e.model).Bind(c + 7, e.tokens);
   s.Bind(c + 8, e.pages).Bind(c + 9, e.credits).Bind(c + 10, e.requests);
-  s.Bind(c + 11, e.cost_micros).Bind(c + 12, LedgerStateName(e.state));
+  s.Bind(c + 11, e.cost_nanos).Bind(c + 12, LedgerStateName(e.state));
   s.Bind(c + 13, e.provider_request_id).Bind(c + 14, e.created_at).Bind(c + 15, e.updated_at);
-  s.Bind(c + 16, e.estimate_micros).Bind(c + 17, e.expires_at).Bind(c + 18, e.note);
+  s.Bind(c + 16, e.estimate_nanos).Bind(c + 17, e.expires_at).Bind(c + 18, e.note);
 }
 
 std::string EncodeVector(std::span<const float> values) {

@@ -30,7 +30,7 @@ Result<std::optional<LedgerEntry>> FindLedger(Connection& conn, std::string_view
 
 // Every budget, in ListBudgetStatus order.
 Result<std::vector<Budget>> ReadBudgets(Connection& conn) {
-  INGEST_ASSIGN_OR_RETURN(Stmt q, conn.Prepare("SELECT scope, scope_key, period, limit_micros, "
+  INGEST_ASSIGN_OR_RETURN(Stmt q, conn.Prepare("SELECT scope, scope_key, period, limit_nanos, "
                                                "soft_ratio, updated_at FROM budgets"));
   std::vector<Budget> out;
   for (;;) {
@@ -44,7 +44,7 @@ Result<std::vector<Budget>> ReadBudgets(Connection& conn) {
     b.scope = *scope;
     b.scope_key = q.Text(1);
     b.period = *period;
-    b.hard_micros = q.Int(3);
+    b.hard_nanos = q.Int(3);
     b.soft_ratio = q.Real(4);
     b.updated_at = q.Int(5);
     out.push_back(std::move(b));
@@ -57,8 +57,8 @@ Result<std::vector<Budget>> ReadBudgets(Connection& conn) {
 // (ledger_created, ledger_tenant_time, ledger_service_time).
 Result<BudgetStatus> Spend(Connection& conn, const Budget& budget, UnixMillis now) {
   static constexpr std::string_view kSum =
-      "SELECT COALESCE(SUM(CASE WHEN state = 'settled' THEN cost_micros ELSE 0 END), 0), "
-      "COALESCE(SUM(CASE WHEN state = 'reserved' THEN cost_micros ELSE 0 END), 0) FROM ledger "
+      "SELECT COALESCE(SUM(CASE WHEN state = 'settled' THEN cost_nanos ELSE 0 END), 0), "
+      "COALESCE(SUM(CASE WHEN state = 'reserved' THEN cost_nanos ELSE 0 END), 0) FROM ledger "
       "WHERE created_at >= ?1 AND created_at < ?2 AND state IN ('reserved', 'settled')";
   static const std::string global(kSum);
   static const std::string tenant = std::string(kSum) + " AND tenant = ?3";
@@ -74,8 +74,8 @@ Result<BudgetStatus> Spend(Connection& conn, const Budget& budget, UnixMillis no
   if (budget.scope != BudgetScope::kGlobal) q.Bind(3, budget.scope_key);
   INGEST_ASSIGN_OR_RETURN(bool row, q.Step());
   if (row) {
-    st.settled_micros = q.Int(0);
-    st.reserved_micros = q.Int(1);
+    st.settled_nanos = q.Int(0);
+    st.reserved_nanos = q.Int(1);
   }
   return st;
 }
@@ -137,7 +137,7 @@ Result<std::vector<RateBucket>> ReadBuckets(Connection& conn, std::optional<std:
 
 Result<ReserveResult> SqliteStore::Reserve(const LedgerEntry& entry, UnixMillis now) {
   if (entry.id.empty()) return InvalidArgument("ledger entry id must not be empty", "missing_id");
-  if (entry.cost_micros < 0) {
+  if (entry.cost_nanos < 0) {
     return InvalidArgument("reservation cost must be >= 0", "negative_cost");
   }
   INGEST_ASSIGN_OR_RETURN(WriteScope w, BeginWrite());
@@ -145,8 +145,8 @@ Result<ReserveResult> SqliteStore::Reserve(const LedgerEntry& entry, UnixMillis 
   for (const Budget& b : budgets) {
     if (!BudgetApplies(b, entry)) continue;
     INGEST_ASSIGN_OR_RETURN(BudgetStatus st, Spend(*w.conn, b, now));
-    const int64_t spent = st.settled_micros + st.reserved_micros;
-    if (entry.cost_micros > b.hard_micros - spent) {
+    const int64_t spent = st.settled_nanos + st.reserved_nanos;
+    if (entry.cost_nanos > b.hard_nanos - spent) {
       ReserveResult refused;
       refused.blocked_by = std::move(st);
       return refused;  // rolls back: nothing was written
@@ -154,7 +154,7 @@ Result<ReserveResult> SqliteStore::Reserve(const LedgerEntry& entry, UnixMillis 
   }
   LedgerEntry row = entry;
   row.state = LedgerState::kReserved;
-  row.estimate_micros = entry.cost_micros;
+  row.estimate_nanos = entry.cost_nanos;
   row.created_at = now;
   row.updated_at = now;
   static const std::string sql = std::string("INSERT INTO ledger (")
@@ -182,7 +182,7 @@ Status SqliteStore::SettleLedger(const LedgerEntry& entry, UnixMillis now) {
           .append(
               ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
               "tokens = excluded.tokens, pages = excluded.pages, credits = excluded.credits, "
-              "requests = excluded.requests, cost_micros = excluded.cost_micros, "
+              "requests = excluded.requests, cost_nanos = excluded.cost_nanos, "
               "state = 'settled', provider_request_id = excluded.provider_request_id, "
               "note = excluded.note, updated_at = excluded.updated_at");
   INGEST_ASSIGN_OR_RETURN(WriteScope w, BeginWrite());
@@ -195,7 +195,7 @@ Status SqliteStore::SettleLedger(const LedgerEntry& entry, UnixMillis now) {
 Status SqliteStore::ReleaseLedger(std::string_view id, std::string_view note, UnixMillis now) {
   INGEST_ASSIGN_OR_RETURN(WriteScope w, BeginWrite());
   INGEST_ASSIGN_OR_RETURN(Stmt u, w->Prepare("UPDATE ledger SET state = 'released', "
-                                             "cost_micros = 0, note = ?, updated_at = ? "
+                                             "cost_nanos = 0, note = ?, updated_at = ? "
                                              "WHERE id = ? AND state = 'reserved'"));
   u.Bind(1, note).Bind(2, now).Bind(3, id);
   INGEST_RETURN_IF_ERROR(u.Exec());
@@ -233,13 +233,13 @@ Status SqliteStore::PutBudget(const Budget& b) {
   INGEST_RETURN_IF_ERROR(ValidateBudget(b));
   INGEST_ASSIGN_OR_RETURN(WriteScope w, BeginWrite());
   INGEST_ASSIGN_OR_RETURN(
-      Stmt u, w->Prepare("INSERT INTO budgets (scope, scope_key, period, limit_micros, "
+      Stmt u, w->Prepare("INSERT INTO budgets (scope, scope_key, period, limit_nanos, "
                          "soft_ratio, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
                          "ON CONFLICT (scope, scope_key, period) DO UPDATE SET "
-                         "limit_micros = excluded.limit_micros, "
+                         "limit_nanos = excluded.limit_nanos, "
                          "soft_ratio = excluded.soft_ratio, updated_at = excluded.updated_at"));
   u.Bind(1, BudgetScopeName(b.scope)).Bind(2, b.scope_key).Bind(3, BudgetPeriodName(b.period));
-  u.Bind(4, b.hard_micros).Bind(5, b.soft_ratio);
+  u.Bind(4, b.hard_nanos).Bind(5, b.soft_ratio);
   u.Bind(6, b.updated_at != 0 ? b.updated_at : Now());
   INGEST_RETURN_IF_ERROR(u.Exec());
   return w.txn->Commit();

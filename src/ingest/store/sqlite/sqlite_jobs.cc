@@ -145,7 +145,7 @@ Result<std::vector<JobView>> SqliteStore::ListJobs(const JobFilter& filter) {
     }
     return Cat({"SELECT ", cols,
                 ", d.filename, d.tenant, "
-                "COALESCE((SELECT SUM(l.cost_micros) FROM ledger l WHERE l.job_id = j.id AND "
+                "COALESCE((SELECT SUM(l.cost_nanos) FROM ledger l WHERE l.job_id = j.id AND "
                 "l.state IN ('reserved', 'settled')), 0) "
                 "FROM jobs j JOIN documents d ON d.id = j.document_id "
                 "WHERE (?1 IS NULL OR j.state = ?1) AND (?2 IS NULL OR j.document_id = ?2) "
@@ -169,7 +169,7 @@ Result<std::vector<JobView>> SqliteStore::ListJobs(const JobFilter& filter) {
     INGEST_ASSIGN_OR_RETURN(v.job, ReadJob(q));
     v.filename = q.Text(kJobColumnCount);
     v.tenant = q.Text(kJobColumnCount + 1);
-    v.cost_micros = q.Int(kJobColumnCount + 2);
+    v.cost_nanos = q.Int(kJobColumnCount + 2);
     out.push_back(std::move(v));
   }
   return out;
