@@ -440,6 +440,62 @@ TEST_P(StoreGovernorConformance, BudgetScopesDecideWhatCountsAndWhatBlocks) {
   EXPECT_TRUE(MustReserve(Call("j", "local", "globex", 1'000'000), kT + 1).reserved);
 }
 
+// Issue 12: an overrun stops every budget the overbilled row counts against (any period), a
+// stopped budget refuses every reservation, PutBudget keeps the stop, and an ack clears it.
+TEST_P(StoreGovernorConformance, StoppedBudgetsRefuseUntilAcknowledged) {
+  ASSERT_TRUE(
+      store_->PutBudget(MakeBudget(BudgetScope::kGlobal, "", BudgetPeriod::kDay, 10'000)).ok());
+  ASSERT_TRUE(
+      store_
+          ->PutBudget(MakeBudget(BudgetScope::kService, "llamaparse", BudgetPeriod::kMonth, 10'000))
+          .ok());
+  ASSERT_TRUE(
+      store_->PutBudget(MakeBudget(BudgetScope::kService, "openai", BudgetPeriod::kDay, 10'000))
+          .ok());
+  LedgerEntry over = Call("over", "llamaparse", "acme", 500);
+  auto stopped = store_->StopBudgets(over, 125, "billed 625 against 500", kT);
+  ASSERT_TRUE(stopped.ok()) << stopped.status().ToString();
+  EXPECT_EQ(*stopped, 2);  // global day + llamaparse month; not openai
+  ASSERT_TRUE(store_->StopBudgets(over, 75, "again", kT + 5).ok());
+  auto list = store_->ListBudgetStatus(kT + 10);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 3u);
+  EXPECT_EQ((*list)[0].budget.stopped_at, kT);  // the first stop's time is kept
+  EXPECT_EQ((*list)[0].budget.overrun_nanos, 200);
+  EXPECT_EQ((*list)[0].budget.stop_reason, "again");
+  EXPECT_EQ((*list)[2].budget.scope_key, "openai");
+  EXPECT_EQ((*list)[2].budget.stopped_at, 0);
+
+  // Every reservation charged to a stopped budget is refused, even a free one.
+  ReserveResult r = MustReserve(Call("free", "openai", "acme", 0), kT + 10);
+  EXPECT_FALSE(r.reserved);
+  ASSERT_TRUE(r.blocked_by.has_value());
+  EXPECT_GT(r.blocked_by->budget.stopped_at, 0);
+  // Raising the limit does not clear the stop.
+  ASSERT_TRUE(
+      store_->PutBudget(MakeBudget(BudgetScope::kGlobal, "", BudgetPeriod::kDay, 20'000)).ok());
+  EXPECT_FALSE(MustReserve(Call("free2", "openai", "acme", 0), kT + 10).reserved);
+
+  auto acked = store_->AckBudgets(BudgetScope::kGlobal, "", BudgetPeriod::kDay, kT + 20);
+  ASSERT_TRUE(acked.ok()) << acked.status().ToString();
+  EXPECT_EQ(*acked, 1);
+  EXPECT_TRUE(MustReserve(Call("ok", "openai", "acme", 100), kT + 20).reserved);
+  EXPECT_FALSE(MustReserve(Call("lp", "llamaparse", "acme", 100), kT + 20).reserved);
+  EXPECT_EQ(*store_->AckBudgets(std::nullopt, "", BudgetPeriod::kDay, kT + 30), 1);
+  EXPECT_TRUE(MustReserve(Call("lp2", "llamaparse", "acme", 100), kT + 30).reserved);
+  EXPECT_EQ(*store_->AckBudgets(std::nullopt, "", BudgetPeriod::kDay, kT + 40), 0);
+  EXPECT_EQ(
+      store_->AckBudgets(BudgetScope::kTenant, "nobody", BudgetPeriod::kDay, kT).status().code(),
+      StatusCode::kNotFound);
+  list = store_->ListBudgetStatus(kT + 40);
+  ASSERT_TRUE(list.ok());
+  for (const BudgetStatus& b : *list) {
+    EXPECT_EQ(b.budget.stopped_at, 0);
+    EXPECT_EQ(b.budget.overrun_nanos, 0);
+    EXPECT_EQ(b.budget.stop_reason, "");
+  }
+}
+
 TEST_P(StoreGovernorConformance, PeriodWindowsRollOver) {
   ASSERT_TRUE(
       store_->PutBudget(MakeBudget(BudgetScope::kGlobal, "", BudgetPeriod::kMonth, 1'000)).ok());

@@ -391,6 +391,167 @@ TEST_F(GovernorEmulatorTest, LlamaParseReservationSettlesToTheBilledCredits) {
   }
 }
 
+// Issue 12: a hard cap that the provider cannot exceed. Text documents whose page count only the
+// service knows are reserved at a bound and uploaded with max_pages = the reservation; a longer
+// document goes on in further bounded uploads (target_pages), pages merged in order; when the
+// budget is spent the rest is deferred with the reason, and completes once the cap is raised.
+class LlamaParseCapTest : public GovernorEmulatorTest {
+ protected:
+  // `n` text documents of `bytes` bytes each (lines of distinct words).
+  std::vector<std::string> SubmitText(int n, int bytes, int first = 0) {
+    std::vector<std::string> docs;
+    for (int i = first; i < first + n; ++i) {
+      const std::string path = dir_ + "/in/cap" + std::to_string(i) + ".txt";
+      std::string body;
+      for (int w = 0; static_cast<int>(body.size()) < bytes; ++w) {
+        body +=
+            "doc" + std::to_string(i) + "word" + std::to_string(w) + (w % 12 == 11 ? "\n" : " ");
+      }
+      body.resize(static_cast<size_t>(bytes));
+      std::ofstream(path, std::ios::binary) << body;
+      auto s = SubmitFile(deps_, path, "tenant-a");
+      EXPECT_TRUE(s.ok()) << s.status().ToString();
+      if (s.ok()) docs.push_back(s->document.id);
+    }
+    return docs;
+  }
+  void SetGlobalBudget(int64_t hard_nanos) {
+    store::Budget b;
+    b.scope = store::BudgetScope::kGlobal;
+    b.period = store::BudgetPeriod::kDay;
+    b.hard_nanos = hard_nanos;
+    ASSERT_TRUE(store_->PutBudget(b).ok());
+    const std::vector<std::string> reasons = {std::string(governor::kBudgetExceeded),
+                                              std::string(governor::kBudgetStopped)};
+    ASSERT_TRUE(store_->WakeDeferred(reasons, clock_.NowMillis()).ok());
+  }
+  // Every job complete or deferred for `reason`, and no reservation open.
+  bool Settled(size_t n, std::string_view reason) {
+    return Count(store::JobState::kComplete) + Count(store::JobState::kDeferred, reason) ==
+               static_cast<int>(n) &&
+           Ledger("llamaparse").reserved == 0;
+  }
+  // The emulator's bill in nano-dollars ($1.25 per 1,000 credits).
+  int64_t BilledNanos() {
+    return static_cast<int64_t>(llama_->Stats().credits_billed) * prices_.llamaparse_per_credit;
+  }
+  void ExpectLedgerIsTheBillToTheNano() {
+    ExpectLedgerEqualsLlamaParseBill();
+    EXPECT_EQ(Ledger("llamaparse").settled_nanos, BilledNanos());
+  }
+};
+
+TEST_F(LlamaParseCapTest, ServiceCountingMorePagesNeverPassesTheCap) {
+  emulate::LlamaParseEmulatorOptions o;
+  o.non_pdf_page_bytes = 300;  // 3000 bytes = 10 pages; ingestd's bound is 4
+  UseLlamaParse(o);
+  constexpr int64_t kPage = 3 * 1'250'000;  // default mode: 3 credits = $0.00375 a page
+  SetGlobalBudget(13 * kPage + kPage / 2);  // room for 13 pages of the 40
+  const auto docs = SubmitText(4, 3000);
+  StartPool(2);
+  ASSERT_TRUE(RunUntil([&] { return Settled(docs.size(), governor::kBudgetExceeded); }))
+      << Unfinished();
+  EXPECT_GT(Count(store::JobState::kDeferred, governor::kBudgetExceeded), 0) << Unfinished();
+  EXPECT_LE(BilledNanos(), 13 * kPage + kPage / 2);
+  EXPECT_GE(llama_->Stats().pages_billed, 12) << "the cap's room was used";
+  ExpectLedgerIsTheBillToTheNano();
+  for (const auto& v : Get(store_->ListJobs({}))) {
+    if (v.job.state != store::JobState::kDeferred) continue;
+    EXPECT_NE(v.job.last_error_message.find("hard limit"), std::string::npos) << Unfinished();
+  }
+
+  SetGlobalBudget(1'000'000'000);  // raised: the rest completes
+  ASSERT_TRUE(RunUntil([&] { return AllComplete(docs.size()); })) << Unfinished();
+  ExpectLedgerIsTheBillToTheNano();
+  EXPECT_EQ(llama_->Stats().pages_billed, 40) << "no page was billed twice";
+  for (const std::string& id : docs) {
+    const store::Document d = Get(store_->GetDocument(id));
+    EXPECT_EQ(d.page_count, 10) << d.filename;
+  }
+}
+
+TEST_F(LlamaParseCapTest, ServiceCountingFewerPagesIsOneUpload) {
+  emulate::LlamaParseEmulatorOptions o;
+  o.non_pdf_page_bytes = 100'000;  // every document one page; ingestd's bound is 5
+  UseLlamaParse(o);
+  SetGlobalBudget(1'000'000'000);
+  const auto docs = SubmitText(3, 4000);
+  StartPool(2);
+  ASSERT_TRUE(RunUntil([&] { return AllComplete(docs.size()); })) << Unfinished();
+  EXPECT_EQ(llama_->Stats().uploads, 3);
+  EXPECT_EQ(llama_->Stats().pages_billed, 3);
+  ExpectLedgerIsTheBillToTheNano();
+  for (const auto& e : Get(store_->ListLedger(std::nullopt))) {
+    if (e.service != "llamaparse") continue;
+    EXPECT_EQ(e.estimate_nanos, 5 * 3 * 1'250'000) << "reserved at the bound";
+    EXPECT_EQ(e.cost_nanos, 3 * 1'250'000) << "settled as billed";
+  }
+}
+
+// A service that bills past max_pages (ignores it, or overbills) is an incident: settled as
+// billed (the ledger still equals the bill), the budget stops admitting work with the reason,
+// and an operator's acknowledgement lets the deferred work go on.
+class LlamaParseOverbillTest : public LlamaParseCapTest {
+ protected:
+  void Run(emulate::LlamaParseEmulatorOptions o) {
+    o.non_pdf_page_bytes = 300;
+    UseLlamaParse(o);
+    SetGlobalBudget(1'000'000'000);
+    const auto docs = SubmitText(3, 1500);  // 5 pages each; ingestd's bound is 3
+    StartPool(1);
+    auto stopped = [&] {
+      auto b = Get(store_->ListBudgetStatus(clock_.NowMillis()));
+      return !b.empty() && b[0].budget.stopped_at > 0;
+    };
+    // Uploads already in flight when the first overrun is seen are settled as billed too.
+    ASSERT_TRUE(RunUntil([&] {
+      return stopped() && Ledger("llamaparse").reserved == 0 &&
+             Count(store::JobState::kComplete) +
+                     Count(store::JobState::kDeferred, governor::kBudgetStopped) ==
+                 static_cast<int>(docs.size());
+    })) << Unfinished();
+    // Nothing new is admitted: another document waits for an operator.
+    SubmitText(1, 1500, 10);
+    pool_->Wake();
+    ASSERT_TRUE(RunUntil([&] {
+      return Count(store::JobState::kDeferred, governor::kBudgetStopped) > 0;
+    })) << Unfinished();
+    auto budgets = Get(store_->ListBudgetStatus(clock_.NowMillis()));
+    ASSERT_EQ(budgets.size(), 1u);
+    EXPECT_GT(budgets[0].budget.stopped_at, 0);
+    EXPECT_GT(budgets[0].budget.overrun_nanos, 0);
+    ExpectLedgerIsTheBillToTheNano();  // settled as billed
+    bool overrun_event = false;
+    for (const auto& e : Get(store_->ListEvents(std::nullopt, 0))) {
+      overrun_event |= e.kind == "budget.overrun";
+    }
+    EXPECT_TRUE(overrun_event);
+    for (const auto& v : Get(store_->ListJobs({}))) {
+      if (v.job.state != store::JobState::kDeferred) continue;
+      EXPECT_EQ(v.job.defer_reason, governor::kBudgetStopped);
+      EXPECT_NE(v.job.last_error_message.find("ingestd budget ack"), std::string::npos);
+    }
+    // Acknowledged: work is admitted again (and stops again at the next overrun).
+    const int64_t uploads = llama_->Stats().uploads;
+    ASSERT_EQ(*store_->AckBudgets(std::nullopt, "", store::BudgetPeriod::kDay, clock_.NowMillis()),
+              1);
+    SetGlobalBudget(1'000'000'000);
+    ASSERT_TRUE(RunUntil([&] { return llama_->Stats().uploads > uploads; })) << Unfinished();
+  }
+};
+
+TEST_F(LlamaParseOverbillTest, ServiceIgnoringMaxPages) {
+  emulate::LlamaParseEmulatorOptions o;
+  o.ignore_max_pages = true;
+  Run(o);
+}
+
+TEST_F(LlamaParseOverbillTest, ServiceBillingPagesItDidNotParse) {
+  emulate::LlamaParseEmulatorOptions o;
+  o.overbill_pages = 2;
+  Run(o);
+}
+
 TEST_F(GovernorEmulatorTest, FailedRemoteJobsAreReleasedAndSubmittedAgain) {
   emulate::LlamaParseEmulatorOptions o;
   o.faults.seed = 3;

@@ -96,7 +96,8 @@ Result<obs::AlertSample> AlertMonitor::Sample() {
   auto gov = ReadGovernorView(*store_, s.at);
   if (!gov.ok()) return gov.status();
   for (const obs::BudgetGauge& b : gov->budgets) {
-    s.budgets.push_back({b.scope, b.key, b.period, b.spent_usd, b.limit_usd, b.soft_ratio});
+    s.budgets.push_back(
+        {b.scope, b.key, b.period, b.spent_usd, b.limit_usd, b.soft_ratio, b.stopped});
   }
   obs::AddMetricsToSample(*metrics_, &s);
   for (const StoppedProvider& p : gov->providers) {

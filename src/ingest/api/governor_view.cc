@@ -19,6 +19,7 @@ Result<GovernorView> ReadGovernorView(store::Store& store, UnixMillis now) {
     g.spent_usd = static_cast<double>(b.settled_nanos + b.reserved_nanos) / 1e9;
     g.limit_usd = static_cast<double>(b.budget.hard_nanos) / 1e9;
     g.soft_ratio = b.budget.soft_ratio;
+    g.stopped = b.budget.stopped_at > 0;
     view.budgets.push_back(std::move(g));
   }
   auto buckets = store.ListRateBuckets(now);

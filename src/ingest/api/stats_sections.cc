@@ -52,7 +52,8 @@ nlohmann::json BudgetsJson(const GovernorView& gov, const Principal& p) {
                    {"spent_usd", b.spent_usd},
                    {"limit_usd", b.limit_usd},
                    {"remaining_usd", std::max(0.0, b.limit_usd - b.spent_usd)},
-                   {"soft_ratio", b.soft_ratio}});
+                   {"soft_ratio", b.soft_ratio},
+                   {"stopped", b.stopped}});
   }
   return out;
 }

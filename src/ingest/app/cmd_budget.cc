@@ -1,4 +1,4 @@
-// `ingestd budget show|set|delete`: spending caps (docs/costs.md). A budget applies to every
+// `ingestd budget show|set|delete|ack`: spending caps (docs/costs.md). A budget applies to every
 // paid call (global), to one tenant's or to one service's calls, per UTC hour, day or month.
 // `set` also wakes jobs deferred by a budget, so raising a limit resumes them at once.
 #include <CLI/CLI.hpp>
@@ -22,6 +22,7 @@ struct BudgetArgs {
   std::string hard;  // USD, exact decimal
   double soft = 0.8;
   bool json = false;
+  bool all = false;  // ack: every stopped budget
 };
 
 int Fail(const Status& s) {
@@ -50,8 +51,10 @@ Result<store::Budget> ScopeOf(const BudgetArgs& args) {
   return b;
 }
 
-// "ok", "soft" (at or over the soft-alert ratio) or "hard" (no room left for any call).
+// "stopped" (a provider overrun, until acknowledged), "ok", "soft" (at or over the soft-alert
+// ratio) or "hard" (no room left for any call).
 std::string Level(const store::BudgetStatus& s) {
+  if (s.budget.stopped_at > 0) return "stopped";
   const int64_t used = s.settled_nanos + s.reserved_nanos;
   if (used >= s.budget.hard_nanos) return "hard";
   if (static_cast<double>(used) >= s.budget.soft_ratio * static_cast<double>(s.budget.hard_nanos)) {
@@ -76,6 +79,11 @@ nlohmann::json StatusJson(const store::BudgetStatus& s) {
           {"remaining_usd", remaining / 1e9},
           {"remaining_nanos", remaining},
           {"level", Level(s)},
+          {"stopped", s.budget.stopped_at > 0},
+          {"stopped_at", s.budget.stopped_at > 0 ? FormatIso8601(s.budget.stopped_at) : ""},
+          {"overrun_usd", s.budget.overrun_nanos / 1e9},
+          {"overrun_nanos", s.budget.overrun_nanos},
+          {"stop_reason", s.budget.stop_reason},
           {"window_start", FormatIso8601(s.window.start)},
           {"window_end", FormatIso8601(s.window.end)}};
 }
@@ -109,6 +117,50 @@ int Show(const GlobalOptions& global, const BudgetArgs& args) {
                 governor::UsdText(s.reserved_nanos).c_str(), s.budget.soft_ratio, Level(s).c_str(),
                 FormatIso8601(s.window.end).c_str());
   }
+  for (const auto& s : *statuses) {
+    if (s.budget.stopped_at == 0) continue;
+    std::string ack = "ingestd budget ack";
+    if (s.budget.scope == store::BudgetScope::kTenant) ack += " --tenant " + s.budget.scope_key;
+    if (s.budget.scope == store::BudgetScope::kService) ack += " --service " + s.budget.scope_key;
+    ack += " --period " + std::string(store::BudgetPeriodName(s.budget.period));
+    std::printf(
+        "\nSTOPPED %s%s%s %s budget since %s: a provider billed %s USD more than was reserved "
+        "(%s).\nNo new work is admitted against it until an operator runs `%s`.\n",
+        std::string(store::BudgetScopeName(s.budget.scope)).c_str(),
+        s.budget.scope_key.empty() ? "" : " ", s.budget.scope_key.c_str(),
+        std::string(store::BudgetPeriodName(s.budget.period)).c_str(),
+        FormatIso8601(s.budget.stopped_at).c_str(),
+        governor::UsdText(s.budget.overrun_nanos).c_str(), s.budget.stop_reason.c_str(),
+        ack.c_str());
+  }
+  return 0;
+}
+
+int Ack(const GlobalOptions& global, const BudgetArgs& args) {
+  std::optional<store::BudgetScope> scope;
+  store::Budget b;
+  if (!args.all) {
+    auto named = ScopeOf(args);
+    if (!named.ok()) return Fail(named.status());
+    b = *named;
+    scope = b.scope;
+  }
+  auto store = OpenForBudgets(global);
+  if (!store.ok()) return Fail(store.status());
+  const UnixMillis now = Clock::Real()->NowMillis();
+  auto cleared = (*store)->AckBudgets(scope, b.scope_key, b.period, now);
+  if (!cleared.ok()) return Fail(cleared.status());
+  const std::vector<std::string> reasons = {std::string(governor::kBudgetStopped),
+                                            std::string(governor::kBudgetExceeded)};
+  auto woken = (*store)->WakeDeferred(reasons, now);
+  if (!woken.ok()) return Fail(woken.status());
+  store::Event ev;
+  ev.at = now;
+  ev.kind = "budget.acknowledged";
+  ev.detail_json = nlohmann::json{{"budgets", *cleared}, {"jobs_woken", *woken}}.dump();
+  if (Status st = (*store)->AppendEvent(ev); !st.ok()) return Fail(st);
+  std::printf("%lld stopped budget(s) acknowledged; %lld deferred job(s) woken\n",
+              static_cast<long long>(*cleared), static_cast<long long>(*woken));
   return 0;
 }
 
@@ -192,6 +244,11 @@ void AddBudgetCommand(CLI::App& app, GlobalOptions& global, int* exit_code) {
   set->add_option("--soft", args->soft, "Soft-alert ratio of the hard limit")
       ->capture_default_str();
   set->callback([&global, exit_code, args] { *exit_code = Set(global, *args); });
+  CLI::App* ack = cmd->add_subcommand(
+      "ack", "Acknowledge a provider overrun: the stopped budget admits work again");
+  ScopeOptions(ack, args.get());
+  ack->add_flag("--all", args->all, "Every stopped budget");
+  ack->callback([&global, exit_code, args] { *exit_code = Ack(global, *args); });
   CLI::App* del = cmd->add_subcommand("delete", "Remove a budget");
   ScopeOptions(del, args.get());
   del->callback([&global, exit_code, args] { *exit_code = Delete(global, *args); });

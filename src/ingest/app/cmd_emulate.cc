@@ -178,6 +178,9 @@ struct LlamaParseFlags {
   int64_t max_file_mb = 512;
   std::vector<std::string> credits;  // MODE=CREDITS overrides
   bool webhook_allow_http = false;
+  int64_t non_pdf_page_bytes = 0;
+  int64_t overbill_pages = 0;
+  bool ignore_max_pages = false;
 };
 
 int RunLlamaParse(const LlamaParseFlags& f) {
@@ -191,6 +194,9 @@ int RunLlamaParse(const LlamaParseFlags& f) {
   o.max_file_bytes = f.max_file_mb * 1024 * 1024;
   o.billing_log_path = f.server.billing_log;
   o.webhooks_allow_http = f.webhook_allow_http;
+  o.non_pdf_page_bytes = f.non_pdf_page_bytes;
+  o.overbill_pages = f.overbill_pages;
+  o.ignore_max_pages = f.ignore_max_pages;
   o.credits_per_page = emulate::llamaparse::DefaultCreditsPerPage();
   for (const auto& spec : f.credits) {
     const size_t eq = spec.find('=');
@@ -253,6 +259,14 @@ void AddEmulateCommand(CLI::App& app, GlobalOptions& /*global*/, int* exit_code)
   llama->add_flag("--webhook-allow-http", lp->webhook_allow_http,
                   "Accept http:// and IP-address webhook_url uploads (loopback tests); the "
                   "service, like the default, requires https and a domain name");
+  llama->add_option("--non-pdf-page-bytes", lp->non_pdf_page_bytes,
+                    "Paginate every non-PDF file at one page per started N bytes (0 = default: "
+                    "text one page, other types one per 100 KiB)");
+  llama->add_option("--overbill-pages", lp->overbill_pages,
+                    "Billing fault: bill N pages more than parsed on every billed job");
+  llama->add_flag(
+      "--ignore-max-pages", lp->ignore_max_pages,
+      "Billing fault: parse and bill every page whatever max_pages and target_pages say");
   llama->callback([lp, exit_code] { *exit_code = RunLlamaParse(*lp); });
 }
 

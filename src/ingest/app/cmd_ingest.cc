@@ -379,7 +379,8 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
         // resumes with the next period, a raised limit, a fixed setting or `providers resume`).
         const std::string& why = tracked[i].defer_reason;
         const bool on_stop = WaitsOnProviderSetting(tracked[i].state, why);
-        const bool needs_person = why == governor::kBudgetExceeded || on_stop;
+        const bool needs_person =
+            why == governor::kBudgetExceeded || why == governor::kBudgetStopped || on_stop;
         all_parked = all_parked && tracked[i].state == store::JobState::kDeferred &&
                      (needs_person || tracked[i].next_attempt_at - now > kParkedAfterMs);
         all_on_stopped_provider = all_on_stopped_provider && on_stop;

@@ -289,6 +289,19 @@ Result<Reservation> Governor::Reserve(const CallSpec& spec) {
       what = std::string(store::BudgetScopeName(b.budget.scope));
       if (!b.budget.scope_key.empty()) what += " " + b.budget.scope_key;
       what += " " + std::string(store::BudgetPeriodName(b.budget.period)) + " budget";
+      if (b.budget.stopped_at > 0) {
+        std::string ack = "ingestd budget ack";
+        if (b.budget.scope == store::BudgetScope::kTenant) ack += " --tenant " + b.budget.scope_key;
+        if (b.budget.scope == store::BudgetScope::kService) {
+          ack += " --service " + b.budget.scope_key;
+        }
+        ack += " --period " + std::string(store::BudgetPeriodName(b.budget.period));
+        return ResourceExhausted(
+            "the " + what + " is stopped since " + FormatIso8601(b.budget.stopped_at) +
+                ": a provider billed " + Usd(b.budget.overrun_nanos) + " more than was reserved (" +
+                b.budget.stop_reason + "); run `" + ack + "` once the bill is understood",
+            std::string(kBudgetStopped));
+      }
       detail = ": spent " + Usd(b.settled_nanos) + " + reserved " + Usd(b.reserved_nanos) +
                " + this call " + Usd(estimate) + " > hard limit " + Usd(b.budget.hard_nanos) +
                "; resumes at " + FormatIso8601(b.window.end) + " or when the limit is raised";
@@ -312,6 +325,51 @@ Status Governor::Settle(const Reservation& r, const Usage& usage) {
   e.state = store::LedgerState::kSettled;
   INGEST_RETURN_IF_ERROR(store_->SettleLedger(e, now));
   if (metrics_.load() != nullptr) metrics_.load()->AddCost(r.spec.service, cost);
+  if (!r.unreserved && cost > r.estimate_nanos) {
+    return RecordOverrun(e, cost - r.estimate_nanos);
+  }
+  return Status::Ok();
+}
+
+Status Governor::RecordOverrun(const store::LedgerEntry& e, int64_t overrun_nanos) {
+  const UnixMillis now = clock_->NowMillis();
+  std::string units;
+  if (e.operation == "parse") {
+    units = std::to_string(e.pages) + " pages / " + std::to_string(e.credits) + " credits";
+  } else {
+    units = std::to_string(e.tokens) + " tokens";
+  }
+  const std::string reason =
+      e.service + " " + e.operation + " billed " + Usd(e.cost_nanos) + " (" + units + ") against " +
+      Usd(e.estimate_nanos) + " reserved; ledger row " + e.id +
+      (e.provider_request_id.empty() ? std::string() : ", request " + e.provider_request_id);
+  if (metrics_.load() != nullptr) metrics_.load()->AddBudgetOverrun(e.service, overrun_nanos);
+  INGEST_ASSIGN_OR_RETURN(int64_t stopped, store_->StopBudgets(e, overrun_nanos, reason, now));
+  store::Event ev;
+  ev.at = now;
+  ev.kind = "budget.overrun";
+  ev.job_id = e.job_id;
+  ev.document_id = e.document_id;
+  ev.detail_json = nlohmann::json{
+      {"service", e.service},
+      {"operation", e.operation},
+      {"ledger_id", e.id},
+      {"provider_request_id", e.provider_request_id},
+      {"estimate_nanos", e.estimate_nanos},
+      {"billed_nanos", e.cost_nanos},
+      {"overrun_nanos", overrun_nanos},
+      {"budgets_stopped",
+       stopped}}.dump();
+  INGEST_RETURN_IF_ERROR(store_->AppendEvent(ev));
+  obs::LogError(
+      "governor: a provider billed more than was reserved; budgets stopped until "
+      "acknowledged (ingestd budget ack)",
+      {{"service", e.service},
+       {"ledger_id", e.id},
+       {"estimate_nanos", e.estimate_nanos},
+       {"billed_nanos", e.cost_nanos},
+       {"overrun_nanos", overrun_nanos},
+       {"budgets_stopped", stopped}});
   return Status::Ok();
 }
 
@@ -357,6 +415,8 @@ Status Governor::Maintain() {
   if (metrics_.load() != nullptr) {
     for (const ProviderHealth& h : Health()) {
       metrics_.load()->SetCircuitState(h.name, static_cast<int>(h.circuit));
+      // The overrun counter exists at 0 from the start, so increase() sees the first overrun.
+      metrics_.load()->AddBudgetOverrun(h.name, 0);
     }
   }
   return Status::Ok();

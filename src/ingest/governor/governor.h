@@ -88,6 +88,9 @@ struct Reservation {
   std::string ledger_id;
   CallSpec spec;
   int64_t estimate_nanos = 0;
+  // The call's reservation is unknown (its record was lost): Settle records the usage but
+  // cannot tell an overrun.
+  bool unreserved = false;
 };
 
 // What the provider reported for a call.
@@ -148,11 +151,16 @@ class Governor {
 
   // Prices `spec` (kFailedPrecondition "no_price" for an unpriced model/mode: never guessed)
   // and reserves it. Over a hard budget: kResourceExhausted reason "budget_exceeded", message
-  // naming the budget, its spend and limit. A stopped provider: kResourceExhausted
+  // naming the budget, its spend and limit; a budget stopped by an overrun: reason
+  // "budget_stopped". A stopped provider: kResourceExhausted
   // "provider_stopped" (nothing is reserved).
   Result<Reservation> Reserve(const CallSpec& spec);
   // Settles the reservation with the provider's usage (priced exactly; a call that billed
-  // nothing — usage all zero, requests included — is released instead).
+  // nothing — usage all zero, requests included — is released instead). A provider that billed
+  // more than was reserved is an incident, not a rounding (issue 12): the row is settled as
+  // billed, the overrun is counted (ingestd_budget_overrun_usd_total{service}), a
+  // "budget.overrun" event is recorded and every budget the call counts against is stopped
+  // (Store::StopBudgets) until an operator acknowledges it (`ingestd budget ack`).
   Status Settle(const Reservation& r, const Usage& usage);
   Status Release(const Reservation& r, std::string_view note);
   // Settles, at their estimate, reserved rows of `job_id` left by an attempt that died
@@ -193,6 +201,7 @@ class Governor {
   // Reserves the current thread's open CallScope of this governor, if any (from Gate::Admit).
   Status ReserveCurrentScope();
   Result<int64_t> Price(const CallSpec& spec, const Usage* usage) const;
+  Status RecordOverrun(const store::LedgerEntry& settled, int64_t overrun_nanos);
 
   store::Store* const store_;
   Clock* const clock_;
@@ -207,6 +216,7 @@ class Governor {
 
 // Budget-exceeded and provider-stop reasons the pipeline wakes jobs for.
 inline constexpr std::string_view kBudgetExceeded = "budget_exceeded";
+inline constexpr std::string_view kBudgetStopped = "budget_stopped";
 inline constexpr std::string_view kProviderStopped = "provider_stopped";
 inline constexpr std::string_view kCircuitOpen = "circuit_open";
 inline constexpr std::string_view kRateLimited = "rate_limited";

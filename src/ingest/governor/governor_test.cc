@@ -210,6 +210,53 @@ TEST_F(GovernorTest, OrphanedReservationsOfAJobAreSettledAtTheirEstimate) {
   }
 }
 
+// Issue 12: a provider billing more than was reserved is an incident. The row is settled as
+// billed (the ledger equals the bill), every budget the call counts against stops admitting
+// work, others do not, and an operator's acknowledgement lets work in again.
+TEST_F(GovernorTest, OverrunIsSettledAsBilledAndStopsItsBudgetsUntilAcknowledged) {
+  SetBudget(store::BudgetScope::kGlobal, "", 10'000'000);
+  SetBudget(store::BudgetScope::kTenant, "t1", 10'000'000);
+  SetBudget(store::BudgetScope::kTenant, "t2", 10'000'000);
+  auto r = gov_->Reserve(Embed(100, "t1"));
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(gov_->Settle(*r, U(130, 1, "req_over")).ok());
+  const auto row = store_->ListLedger(std::nullopt)->at(0);
+  EXPECT_EQ(row.state, store::LedgerState::kSettled);
+  EXPECT_EQ(row.cost_nanos, 130'000);  // as billed
+  EXPECT_EQ(row.estimate_nanos, 100'000);
+
+  auto statuses = Get(store_->ListBudgetStatus(clock_.NowMillis()));
+  ASSERT_EQ(statuses.size(), 3u);
+  EXPECT_GT(statuses[0].budget.stopped_at, 0);  // global
+  EXPECT_EQ(statuses[0].budget.overrun_nanos, 30'000);
+  EXPECT_NE(statuses[0].budget.stop_reason.find("req_over"), std::string::npos);
+  EXPECT_GT(statuses[1].budget.stopped_at, 0);  // tenant t1
+  EXPECT_EQ(statuses[2].budget.stopped_at, 0);  // tenant t2: not charged
+  bool event = false;
+  for (const auto& e : Get(store_->ListEvents("job-1", 0))) event |= e.kind == "budget.overrun";
+  EXPECT_TRUE(event);
+
+  // Nothing new is admitted, however small, with the stop's reason.
+  auto refused = gov_->Reserve(Embed(1, "t1"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().reason(), "budget_stopped");
+  EXPECT_NE(refused.status().message().find("ingestd budget ack"), std::string::npos);
+  // Acknowledging the tenant budget alone is not enough: the global one is stopped too.
+  ASSERT_EQ(*store_->AckBudgets(store::BudgetScope::kTenant, "t1", store::BudgetPeriod::kDay,
+                                clock_.NowMillis()),
+            1);
+  EXPECT_EQ(gov_->Reserve(Embed(1, "t1")).status().reason(), "budget_stopped");
+  ASSERT_EQ(*store_->AckBudgets(std::nullopt, "", store::BudgetPeriod::kDay, clock_.NowMillis()),
+            1);
+  EXPECT_TRUE(gov_->Reserve(Embed(1, "t1")).ok());
+  EXPECT_EQ(store_
+                ->AckBudgets(store::BudgetScope::kTenant, "nobody", store::BudgetPeriod::kDay,
+                             clock_.NowMillis())
+                .status()
+                .code(),
+            StatusCode::kNotFound);
+}
+
 TEST_F(GovernorTest, MaintainSettlesExpiredReservations) {
   auto r = gov_->Reserve(Embed(30));
   ASSERT_TRUE(r.ok());

@@ -108,7 +108,7 @@ TEST(PricingTest, OverridesApplyExactly) {
   ASSERT_TRUE(ApplyPriceOverrides(p, "text-embedding-3-small=0.03, my-model=0.003", "2.5").ok());
   EXPECT_EQ(*EmbeddingCostNanos(p, "text-embedding-3-small", 1000000), 30000000);
   EXPECT_EQ(*EmbeddingCostNanos(p, "text-embedding-3-small", 1000000, true), 15000000);
-  EXPECT_EQ(*EmbeddingCostNanos(p, "my-model", 1000000), 3000);
+  EXPECT_EQ(*EmbeddingCostNanos(p, "my-model", 1000000), 3000000);
   // Half of 3 nanos per token is not whole: no Batch price rather than a rounded one.
   EXPECT_EQ(EmbeddingCostNanos(p, "my-model", 1000000, true).status().reason(), "no_price");
   EXPECT_EQ(*EmbeddingCostNanos(p, "text-embedding-3-large", 1000000), 130000000);  // untouched

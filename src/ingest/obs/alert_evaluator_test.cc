@@ -272,6 +272,7 @@ TEST(AlertThresholdsTest, MatchThePrometheusRules) {
       {"IngestdBudgetSoftLimit", {"ingestd_budget_soft_ratio"}},
       {"IngestdBudgetExhausted", {"<= 0"}},
       {"IngestdProviderStopped", {"== 1"}},
+      {"IngestdBudgetOverrun", {"ingestd_budget_stopped", "== 1"}},
   };
   for (const auto& [name, parts] : expected) {
     const std::string b = block(name);
@@ -281,8 +282,8 @@ TEST(AlertThresholdsTest, MatchThePrometheusRules) {
     }
   }
   // Rules without a hold in-process have none in Prometheus either.
-  for (const char* name :
-       {"IngestdBudgetSoftLimit", "IngestdBudgetExhausted", "IngestdProviderStopped"}) {
+  for (const char* name : {"IngestdBudgetSoftLimit", "IngestdBudgetExhausted",
+                           "IngestdProviderStopped", "IngestdBudgetOverrun"}) {
     EXPECT_EQ(block(name).find("for:"), std::string::npos) << name;
   }
 }

@@ -56,6 +56,13 @@ void CheckBudgets(const AlertSample& now, std::vector<Alert>& out) {
         {"scope", b.scope}, {"key", b.key}, {"period", b.period}};
     const std::string what =
         b.scope + (b.key.empty() ? "" : " " + b.key) + " budget (" + b.period + ")";
+    if (b.stopped) {
+      out.push_back(Make("IngestdBudgetOverrun", "critical", labels, 1, Duration(0),
+                         fmt::format("{} stopped: a provider billed more than was reserved for "
+                                     "a call; nothing new is admitted until `ingestd budget "
+                                     "ack`",
+                                     what)));
+    }
     if (b.spent_usd >= b.limit_usd) {
       out.push_back(Make("IngestdBudgetExhausted", "critical", labels, b.spent_usd, Duration(0),
                          fmt::format("{} hard limit reached: spent {} of {}; calls charged to "

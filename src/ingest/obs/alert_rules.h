@@ -29,6 +29,7 @@ struct BudgetSample {
   double spent_usd = 0;  // settled + reserved in the current window
   double limit_usd = 0;  // the hard limit
   double soft_ratio = 0.8;
+  bool stopped = false;  // stopped by a provider overrun until an operator acknowledges it
 };
 
 struct ProviderSample {

@@ -68,6 +68,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                                "Time spent waiting for provider rate limits, by provider");
   cost_usd_ = &Register(prometheus::BuildCounter(), "ingestd_cost_usd_total",
                         "Spend recorded in the cost ledger in USD, by service");
+  budget_overrun_usd_ =
+      &Register(prometheus::BuildCounter(), "ingestd_budget_overrun_usd_total",
+                "What providers billed beyond the reservation of their calls, in USD, by service");
+  budget_stopped_ = &Register(prometheus::BuildGauge(), "ingestd_budget_stopped",
+                              "1 while a budget is stopped by a provider overrun (until acked)");
   jobs_ = &Register(prometheus::BuildGauge(), "ingestd_jobs",
                     "Jobs in the store, by state (read at scrape time)");
   budget_spent_ =
@@ -148,6 +153,11 @@ void Metrics::AddRateLimitWait(std::string_view provider, double seconds) {
   rate_limit_wait_->Add({{"provider", S(provider)}}).Increment(seconds);
 }
 
+void Metrics::AddBudgetOverrun(std::string_view service, int64_t nanos) {
+  if (nanos < 0) return;
+  budget_overrun_usd_->Add({{"service", S(service)}}).Increment(static_cast<double>(nanos) / 1e9);
+}
+
 void Metrics::AddCost(std::string_view service, int64_t nanos) {
   if (nanos < 0) return;
   cost_usd_->Add({{"service", S(service)}}).Increment(static_cast<double>(nanos) / 1e9);
@@ -198,9 +208,11 @@ void Metrics::SetBudgets(const std::vector<BudgetGauge>& budgets) {
     budget_limit_->Add(l).Set(b.limit_usd);
     budget_remaining_->Add(l).Set(std::max(0.0, b.limit_usd - b.spent_usd));
     budget_soft_ratio_->Add(l).Set(b.soft_ratio);
+    budget_stopped_->Add(l).Set(b.stopped ? 1 : 0);
     now.insert(std::move(l));
   }
-  for (auto* f : {budget_spent_, budget_limit_, budget_remaining_, budget_soft_ratio_}) {
+  for (auto* f :
+       {budget_spent_, budget_limit_, budget_remaining_, budget_soft_ratio_, budget_stopped_}) {
     RemoveStale(f, budget_labels_, now);
   }
   budget_labels_ = std::move(now);

@@ -35,6 +35,7 @@ struct BudgetGauge {
   double spent_usd = 0;
   double limit_usd = 0;
   double soft_ratio = 0;
+  bool stopped = false;  // stopped by an overrun until acknowledged
 };
 
 // Rate-limit headroom of one provider and kind (requests, tokens), summed over its keys.
@@ -87,6 +88,9 @@ class Metrics {
   // nano-dollars (the ledger's unit) and exposed in USD (nanos / 1e9). Negative values (a
   // refund or correction) are ignored: a counter cannot go down.
   void AddCost(std::string_view service, int64_t nanos);
+  // ingestd_budget_overrun_usd_total{service}: what providers billed beyond the reservation of
+  // the call (an incident: the budgets stop), from nano-dollars. Negative values are ignored.
+  void AddBudgetOverrun(std::string_view service, int64_t nanos);
 
   // Creates the stage's histogram series with no observations, so a fresh process already
   // exposes it (a series appearing only after its first event breaks rate() and alerts).
@@ -133,6 +137,8 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* circuit_state_;
   prometheus::Family<prometheus::Counter>* rate_limit_wait_;
   prometheus::Family<prometheus::Counter>* cost_usd_;
+  prometheus::Family<prometheus::Counter>* budget_overrun_usd_;
+  prometheus::Family<prometheus::Gauge>* budget_stopped_;
   prometheus::Family<prometheus::Gauge>* jobs_;
   prometheus::Family<prometheus::Gauge>* budget_spent_;
   prometheus::Family<prometheus::Gauge>* budget_limit_;

@@ -85,7 +85,7 @@ TEST(MetricsTest, CostIsExposedInDollarsAndNeverGoesDown) {
   m.AddCost("openai_embeddings", 1'250'000'000);  // $1.25 in nano-dollars
   m.AddCost("openai_embeddings", 250'000'000);
   m.AddCost("openai_embeddings", -5'000'000'000);  // ignored: counters only go up
-  m.AddCost("llamaparse", 0);                  // creates the series at zero
+  m.AddCost("llamaparse", 0);                      // creates the series at zero
   m.AddRateLimitWait("openai", 0);
   m.AddRateLimitWait("openai", -3);  // ignored
   const std::string s = m.Serialize();
@@ -144,6 +144,7 @@ TEST(MetricsTest, EveryFamilyPassesPromtoolCheckMetrics) {
   m.SetCircuitState("openai", 0);
   m.AddRateLimitWait("openai", 0.5);
   m.AddCost("openai", 1234);
+  m.AddBudgetOverrun("llamaparse", 0);
   m.SetJobs({{"queued", 1}});
   m.SetQueueOldestAge(2);
   m.SetDeadJobs(0);

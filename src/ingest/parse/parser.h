@@ -35,6 +35,11 @@ struct ParseInput {
   std::string sha256;                // of the bytes
   DocType type = DocType::kUnknown;  // kUnknown: the parser detects
   std::string job_id = {};           // the pipeline job parsing it ("" outside the pipeline)
+  // A remote parser's provider-side bound for one upload (issue 12): the service may bill at
+  // most `max_pages` pages, starting at 0-based page `first_page`. 0 = no bound (the
+  // parser's configuration decides), e.g. outside the governed pipeline.
+  int64_t first_page = 0;
+  int64_t max_pages = 0;
 };
 
 struct ParsedDocument {
@@ -98,15 +103,24 @@ class RemoteParser : public Parser {
   // asked (transient; the caller keeps polling until its own deadline).
   virtual Result<RemoteParseStatus> Poll(const ParseInput& input,
                                          std::string_view remote_job_id) const = 0;
-  // What one Submit of `input` will be billed for, before anything is uploaded (the governor
-  // reserves it against the budgets): the service, its billing mode (a price-table key) and
-  // pages. Exact for PDFs (the page count, after max_pages); an upper estimate for types whose
-  // page count only the service knows. Default: kFailedPrecondition "no_estimate" (a remote
-  // parser that cannot estimate cannot be governed, so it is refused rather than guessed).
+  // How to bound the uploads of `input` before anything is uploaded (the governor reserves each
+  // one against the budgets and the upload carries the reservation as its max_pages): the
+  // service, its billing mode (a price-table key) and the pages of the first upload. For a PDF
+  // the page count is known (total_pages, after max_pages) and `pages` is all of it; for types
+  // whose page count only the service knows, `pages` is a conservative bound and the document
+  // is parsed in further bounded uploads while the service keeps returning full ones.
+  // Default: kFailedPrecondition "no_estimate" (a remote parser that cannot estimate cannot be
+  // governed, so it is refused rather than guessed).
   struct SubmitEstimate {
     std::string service;
     std::string mode;
-    int64_t pages = 0;
+    int64_t pages = 0;        // bound of one upload (the reservation and its max_pages)
+    int64_t total_pages = 0;  // pages of the whole document when known (PDF); 0 = unknown
+    // The configuration selects pages itself (target_pages): one upload of exactly `pages`
+    // pages, never split.
+    bool fixed_selection = false;
+    // Most pages the whole document may have parsed (configured max_pages); 0 = no cap.
+    int64_t max_total_pages = 0;
   };
   virtual Result<SubmitEstimate> EstimateSubmit(const ParseInput& input) const {
     (void)input;

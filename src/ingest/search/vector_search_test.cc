@@ -116,6 +116,14 @@ class FakeIndexStore : public store::Store {
   Status DeleteBudget(store::BudgetScope, std::string_view, store::BudgetPeriod) override {
     return Unused();
   }
+  Result<int64_t> StopBudgets(const store::LedgerEntry&, int64_t, std::string_view,
+                              UnixMillis) override {
+    return Unused();
+  }
+  Result<int64_t> AckBudgets(std::optional<store::BudgetScope>, std::string_view,
+                             store::BudgetPeriod, UnixMillis) override {
+    return Unused();
+  }
   Result<std::vector<store::BudgetStatus>> ListBudgetStatus(UnixMillis) override {
     return Unused();
   }

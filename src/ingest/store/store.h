@@ -140,7 +140,8 @@ class Store {
   // the same database (all processes). For each budget that applies to `entry` (global; tenant
   // == entry.tenant; service == entry.service) and its window at `now`, spend = sum of
   // cost_nanos over reserved + settled rows in the window matching the scope. If spend +
-  // entry.cost_nanos > hard_nanos for any of them nothing is written and blocked_by says
+  // entry.cost_nanos > hard_nanos for any of them, or any of them is stopped (StopBudgets),
+  // nothing is written and blocked_by says
   // which; otherwise `entry` is inserted with state reserved, estimate_nanos = cost_nanos,
   // created_at = updated_at = now and expires_at as given (entry.state, estimate_nanos and
   // created_at are ignored). A hard limit is therefore never exceeded by reservations, whatever
@@ -173,6 +174,17 @@ class Store {
   // Every budget with its spend in the window containing `now`; ordered by scope (global,
   // tenant, service), then key, then period (hour, day, month): enum order, not name order.
   virtual Result<std::vector<BudgetStatus>> ListBudgetStatus(UnixMillis now) = 0;
+  // A provider billed `overrun_nanos` (> 0) more than was reserved for `row`: every budget that
+  // `row` counts against (scope match, any period) is stopped (stopped_at = now unless already
+  // stopped; overrun_nanos added; stop_reason = reason). Reserve refuses any entry charged to a
+  // stopped budget. Returns how many budgets were stopped (0 when none applies).
+  virtual Result<int64_t> StopBudgets(const LedgerEntry& row, int64_t overrun_nanos,
+                                      std::string_view reason, UnixMillis now) = 0;
+  // Operator acknowledgement: clears the stop (stopped_at 0, overrun_nanos 0, stop_reason "")
+  // of the budget (scope, scope_key, period), or of every budget when scope is nullopt.
+  // Returns how many were stopped. kNotFound when the named budget does not exist.
+  virtual Result<int64_t> AckBudgets(std::optional<BudgetScope> scope, std::string_view scope_key,
+                                     BudgetPeriod period, UnixMillis now) = 0;
 
   // Creates the bucket (full) or updates capacity and refill rate: the existing bucket is first
   // refilled to `now` at its old rate, then available is clamped to the new capacity;

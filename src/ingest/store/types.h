@@ -211,6 +211,13 @@ struct Budget {
   int64_t hard_nanos = 0;   // never exceeded (reserved + settled)
   double soft_ratio = 0.8;  // alert when spend >= soft_ratio * hard (0 < ratio <= 1)
   UnixMillis updated_at = 0;
+  // A provider billed more than was reserved for a call charged to this budget (an overrun,
+  // issue 12): the budget admits no new reservation from stopped_at until an operator
+  // acknowledges it (Store::AckBudgets). overrun_nanos sums the overruns since the last ack.
+  // Kept by PutBudget; 0 / "" when running.
+  UnixMillis stopped_at = 0;
+  int64_t overrun_nanos = 0;
+  std::string stop_reason;
 };
 
 // [start, end) of a UTC calendar period.

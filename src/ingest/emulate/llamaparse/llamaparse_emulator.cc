@@ -83,6 +83,23 @@ class LlamaParseEmulator::Impl {
       Reset();
       r.set_content("{\"reset\":true}", kJson);
     });
+    // Billed usage per UTC day ({"data": [{"date", "jobs", "pages", "credits"}]}), the shape
+    // `ingestd costs reconcile --usage` reads for LlamaParse.
+    server_.Get("/_emulator/usage", [this](const httplib::Request&, httplib::Response& r) {
+      r.set_content(JsonText(UsageJson(), 2), kJson);
+    });
+  }
+
+  json UsageJson() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    json data = json::array();
+    for (const auto& [day, u] : usage_) {
+      data.push_back({{"date", FormatIso8601(day).substr(0, 10)},
+                      {"jobs", u.jobs},
+                      {"pages", u.pages},
+                      {"credits", u.credits}});
+    }
+    return {{"object", "usage"}, {"data", std::move(data)}};
   }
 
   Status Start(const std::string& host, int port) {
@@ -108,6 +125,7 @@ class LlamaParseEmulator::Impl {
   void Reset() {
     std::lock_guard<std::mutex> lock(mu_);
     stats_ = EmulatorStats{};
+    usage_.clear();
     jobs_.clear();
     cache_.clear();
     uploads_bucket_.Reset();
@@ -254,7 +272,11 @@ class LlamaParseEmulator::Impl {
       lock.unlock();
       const bool ok = SelectPages(file.filename, file.content, opts, &job);
       lock.lock();
-      parse_credits = ok ? static_cast<double>(job.pages.size()) * opts.credits_per_page : 0;
+      // overbill_pages: a billing fault, charged on pages never parsed.
+      parse_credits = ok ? static_cast<double>(static_cast<int64_t>(job.pages.size()) +
+                                               options_.overbill_pages) *
+                               opts.credits_per_page
+                         : 0;
     }
     const FaultKind job_fault =
         job_faults_.Draw({FaultKind::kJobError, FaultKind::kPartialSuccess});
@@ -270,8 +292,10 @@ class LlamaParseEmulator::Impl {
       last.text.clear();
       last.md.clear();
     }
-    const int64_t pages = static_cast<int64_t>(job.pages.size());
-    job.ready_ms = job.created_ms + options_.latency_base_ms + options_.latency_per_page_ms * pages;
+    const int64_t parsed_pages = static_cast<int64_t>(job.pages.size());
+    const int64_t pages = parsed_pages + (parsed_pages > 0 ? options_.overbill_pages : 0);
+    job.ready_ms =
+        job.created_ms + options_.latency_base_ms + options_.latency_per_page_ms * parsed_pages;
     if (opts.job_timeout_s > 0) job.expires_ms = job.created_ms + opts.job_timeout_s * 1000;
     const bool expires = job.expires_ms > 0 && job.expires_ms < job.ready_ms;
     const bool billable =
@@ -290,6 +314,10 @@ class LlamaParseEmulator::Impl {
     if (billable) {
       ++stats_.billed_jobs;
       stats_.credits_billed += charge;
+      DayUsage& day = usage_[job.created_ms / 86'400'000 * 86'400'000];
+      ++day.jobs;
+      day.pages += cache_hit ? 0 : pages;
+      day.credits += charge;
       if (!cache_hit) stats_.pages_billed += pages;
       if (!cache_hit && !opts.do_not_cache) {
         cache_[cache_key] = CacheEntry{job.created_ms, job.pages, parse_credits};
@@ -320,7 +348,7 @@ class LlamaParseEmulator::Impl {
   // Extracts and selects pages into job->pages; on failure sets the job's final ERROR instead.
   bool SelectPages(const std::string& filename, const std::string& bytes,
                    const llamaparse::ParseOptions& opts, Job* job) {
-    auto extracted = llamaparse::ExtractPages(filename, bytes);
+    auto extracted = llamaparse::ExtractPages(filename, bytes, options_.non_pdf_page_bytes);
     if (!extracted.ok()) {
       job->final_status = "ERROR";
       job->error_code = extracted.status().reason();
@@ -329,8 +357,14 @@ class LlamaParseEmulator::Impl {
     }
     const auto& all = extracted.value();
     for (size_t i = 0; i < all.size(); ++i) {
-      if (!opts.target_pages.empty() && !opts.target_pages.count(static_cast<int>(i))) continue;
-      if (opts.max_pages > 0 && static_cast<int64_t>(job->pages.size()) >= opts.max_pages) break;
+      if (!opts.target_pages.empty() && !options_.ignore_max_pages &&
+          !opts.target_pages.count(static_cast<int>(i))) {
+        continue;
+      }
+      if (opts.max_pages > 0 && !options_.ignore_max_pages &&
+          static_cast<int64_t>(job->pages.size()) >= opts.max_pages) {
+        break;
+      }
       job->pages.push_back({static_cast<int>(i) + 1, all[i].text, all[i].md, true});
     }
     if (job->pages.empty()) {
@@ -436,8 +470,14 @@ class LlamaParseEmulator::Impl {
   FaultInjector job_faults_;
   BillingLog billing_;
   mutable std::mutex mu_;
-  EmulatorStats stats_;                                // GUARDED_BY(mu_)
-  std::unordered_map<std::string, Job> jobs_;          // GUARDED_BY(mu_)
+  EmulatorStats stats_;  // GUARDED_BY(mu_)
+  struct DayUsage {
+    int64_t jobs = 0;
+    int64_t pages = 0;
+    double credits = 0;
+  };
+  std::map<int64_t, DayUsage> usage_;          // by UTC day start (Unix ms). GUARDED_BY(mu_)
+  std::unordered_map<std::string, Job> jobs_;  // GUARDED_BY(mu_)
   std::unordered_map<std::string, CacheEntry> cache_;  // GUARDED_BY(mu_)
   static thread_local bool slow_;  // set by Api() for the handler it runs on this thread
   httplib::Server server_;

@@ -37,6 +37,16 @@ struct LlamaParseEmulatorOptions {
   // webhook_url uploads are checked like the service does (https, a domain name, < 200
   // characters); true also accepts http:// and IP hosts, for loopback tests.
   bool webhooks_allow_http = false;
+  // How this server paginates non-PDF files (it is its own business, as for the real service):
+  // 0 = the default (text/Markdown one page, other types one page per started 100 KiB); N > 0 =
+  // one page per started N bytes for every non-PDF type (text cut at UTF-8 boundaries). Tests
+  // use it to count more or fewer pages than ingestd estimates.
+  int64_t non_pdf_page_bytes = 0;
+  // Faults of the bill itself (issue 12): every billed job bills this many pages more than it
+  // parsed (job_pages, credits, billing log, stats), and the page bounds (max_pages and
+  // target_pages) are ignored — every page parsed and billed — when ignore_max_pages is set.
+  int64_t overbill_pages = 0;
+  bool ignore_max_pages = false;
   const Clock* clock = Clock::Real();
 };
 

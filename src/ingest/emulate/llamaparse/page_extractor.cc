@@ -78,9 +78,36 @@ std::string ExtensionOf(std::string_view filename) {
   return ext;
 }
 
-Result<std::vector<ExtractedPage>> ExtractPages(std::string_view filename, std::string_view bytes) {
+Result<std::vector<ExtractedPage>> ExtractPages(std::string_view filename, std::string_view bytes,
+                                                int64_t non_pdf_page_bytes) {
   const std::string ext = ExtensionOf(filename);
   if (ext == ".pdf") return PdfPages(bytes);
+  if (non_pdf_page_bytes > 0) {
+    std::vector<ExtractedPage> pages;
+    if (ext == ".txt" || ext == ".md") {
+      size_t pos = 0;
+      while (pos < bytes.size()) {
+        size_t end = std::min(bytes.size(), pos + static_cast<size_t>(non_pdf_page_bytes));
+        // Back up to a UTF-8 lead byte so no character is cut in two.
+        while (end < bytes.size() && end > pos + 1 &&
+               (static_cast<unsigned char>(bytes[end]) & 0xC0) == 0x80) {
+          --end;
+        }
+        std::string text(bytes.substr(pos, end - pos));
+        pages.push_back({text, text});
+        pos = end;
+      }
+      if (pages.empty()) pages.push_back({"", ""});
+      return pages;
+    }
+    const std::string sha = Sha256Hex(bytes);
+    const int64_t count = std::max<int64_t>(
+        1, (static_cast<int64_t>(bytes.size()) + non_pdf_page_bytes - 1) / non_pdf_page_bytes);
+    for (int64_t i = 0; i < count; ++i) {
+      pages.push_back(SeededPage(filename, sha, static_cast<int>(i)));
+    }
+    return pages;
+  }
   if (ext == ".txt" || ext == ".md") {
     std::string text(bytes);
     return std::vector<ExtractedPage>{{text, text}};

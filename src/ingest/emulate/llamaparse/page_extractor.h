@@ -19,7 +19,10 @@ struct ExtractedPage {
 // Pages of `bytes`, page 0 first; `filename` selects the method by extension. A PDF poppler
 // cannot open is kInvalidArgument (reason "UNKNOWN_ERROR"); a locked PDF is kFailedPrecondition
 // (reason "PDF_IS_PROTECTED"). The reasons are the job error codes the emulator reports.
-Result<std::vector<ExtractedPage>> ExtractPages(std::string_view filename, std::string_view bytes);
+// `non_pdf_page_bytes` > 0: every non-PDF file has one page per started that many bytes (text
+// and Markdown split into real text at UTF-8 boundaries, other types seeded prose).
+Result<std::vector<ExtractedPage>> ExtractPages(std::string_view filename, std::string_view bytes,
+                                                int64_t non_pdf_page_bytes = 0);
 
 // Lower-case extension including the dot (".pdf"), or "" when there is none.
 std::string ExtensionOf(std::string_view filename);

@@ -73,6 +73,35 @@ class OpenAiEmulator::Impl {
       Reset();
       res.set_content("{\"reset\":true}", kJson);
     });
+    // The billed usage per UTC day and model, shaped like OpenAI's Usage API for embeddings
+    // (GET /v1/organization/usage/embeddings?bucket_width=1d&group_by=model), for
+    // `ingestd costs reconcile --usage`.
+    server_.Get("/_emulator/usage", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(JsonText(UsageJson(), 2), kJson);
+    });
+  }
+
+  nlohmann::json UsageJson() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    nlohmann::json data = nlohmann::json::array();
+    for (const auto& [day, models] : usage_) {
+      nlohmann::json results = nlohmann::json::array();
+      for (const auto& [model, u] : models) {
+        results.push_back({{"object", "organization.usage.embeddings.result"},
+                           {"input_tokens", u.first},
+                           {"num_model_requests", u.second},
+                           {"model", model},
+                           {"project_id", nullptr},
+                           {"user_id", nullptr},
+                           {"api_key_id", nullptr}});
+      }
+      data.push_back({{"object", "bucket"},
+                      {"start_time", day},
+                      {"end_time", day + 86400},
+                      {"results", std::move(results)}});
+    }
+    return {
+        {"object", "page"}, {"data", std::move(data)}, {"has_more", false}, {"next_page", nullptr}};
   }
 
   Status Start(const std::string& host, int port) {
@@ -90,6 +119,7 @@ class OpenAiEmulator::Impl {
   void Reset() {
     std::lock_guard<std::mutex> lock(mu_);
     stats_ = EmulatorStats{};
+    usage_.clear();
     requests_bucket_.Reset();
     tokens_bucket_.Reset();
     faults_.Reset();
@@ -360,6 +390,10 @@ class OpenAiEmulator::Impl {
       ++stats_.by_outcome["ok"];
       ++stats_.billed_requests;
       stats_.billed_tokens += request.total_tokens;
+      const int64_t day = options_.clock->NowMillis() / 86'400'000 * 86'400;
+      auto& u = usage_[day][std::string(request.model->name)];
+      u.first += request.total_tokens;
+      ++u.second;
     }
     {
       std::lock_guard<std::mutex> lock(admit_mu_);
@@ -397,6 +431,8 @@ class OpenAiEmulator::Impl {
   BillingLog billing_;
   mutable std::mutex mu_;
   EmulatorStats stats_;  // GUARDED_BY(mu_)
+  // Billed (tokens, requests) by UTC day start (Unix seconds) and model. GUARDED_BY(mu_)
+  std::map<int64_t, std::map<std::string, std::pair<int64_t, int64_t>>> usage_;
   std::mutex admit_mu_;
   int64_t reserved_tokens_ = 0;  // GUARDED_BY(admit_mu_): admitted, not yet billed
   httplib::Server server_;

@@ -63,21 +63,31 @@ Result<RemoteParser::SubmitEstimate> LlamaParseParser::EstimateSubmit(
   const uintmax_t size = std::filesystem::file_size(input.path, ec);
   if (ec) return NotFound("cannot read the document file " + input.path + ": " + ec.message());
   int64_t pages = 0;
+  const std::string& selection = options_.upload.target_pages;
   if (DetectFileType(input) == DocType::kPdf) {
     std::unique_ptr<poppler::document> doc(poppler::document::load_from_file(input.path));
     // A PDF poppler cannot open is estimated like other types; the service decides.
     if (doc != nullptr && !doc->is_locked()) {
-      pages = TargetPageCount(options_.upload.target_pages, doc->pages());
+      pages = TargetPageCount(selection, doc->pages());
+      est.total_pages = pages;
     }
   }
-  if (pages == 0) {
-    // Only the service knows how it paginates other types: one page per started 20 KiB is
-    // generous for text-heavy files (a printed page holds about 3 KB of text).
-    pages = 1 + static_cast<int64_t>(size / (20 * 1024));
+  if (pages == 0 && !selection.empty()) {
+    // The selection bounds the pages whatever the type: count what it lists.
+    pages = TargetPageCount(selection, options_.limits.max_pages);
   }
+  if (pages == 0) {
+    // Only the service knows how it paginates other types: a conservative bound per upload.
+    pages = std::min<int64_t>(
+        kMaxBoundPages,
+        1 + (static_cast<int64_t>(size) + kBoundBytesPerPage - 1) / kBoundBytesPerPage);
+  }
+  est.fixed_selection = !selection.empty();
+  est.max_total_pages = options_.upload.max_pages > 0 ? options_.upload.max_pages : 0;
   if (options_.upload.max_pages > 0) pages = std::min<int64_t>(pages, options_.upload.max_pages);
   pages = std::min<int64_t>(pages, options_.limits.max_pages);
   est.pages = std::max<int64_t>(pages, 1);
+  if (est.total_pages > 0) est.total_pages = std::min(est.total_pages, est.pages);
   return est;
 }
 
@@ -106,13 +116,20 @@ Result<std::string> LlamaParseParser::Submit(const ParseInput& input) const {
                                  std::to_string(options_.limits.max_bytes),
                              "file_too_large");
   }
-  if (options_.webhook_base_url.empty() || options_.webhook_secret.empty() ||
-      input.job_id.empty()) {
-    return client_.Upload(input.path, input.filename, options_.upload);
-  }
   LlamaParseUploadOptions upload = options_.upload;
-  upload.webhook_url =
-      LlamaParseWebhookUrl(options_.webhook_base_url, options_.webhook_secret, input.job_id);
+  if (input.max_pages > 0) {
+    // The provider-side bound of the reservation (issue 12): the service may not bill more.
+    upload.max_pages = static_cast<int>(input.max_pages);
+    if (upload.target_pages.empty()) {
+      upload.target_pages = std::to_string(input.first_page) + "-" +
+                            std::to_string(input.first_page + input.max_pages - 1);
+    }
+  }
+  if (!options_.webhook_base_url.empty() && !options_.webhook_secret.empty() &&
+      !input.job_id.empty()) {
+    upload.webhook_url =
+        LlamaParseWebhookUrl(options_.webhook_base_url, options_.webhook_secret, input.job_id);
+  }
   return client_.Upload(input.path, input.filename, upload);
 }
 

@@ -40,6 +40,12 @@ class LlamaParseParser final : public RemoteParser {
  public:
   // Bump when the mapping from LlamaParse's result to pages changes.
   static constexpr int kVersion = 1;
+  // The bound of one upload of a type LlamaParse paginates itself (text, Markdown, HTML, DOCX,
+  // ...): one page per started KiB plus one (a printed page holds about 3 KB of text, and a
+  // document shorter than its bound ends in one upload); a longer document is parsed in
+  // further bounded uploads (docs/costs.md).
+  static constexpr int64_t kBoundBytesPerPage = 1024;
+  static constexpr int64_t kMaxBoundPages = 100;
 
   // `http` must outlive the parser.
   LlamaParseParser(const http::HttpClient* http, LlamaParseParserOptions options);
@@ -54,9 +60,12 @@ class LlamaParseParser final : public RemoteParser {
   std::string ConfigHash() const override;
   // Submit, then Poll on the RemotePollDelay schedule until done or poll_deadline.
   Result<ParsedDocument> Parse(const ParseInput& input) const override;
-  // resource_exhausted[file_too_large] before any upload; otherwise LlamaParseClient::Upload.
+  // resource_exhausted[file_too_large] before any upload; otherwise LlamaParseClient::Upload,
+  // with max_pages = input.max_pages and target_pages = input.first_page.. (0-based) when the
+  // input carries a bound and the configuration selects no pages itself.
   Result<std::string> Submit(const ParseInput& input) const override;
-  // Pages of a PDF (target_pages and max_pages applied); 1 per started 20 KiB otherwise.
+  // Pages of a PDF (target_pages and max_pages applied); for other types a conservative bound
+  // of 1 + one page per started kBoundBytesPerPage bytes, at most kMaxBoundPages per upload.
   Result<SubmitEstimate> EstimateSubmit(const ParseInput& input) const override;
   // Pending -> next_poll = 1 s (callers with a submit time use RemotePollDelay); success ->
   // the document; a failed job -> LlamaParseClient::JobError; HTTP errors as the client maps

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "ingest/common/ids.h"
+#include "ingest/parse/detect.h"
 #include "ingest/parse/fallback_parser.h"
 #include "ingest/pipeline/stages/stage_support.h"
 #include "ingest/pipeline/stages/stages.h"
@@ -36,17 +37,35 @@ std::string RecordDetail(const parse::ParsedDocument& parsed) {
 // extra column: after a crash the schedule resumes where it was.
 constexpr const char* kSubmittedEvent = "parse.remote_submitted";
 
+// One bounded upload of a document (issue 12): the service may bill at most `max_pages` pages
+// from 0-based page `first_page`, which is exactly what was reserved. A document whose page
+// count is unknown before parsing is parsed in consecutive segments until one comes back
+// short; the pages of finished segments wait in the parse cache under PartialKey.
+struct Segment {
+  int64_t first_page = 0;
+  int64_t max_pages = 0;    // reserved pages = the upload's max_pages
+  int64_t bound = 0;        // the per-upload bound of this document (EstimateSubmit().pages)
+  int64_t total_pages = 0;  // known page count (PDF), 0 = unknown
+  int64_t max_total = 0;    // configured cap on the document's pages, 0 = none
+  bool fixed = false;       // the configuration selects pages: one upload, never split
+};
+
 struct RemoteStep {
-  std::optional<parse::ParsedDocument> document;  // done
+  std::optional<parse::ParsedDocument> document;  // a segment finished (or, partial, the end)
   StageResult waiting;                            // otherwise
+  // The finished remote job ended the document without pages of its own (a continuation
+  // past the last page): `document` is empty and the partial pages are the whole document.
+  bool ended_without_pages = false;
 };
 
 // Submits `input` and returns Waiting for the new id. `first_submitted_at`: 0 for a fresh
 // chain, else the first submit's time (a re-submit after the remote job expired or vanished).
+// Governed, the segment's pages are reserved first; when a budget refuses them, smaller
+// segments are tried (halving, down to one page) so the room left under a cap is used, and only
+// when not even one page fits is the budget's refusal returned (the job is deferred with it).
 Result<RemoteStep> SubmitRemote(const PipelineDeps& deps, const parse::RemoteParser& remote,
                                 const parse::ParseInput& input, const JobContext& ctx,
-                                UnixMillis first_submitted_at, std::string_view why) {
-  // Governed: reserve the estimated pages × credits against the budgets before uploading.
+                                UnixMillis first_submitted_at, std::string_view why, Segment seg) {
   std::optional<governor::Reservation> reservation;
   if (deps.governor != nullptr) {
     INGEST_ASSIGN_OR_RETURN(parse::RemoteParser::SubmitEstimate est, remote.EstimateSubmit(input));
@@ -57,12 +76,25 @@ Result<RemoteStep> SubmitRemote(const PipelineDeps& deps, const parse::RemotePar
     spec.tenant = ctx.document.tenant;
     spec.document_id = ctx.document.id;
     spec.job_id = ctx.job.id;
-    spec.pages = est.pages;
-    INGEST_ASSIGN_OR_RETURN(
-        spec.credits, governor::CreditsForPages(deps.governor->prices(), est.mode, est.pages));
-    INGEST_ASSIGN_OR_RETURN(reservation, deps.governor->Reserve(spec));
+    while (true) {
+      spec.pages = seg.max_pages;
+      INGEST_ASSIGN_OR_RETURN(spec.credits, governor::CreditsForPages(deps.governor->prices(),
+                                                                      est.mode, seg.max_pages));
+      Result<governor::Reservation> r = deps.governor->Reserve(spec);
+      if (r.ok()) {
+        reservation = std::move(r).value();
+        break;
+      }
+      if (r.status().reason() != governor::kBudgetExceeded || seg.fixed || seg.max_pages <= 1) {
+        return r.status();
+      }
+      seg.max_pages /= 2;
+    }
   }
-  Result<std::string> submitted = remote.Submit(input);
+  parse::ParseInput bounded = input;
+  bounded.first_page = seg.first_page;
+  bounded.max_pages = seg.max_pages;
+  Result<std::string> submitted = remote.Submit(bounded);
   if (!submitted.ok()) {
     // A timeout or reset may have left a job on the service that will bill: keep the
     // reservation (the account stage settles it at its estimate). Anything else was refused
@@ -81,7 +113,13 @@ Result<RemoteStep> SubmitRemote(const PipelineDeps& deps, const parse::RemotePar
   nlohmann::json detail{{"parser", remote.Name()},
                         {"remote_job_id", id},
                         {"first_submitted_at", first_submitted_at > 0 ? first_submitted_at : now},
-                        {"reason", why}};
+                        {"reason", why},
+                        {"first_page", seg.first_page},
+                        {"max_pages", seg.max_pages},
+                        {"bound", seg.bound},
+                        {"total_pages", seg.total_pages},
+                        {"max_total_pages", seg.max_total},
+                        {"fixed_selection", seg.fixed}};
   if (reservation) {
     detail["reservation_id"] = reservation->ledger_id;
     detail["estimate_nanos"] = reservation->estimate_nanos;
@@ -97,8 +135,9 @@ Result<RemoteStep> SubmitRemote(const PipelineDeps& deps, const parse::RemotePar
 struct SubmitTimes {
   UnixMillis at = 0;
   UnixMillis first = 0;
-  std::string reservation_id;  // "" when ungoverned or the event was lost
-  int submits = 0;             // submit events of this job (every remote id)
+  std::string reservation_id;      // "" when ungoverned or the event was lost
+  int submits = 0;                 // submit events of this job (every remote id)
+  std::optional<Segment> segment;  // the current remote job's bounds (absent: event lost)
 };
 
 // A remote job that ended in ERROR is submitted again (failed jobs are not billed) at most this
@@ -119,11 +158,22 @@ Result<SubmitTimes> FindSubmitTimes(const PipelineDeps& deps, const JobContext& 
       continue;
     }
     found = SubmitTimes{e.at, j.value("first_submitted_at", e.at),
-                        j.value("reservation_id", std::string()), 0};
+                        j.value("reservation_id", std::string()), 0, std::nullopt};
+    if (j.contains("max_pages")) {
+      Segment seg;
+      seg.first_page = j.value("first_page", int64_t{0});
+      seg.max_pages = j.value("max_pages", int64_t{0});
+      seg.bound = j.value("bound", seg.max_pages);
+      seg.total_pages = j.value("total_pages", int64_t{0});
+      seg.max_total = j.value("max_total_pages", int64_t{0});
+      seg.fixed = j.value("fixed_selection", false);
+      found->segment = seg;
+    }
   }
   // No record (the append failed): the job's creation is the earliest the submit can have
   // been, so the deadline still ends the wait.
-  SubmitTimes times = found ? *found : SubmitTimes{ctx.job.created_at, ctx.job.created_at, "", 0};
+  SubmitTimes times =
+      found ? *found : SubmitTimes{ctx.job.created_at, ctx.job.created_at, "", 0, std::nullopt};
   times.submits = submits;
   return times;
 }
@@ -138,34 +188,87 @@ void ReleaseRemoteParse(const PipelineDeps& deps, const JobContext& ctx, const S
   (void)deps.governor->Release(r, "remote job ended without a result: " + why.reason());
 }
 
+// Parse-cache key of the pages of a segmented remote parse finished so far.
+std::string PartialKey(const parse::Parser& parser) { return parser.ConfigHash() + ";partial"; }
+
+Result<std::vector<store::PageText>> PartialPages(const PipelineDeps& deps,
+                                                  const parse::Parser& parser,
+                                                  const JobContext& ctx) {
+  INGEST_ASSIGN_OR_RETURN(
+      auto rec, deps.store->GetParse(ctx.document.sha256, parser.Name(), PartialKey(parser)));
+  if (!rec) return std::vector<store::PageText>{};
+  return std::move(rec->pages);
+}
+
+// The first segment of a document: from the estimate, resuming after pages a previous attempt
+// already parsed (a requeue, or a chain cut short).
+Result<Segment> FirstSegment(const PipelineDeps& deps, const parse::RemoteParser& remote,
+                             const parse::ParseInput& input, const JobContext& ctx) {
+  Segment seg;
+  seg.max_pages = 0;  // ungoverned: the configuration decides
+  if (deps.governor == nullptr) return seg;
+  INGEST_ASSIGN_OR_RETURN(parse::RemoteParser::SubmitEstimate est, remote.EstimateSubmit(input));
+  seg.bound = est.pages;
+  seg.max_pages = est.pages;
+  seg.total_pages = est.total_pages;
+  seg.max_total = est.max_total_pages;
+  seg.fixed = est.fixed_selection;
+  if (!seg.fixed) {
+    INGEST_ASSIGN_OR_RETURN(auto done, PartialPages(deps, remote, ctx));
+    if (!done.empty()) {
+      seg.first_page = done.back().page;  // 1-based last page = the next 0-based one
+      if (seg.total_pages > 0) {
+        seg.max_pages = std::min(seg.bound, seg.total_pages - seg.first_page);
+      }
+    }
+  }
+  return seg;
+}
+
 // One step of a remote parse: submit when the job has no remote id, else poll it.
 Result<RemoteStep> StepRemote(const PipelineDeps& deps, const parse::RemoteParser& remote,
-                              const parse::ParseInput& input, const JobContext& ctx) {
+                              const parse::ParseInput& input, const JobContext& ctx,
+                              SubmitTimes* times_out) {
   if (ctx.job.remote_job_id.empty()) {
     INGEST_ASSIGN_OR_RETURN(auto here, remote.ParseWithoutRemote(input));
-    if (here) return RemoteStep{std::move(here), {}};
-    return SubmitRemote(deps, remote, input, ctx, 0, "first");
+    if (here) return RemoteStep{std::move(here), {}, false};
+    INGEST_ASSIGN_OR_RETURN(Segment seg, FirstSegment(deps, remote, input, ctx));
+    return SubmitRemote(deps, remote, input, ctx, 0, "first", seg);
   }
   INGEST_ASSIGN_OR_RETURN(SubmitTimes times, FindSubmitTimes(deps, ctx));
+  *times_out = times;
   const UnixMillis now = deps.clock->NowMillis();
   const bool past_deadline = now - times.first >= remote.PollDeadline().count();
   const std::string& id = ctx.job.remote_job_id;
+  // A re-submit of the current job keeps its bounds (and thus reserves the same pages).
+  auto same_segment = [&]() -> Result<Segment> {
+    if (times.segment) return *times.segment;
+    return FirstSegment(deps, remote, input, ctx);
+  };
   Result<parse::RemoteParseStatus> polled = remote.Poll(input, id);
-  if (polled.ok() && polled->done()) return RemoteStep{std::move(polled->document), {}};
+  if (polled.ok() && polled->done()) return RemoteStep{std::move(polled->document), {}, false};
   if (!polled.ok()) {
     const Status& st = polled.status();
+    // A continuation segment that starts past the last page: the service has nothing to
+    // parse there and bills nothing, so the document ended with the previous segment.
+    if (st.reason() == "no_data_found" && times.segment && times.segment->first_page > 0) {
+      ReleaseRemoteParse(deps, ctx, times, st);
+      return RemoteStep{std::nullopt, {}, true};
+    }
     // The remote job is gone (404) or expired on the server: its work is lost, so a new
     // submit is the only way forward; the deadline from the first submit bounds how often.
     const bool gone = st.reason() == "remote_job_not_found" || st.reason() == "remote_job_expired";
     if (gone && !past_deadline) {
-      return SubmitRemote(deps, remote, input, ctx, times.first, st.reason());
+      INGEST_ASSIGN_OR_RETURN(Segment seg, same_segment());
+      return SubmitRemote(deps, remote, input, ctx, times.first, st.reason(), seg);
     }
     // The remote job ended in ERROR: not billed, so its reservation is released and, a few
     // times, the document is submitted again (the service's failures are often transient).
     if (st.reason() == "remote_job_failed") {
       ReleaseRemoteParse(deps, ctx, times, st);
       if (!past_deadline && times.submits < kMaxRemoteSubmits) {
-        return SubmitRemote(deps, remote, input, ctx, times.first, st.reason());
+        INGEST_ASSIGN_OR_RETURN(Segment seg, same_segment());
+        return SubmitRemote(deps, remote, input, ctx, times.first, st.reason(), seg);
       }
       return st;
     }
@@ -196,7 +299,8 @@ Result<RemoteStep> StepRemote(const PipelineDeps& deps, const parse::RemoteParse
 // is settled (found through the submit event, else among the job's reserved rows); ungoverned,
 // a settled row is upserted. The row id is derived from the remote job id when there is no
 // reservation, so a retry after a failed store write never bills the job twice. Written before
-// the parse cache so a billed job is never missing from the ledger.
+// the parse cache so a billed job is never missing from the ledger. A reservation already
+// settled (the same finished job seen again after a deferral) is left as it is.
 Status SettleRemoteParse(const PipelineDeps& deps, const JobContext& ctx,
                          const parse::ParsedDocument& parsed) {
   nlohmann::json d = nlohmann::json::parse(parsed.detail_json, nullptr, false);
@@ -235,9 +339,14 @@ Status SettleRemoteParse(const PipelineDeps& deps, const JobContext& ctx,
       }
     }
     if (found != nullptr) {
+      if (found->state == store::LedgerState::kSettled && found->provider_request_id == remote_id) {
+        return Status::Ok();
+      }
       r.ledger_id = found->id;
       r.estimate_nanos = found->estimate_nanos;
       r.spec.model = found->model;
+      r.spec.pages = found->pages;
+      r.spec.credits = found->credits;
     }
     return deps.governor->Settle(r, usage);
   }
@@ -249,6 +358,65 @@ Status SettleRemoteParse(const PipelineDeps& deps, const JobContext& ctx,
   entry.id = r.ledger_id;
   entry.state = store::LedgerState::kSettled;
   return deps.store->SettleLedger(entry, deps.clock->NowMillis());
+}
+
+// Pages of one segment in the document's numbering. The service numbers pages of a
+// target_pages upload by their place in the file; a service that numbered them from 1 instead
+// is shifted by the segment's first page.
+void NumberSegmentPages(const Segment& seg, std::vector<store::PageText>& pages) {
+  if (seg.first_page == 0 || pages.empty()) return;
+  bool from_one = true;
+  for (const auto& p : pages) from_one = from_one && p.page <= static_cast<int>(pages.size());
+  if (!from_one || pages.front().page > seg.first_page) return;
+  for (auto& p : pages) p.page += static_cast<int>(seg.first_page);
+}
+
+// A segment finished: returns the whole document when it was the last one, else submits the
+// next segment (under its own reservation) and returns Waiting, or the budget's refusal (the
+// job is deferred; the pages so far stay in the partial record and the chain resumes from
+// them). A segment is the last when the configuration fixed the pages, when the service
+// returned fewer pages than the bound (it reached the end, or billed past max_pages anyway and
+// returned everything), or when a known page count is reached.
+Result<RemoteStep> FinishSegment(const PipelineDeps& deps, const parse::RemoteParser& remote,
+                                 const parse::ParseInput& input, const JobContext& ctx,
+                                 const SubmitTimes& times, parse::ParsedDocument segment_doc,
+                                 bool ended_without_pages) {
+  if (times.segment && times.segment->max_pages <= 0) {
+    return RemoteStep{std::move(segment_doc), {}, false};  // unbounded (ungoverned) upload
+  }
+  // The submit event was lost: the bounds are unknown, so this segment ends the chain (with
+  // the pages of the segments before it).
+  Segment seg = times.segment ? *times.segment : Segment{0, 0, 0, 0, 0, true};
+  INGEST_ASSIGN_OR_RETURN(auto pages, PartialPages(deps, remote, ctx));
+  const int64_t got = ended_without_pages ? 0 : static_cast<int64_t>(segment_doc.pages.size());
+  if (!ended_without_pages) {
+    NumberSegmentPages(seg, segment_doc.pages);
+    for (auto& p : segment_doc.pages) {
+      if (pages.empty() || p.page > pages.back().page) pages.push_back(std::move(p));
+    }
+  }
+  const int64_t next = pages.empty() ? 0 : pages.back().page;  // 0-based next page
+  bool last = seg.fixed || got != seg.max_pages;
+  if (seg.total_pages > 0 && next >= seg.total_pages) last = true;
+  if (seg.max_total > 0 && next >= seg.max_total) last = true;
+  if (last) {
+    segment_doc.pages = std::move(pages);
+    return RemoteStep{std::move(segment_doc), {}, false};
+  }
+  store::ParseRecord partial;
+  partial.file_sha256 = ctx.document.sha256;
+  partial.parser = std::string(remote.Name());
+  partial.config_hash = PartialKey(remote);
+  partial.detail_json = nlohmann::json{{"partial", true}, {"next_page", next}}.dump();
+  partial.pages = std::move(pages);
+  partial.created_at = deps.clock->NowMillis();
+  INGEST_RETURN_IF_ERROR(deps.store->PutParse(partial));
+  Segment following = seg;
+  following.first_page = next;
+  following.max_pages = seg.bound;
+  if (seg.total_pages > 0) following.max_pages = std::min(seg.bound, seg.total_pages - next);
+  if (seg.max_total > 0) following.max_pages = std::min(following.max_pages, seg.max_total - next);
+  return SubmitRemote(deps, remote, input, ctx, times.first, "next_segment", following);
 }
 
 }  // namespace
@@ -281,16 +449,36 @@ Result<StageResult> ParseStage::Run(JobContext& ctx) const {
     input.job_id = ctx.job.id;
     parse::ParsedDocument parsed;
     if (const auto* remote = dynamic_cast<const parse::RemoteParser*>(&parser)) {
-      Result<RemoteStep> step = StepRemote(deps_, *remote, input, ctx);
+      SubmitTimes times;
+      Result<RemoteStep> step = StepRemote(deps_, *remote, input, ctx, &times);
+      if (step.ok() && (step->document || step->ended_without_pages) &&
+          !ctx.job.remote_job_id.empty()) {
+        // A remote job (one segment) finished: settle it, then finish or continue the chain.
+        parse::ParsedDocument segment_doc;
+        if (step->document) {
+          segment_doc = std::move(*step->document);
+          INGEST_RETURN_IF_ERROR(SettleRemoteParse(deps_, ctx, segment_doc));
+        } else {
+          segment_doc.parser = std::string(remote->Name());
+          segment_doc.detail_json = nlohmann::json{
+              {"remote_job_id", ctx.job.remote_job_id},
+              {"parse_mode", ""},
+              {"segments_end", true}}.dump();
+        }
+        step = FinishSegment(deps_, *remote, input, ctx, times, std::move(segment_doc),
+                             step->ended_without_pages);
+      }
       if (!step.ok()) {
         INGEST_ASSIGN_OR_RETURN(auto local,
                                 remote->Fallback(input, step.status(), ctx.job.attempts + 1));
         if (!local) return step.status();
-        step = RemoteStep{std::move(local), {}};
+        step = RemoteStep{std::move(local), {}, false};
       }
       if (!step->document) return std::move(step->waiting);
       parsed = std::move(*step->document);
-      INGEST_RETURN_IF_ERROR(SettleRemoteParse(deps_, ctx, parsed));
+      if (parsed.type == parse::DocType::kUnknown) {
+        parsed.type = parse::DetectType("", input.filename);  // a chain that ended past its end
+      }
     } else {
       INGEST_ASSIGN_OR_RETURN(parsed, parser.Parse(input));
     }

@@ -276,12 +276,26 @@ ALTER TABLE ledger RENAME COLUMN estimate_nanos TO estimate_micros;
 ALTER TABLE ledger RENAME COLUMN cost_nanos TO cost_micros;
 )sql";
 
-constexpr std::array<MigrationStep, 5> kSteps = {{
+// Budget stops (issue 12): a provider that billed more than was reserved stops the budgets the
+// call counted against until an operator acknowledges it (`ingestd budget ack`).
+constexpr std::string_view kBudgetStopsUp = R"sql(
+ALTER TABLE budgets ADD COLUMN stopped_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE budgets ADD COLUMN overrun_nanos INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE budgets ADD COLUMN stop_reason TEXT NOT NULL DEFAULT '';
+)sql";
+constexpr std::string_view kBudgetStopsDown = R"sql(
+ALTER TABLE budgets DROP COLUMN stop_reason;
+ALTER TABLE budgets DROP COLUMN overrun_nanos;
+ALTER TABLE budgets DROP COLUMN stopped_at;
+)sql";
+
+constexpr std::array<MigrationStep, 6> kSteps = {{
     {1, "initial_schema", kInitialUp, kInitialDown},
     {2, "ledger_job_index", kLedgerJobUp, kLedgerJobDown},
     {3, "governor_state", kGovernorUp, kGovernorDown},
     {4, "embed_claims", kEmbedClaimsUp, kEmbedClaimsDown},
     {5, "nano_dollars", kNanoDollarsUp, kNanoDollarsDown},
+    {6, "budget_stops", kBudgetStopsUp, kBudgetStopsDown},
 }};
 
 }  // namespace

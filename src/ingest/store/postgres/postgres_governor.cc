@@ -20,8 +20,9 @@ namespace {
 constexpr int kReserveLockClass = 0x62646774;
 
 Result<std::vector<Budget>> ReadBudgets(pqxx::work& w) {
-  pqxx::result r =
-      w.exec("SELECT scope, scope_key, period, limit_nanos, soft_ratio, updated_at FROM budgets");
+  pqxx::result r = w.exec(
+      "SELECT scope, scope_key, period, limit_nanos, soft_ratio, updated_at, stopped_at, "
+      "overrun_nanos, stop_reason FROM budgets");
   std::vector<Budget> out;
   out.reserve(r.size());
   for (const pqxx::row& row : r) {
@@ -36,6 +37,9 @@ Result<std::vector<Budget>> ReadBudgets(pqxx::work& w) {
     b.hard_nanos = Int(row[3]);
     b.soft_ratio = row[4].as<double>();
     b.updated_at = Int(row[5]);
+    b.stopped_at = Int(row[6]);
+    b.overrun_nanos = Int(row[7]);
+    b.stop_reason = Text(row[8]);
     out.push_back(std::move(b));
   }
   SortBudgets(&out);
@@ -119,7 +123,7 @@ Result<ReserveResult> PostgresStore::Reserve(const LedgerEntry& entry, UnixMilli
       if (!BudgetApplies(b, entry)) continue;
       BudgetStatus st = Spend(w, b, now);
       const int64_t spent = st.settled_nanos + st.reserved_nanos;
-      if (entry.cost_nanos > b.hard_nanos - spent) {
+      if (b.stopped_at > 0 || entry.cost_nanos > b.hard_nanos - spent) {
         ReserveResult refused;
         refused.blocked_by = std::move(st);
         return refused;
@@ -213,6 +217,55 @@ Status PostgresStore::DeleteBudget(BudgetScope scope, std::string_view scope_key
                       std::string(BudgetScopeName(scope)) + " \"" + std::string(scope_key) + "\"");
     }
     return Status::Ok();
+  });
+}
+
+// Under the Reserve lock, so a stop and a reservation never interleave.
+Result<int64_t> PostgresStore::StopBudgets(const LedgerEntry& row, int64_t overrun_nanos,
+                                           std::string_view reason, UnixMillis now) {
+  return Transact("stop budgets", [&](pqxx::work& w) -> Result<int64_t> {
+    w.exec_params("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))",
+                  kReserveLockClass);
+    INGEST_ASSIGN_OR_RETURN(std::vector<Budget> budgets, ReadBudgets(w));
+    int64_t n = 0;
+    for (const Budget& b : budgets) {
+      if (!BudgetApplies(b, row)) continue;
+      w.exec_params(
+          "UPDATE budgets SET stopped_at = CASE WHEN stopped_at = 0 THEN $1 ELSE stopped_at END, "
+          "overrun_nanos = overrun_nanos + $2, stop_reason = $3, updated_at = $1 "
+          "WHERE scope = $4 AND scope_key = $5 AND period = $6",
+          now, overrun_nanos, std::string(reason), std::string(BudgetScopeName(b.scope)),
+          b.scope_key, std::string(BudgetPeriodName(b.period)));
+      ++n;
+    }
+    return n;
+  });
+}
+
+Result<int64_t> PostgresStore::AckBudgets(std::optional<BudgetScope> scope,
+                                          std::string_view scope_key, BudgetPeriod period,
+                                          UnixMillis now) {
+  return Transact("ack budgets", [&](pqxx::work& w) -> Result<int64_t> {
+    INGEST_ASSIGN_OR_RETURN(std::vector<Budget> budgets, ReadBudgets(w));
+    int64_t found = 0, stopped = 0;
+    for (const Budget& b : budgets) {
+      if (scope && (b.scope != *scope || b.scope_key != scope_key || b.period != period)) {
+        continue;
+      }
+      ++found;
+      if (b.stopped_at == 0) continue;
+      ++stopped;
+      w.exec_params(
+          "UPDATE budgets SET stopped_at = 0, overrun_nanos = 0, stop_reason = '', "
+          "updated_at = $1 WHERE scope = $2 AND scope_key = $3 AND period = $4",
+          now, std::string(BudgetScopeName(b.scope)), b.scope_key,
+          std::string(BudgetPeriodName(b.period)));
+    }
+    if (scope && found == 0) {
+      return NotFound("no " + std::string(BudgetPeriodName(period)) + " budget for " +
+                      std::string(BudgetScopeName(*scope)) + " \"" + std::string(scope_key) + "\"");
+    }
+    return stopped;
   });
 }
 

@@ -76,6 +76,10 @@ class PostgresStore final : public Store {
   Status PutBudget(const Budget& budget) override;
   Status DeleteBudget(BudgetScope scope, std::string_view scope_key, BudgetPeriod period) override;
   Result<std::vector<BudgetStatus>> ListBudgetStatus(UnixMillis now) override;
+  Result<int64_t> StopBudgets(const LedgerEntry& row, int64_t overrun_nanos,
+                              std::string_view reason, UnixMillis now) override;
+  Result<int64_t> AckBudgets(std::optional<BudgetScope> scope, std::string_view scope_key,
+                             BudgetPeriod period, UnixMillis now) override;
   Status ConfigureRateBucket(std::string_view key, std::string_view kind, double capacity,
                              double refill_per_sec, UnixMillis now) override;
   Result<RateGrant> AcquireRate(std::string_view key, std::span<const RateDemand> demands,

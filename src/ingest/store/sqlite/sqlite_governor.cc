@@ -31,7 +31,8 @@ Result<std::optional<LedgerEntry>> FindLedger(Connection& conn, std::string_view
 // Every budget, in ListBudgetStatus order.
 Result<std::vector<Budget>> ReadBudgets(Connection& conn) {
   INGEST_ASSIGN_OR_RETURN(Stmt q, conn.Prepare("SELECT scope, scope_key, period, limit_nanos, "
-                                               "soft_ratio, updated_at FROM budgets"));
+                                               "soft_ratio, updated_at, stopped_at, "
+                                               "overrun_nanos, stop_reason FROM budgets"));
   std::vector<Budget> out;
   for (;;) {
     INGEST_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -47,6 +48,9 @@ Result<std::vector<Budget>> ReadBudgets(Connection& conn) {
     b.hard_nanos = q.Int(3);
     b.soft_ratio = q.Real(4);
     b.updated_at = q.Int(5);
+    b.stopped_at = q.Int(6);
+    b.overrun_nanos = q.Int(7);
+    b.stop_reason = q.Text(8);
     out.push_back(std::move(b));
   }
   SortBudgets(&out);
@@ -146,7 +150,7 @@ Result<ReserveResult> SqliteStore::Reserve(const LedgerEntry& entry, UnixMillis 
     if (!BudgetApplies(b, entry)) continue;
     INGEST_ASSIGN_OR_RETURN(BudgetStatus st, Spend(*w.conn, b, now));
     const int64_t spent = st.settled_nanos + st.reserved_nanos;
-    if (entry.cost_nanos > b.hard_nanos - spent) {
+    if (b.stopped_at > 0 || entry.cost_nanos > b.hard_nanos - spent) {
       ReserveResult refused;
       refused.blocked_by = std::move(st);
       return refused;  // rolls back: nothing was written
@@ -257,6 +261,54 @@ Status SqliteStore::DeleteBudget(BudgetScope scope, std::string_view scope_key,
                     std::string(BudgetScopeName(scope)) + " \"" + std::string(scope_key) + "\"");
   }
   return w.txn->Commit();
+}
+
+Result<int64_t> SqliteStore::StopBudgets(const LedgerEntry& row, int64_t overrun_nanos,
+                                         std::string_view reason, UnixMillis now) {
+  INGEST_ASSIGN_OR_RETURN(WriteScope w, BeginWrite());
+  INGEST_ASSIGN_OR_RETURN(std::vector<Budget> budgets, ReadBudgets(*w.conn));
+  int64_t n = 0;
+  for (const Budget& b : budgets) {
+    if (!BudgetApplies(b, row)) continue;
+    INGEST_ASSIGN_OR_RETURN(
+        Stmt u, w->Prepare("UPDATE budgets SET stopped_at = CASE WHEN stopped_at = 0 THEN ? "
+                           "ELSE stopped_at END, overrun_nanos = overrun_nanos + ?, "
+                           "stop_reason = ?, updated_at = ? WHERE scope = ? AND scope_key = ? "
+                           "AND period = ?"));
+    u.Bind(1, now).Bind(2, overrun_nanos).Bind(3, reason).Bind(4, now);
+    u.Bind(5, BudgetScopeName(b.scope)).Bind(6, b.scope_key).Bind(7, BudgetPeriodName(b.period));
+    INGEST_RETURN_IF_ERROR(u.Exec());
+    ++n;
+  }
+  INGEST_RETURN_IF_ERROR(w.txn->Commit());
+  return n;
+}
+
+Result<int64_t> SqliteStore::AckBudgets(std::optional<BudgetScope> scope,
+                                        std::string_view scope_key, BudgetPeriod period,
+                                        UnixMillis now) {
+  INGEST_ASSIGN_OR_RETURN(WriteScope w, BeginWrite());
+  INGEST_ASSIGN_OR_RETURN(std::vector<Budget> budgets, ReadBudgets(*w.conn));
+  int64_t found = 0, stopped = 0;
+  for (const Budget& b : budgets) {
+    if (scope && (b.scope != *scope || b.scope_key != scope_key || b.period != period)) continue;
+    ++found;
+    if (b.stopped_at == 0) continue;
+    ++stopped;
+    INGEST_ASSIGN_OR_RETURN(
+        Stmt u, w->Prepare("UPDATE budgets SET stopped_at = 0, overrun_nanos = 0, "
+                           "stop_reason = '', updated_at = ? WHERE scope = ? AND scope_key = ? "
+                           "AND period = ?"));
+    u.Bind(1, now).Bind(2, BudgetScopeName(b.scope)).Bind(3, b.scope_key);
+    u.Bind(4, BudgetPeriodName(b.period));
+    INGEST_RETURN_IF_ERROR(u.Exec());
+  }
+  if (scope && found == 0) {
+    return NotFound("no " + std::string(BudgetPeriodName(period)) + " budget for " +
+                    std::string(BudgetScopeName(*scope)) + " \"" + std::string(scope_key) + "\"");
+  }
+  INGEST_RETURN_IF_ERROR(w.txn->Commit());
+  return stopped;
 }
 
 // One read transaction, so every budget's spend comes from the same snapshot.
