@@ -4,13 +4,18 @@
 // Amounts are summed as integer nano-dollars; "usd" fields are nanos / 1e9 (the nearest double),
 // the "nanos" fields exact.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
 
 #include "ingest/app/app.h"
 #include "ingest/app/cli.h"
 #include "ingest/governor/pricing.h"
+#include "ingest/governor/reconcile.h"
 
 namespace ingest::app {
 namespace {
@@ -18,6 +23,7 @@ namespace {
 struct CostsArgs {
   std::string by;
   bool json = false;
+  std::vector<std::string> usage_files;  // reconcile
 };
 
 struct Totals {
@@ -67,6 +73,11 @@ int Run(const GlobalOptions& global, const CostsArgs& args) {
 
   Totals total;
   int64_t reserved_nanos = 0;
+  // Settled at their estimate after the attempt that reserved them died (note "reconciled:"):
+  // presumed billed. For embeddings those texts' vectors were never stored, so the next attempt
+  // paid for them again: the only double payment a crash can cause (docs/costs.md).
+  int64_t presumed_nanos = 0;
+  int64_t duplicate_nanos = 0;
   std::map<std::string, Totals> services = {{"openai", {}}, {"llamaparse", {}}, {"local", {}}};
   std::map<std::string, Totals> groups;
   for (const auto& e : *rows) {
@@ -79,6 +90,10 @@ int Run(const GlobalOptions& global, const CostsArgs& args) {
     }
     total.Add(e);
     services[e.service].Add(e);
+    if (e.note.rfind("reconciled:", 0) == 0) {
+      presumed_nanos += e.cost_nanos;
+      if (e.operation == "embed") duplicate_nanos += e.cost_nanos;
+    }
     if (!args.by.empty()) groups[GroupKey(e, args.by)].Add(e);
   }
   // --by document: each document's file name next to its id.
@@ -96,6 +111,10 @@ int Run(const GlobalOptions& global, const CostsArgs& args) {
     out["total_nanos"] = total.nanos;
     out["reserved_usd"] = Usd(reserved_nanos);
     out["reserved_nanos"] = reserved_nanos;
+    out["presumed_billed_usd"] = Usd(presumed_nanos);
+    out["presumed_billed_nanos"] = presumed_nanos;
+    out["duplicate_usd"] = Usd(duplicate_nanos);
+    out["duplicate_nanos"] = duplicate_nanos;
     nlohmann::json svc = nlohmann::json::object();
     for (const auto& [name, t] : services) {
       if (IsParseService(name)) {
@@ -153,6 +172,107 @@ int Run(const GlobalOptions& global, const CostsArgs& args) {
   return 0;
 }
 
+std::string Amounts(const governor::UsageKey& k, const governor::UsageAmounts& a) {
+  if (k.service == "llamaparse") {
+    return std::to_string(a.pages) + " pages " + std::to_string(a.credits) + " credits";
+  }
+  return std::to_string(a.tokens) + " tokens " + std::to_string(a.requests) + " requests";
+}
+
+// `ingestd costs reconcile --usage FILE...`: the ledger against provider usage exports, per
+// (service, UTC day, model). Exit 0 when they agree, 1 when they differ (the differences are
+// printed), 2 on a bad file.
+int Reconcile(const GlobalOptions& global, const CostsArgs& args) {
+  governor::UsageBook provider;
+  for (const std::string& path : args.usage_files) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Fail(NotFound("cannot read " + path));
+    std::stringstream text;
+    text << in.rdbuf();
+    if (Status st = governor::ReadUsageExport(text.str(), &provider); !st.ok()) {
+      std::fprintf(stderr, "ingestd: %s: %s\n", path.c_str(), st.ToString().c_str());
+      return 2;
+    }
+  }
+  auto config = LoadConfigFor(global);
+  if (!config.ok()) return Fail(config.status());
+  governor::PriceTable prices;
+  if (Status st = governor::ApplyPriceOverrides(prices, config->pricing.embedding_per_1m_usd,
+                                                config->pricing.llamaparse_usd_per_1000_credits,
+                                                config->pricing.llamaparse_credits_per_page);
+      !st.ok()) {
+    return Fail(st);
+  }
+  auto store = OpenStore(*config, Clock::Real(), /*auto_migrate=*/true);
+  if (!store.ok()) return Fail(store.status());
+  auto rows = (*store)->ListLedger(std::nullopt);
+  if (!rows.ok()) return Fail(rows.status());
+  std::vector<std::string> services;
+  for (const auto& [k, v] : provider) {
+    if (std::find(services.begin(), services.end(), k.service) == services.end()) {
+      services.push_back(k.service);
+    }
+  }
+  int64_t reserved = 0;
+  for (const auto& e : *rows) {
+    if (e.state == store::LedgerState::kReserved &&
+        std::find(services.begin(), services.end(), e.service) != services.end()) {
+      ++reserved;
+    }
+  }
+  std::map<governor::UsageKey, int64_t> nanos;
+  const governor::UsageBook ledger = governor::LedgerUsage(*rows, services, &nanos);
+  const auto diffs = governor::CompareUsage(ledger, provider, nanos, prices);
+  std::set<governor::UsageKey> keys;
+  for (const auto& [k, v] : ledger) keys.insert(k);
+  for (const auto& [k, v] : provider) keys.insert(k);
+  if (args.json) {
+    nlohmann::json out;
+    out["equal"] = diffs.empty();
+    out["compared"] = keys.size();
+    out["reserved_rows"] = reserved;
+    nlohmann::json d = nlohmann::json::array();
+    for (const auto& x : diffs) {
+      auto side = [](const governor::UsageAmounts& a, int64_t n) {
+        return nlohmann::json{{"tokens", a.tokens}, {"requests", a.requests},
+                              {"pages", a.pages},   {"credits", a.credits},
+                              {"nanos", n},         {"usd", governor::UsdDouble(n)}};
+      };
+      d.push_back({{"service", x.key.service},
+                   {"day", x.key.day},
+                   {"model", x.key.model},
+                   {"ledger", side(x.ledger, x.ledger_nanos)},
+                   {"provider", side(x.provider, x.provider_nanos)}});
+    }
+    out["differences"] = std::move(d);
+    std::puts(out.dump(2).c_str());
+    return diffs.empty() ? 0 : 1;
+  }
+  if (diffs.empty()) {
+    std::printf("the ledger equals the usage export(s): %zu service/day/model rows compared\n",
+                keys.size());
+  } else {
+    std::printf("%-10s  %-10s  %-24s  %-36s  %-36s\n", "SERVICE", "DAY", "MODEL", "LEDGER",
+                "PROVIDER");
+    for (const auto& x : diffs) {
+      const std::string ours = Amounts(x.key, x.ledger) + " $" + governor::UsdText(x.ledger_nanos);
+      const std::string theirs =
+          Amounts(x.key, x.provider) +
+          (x.provider_nanos < 0 ? " (no price)" : " $" + governor::UsdText(x.provider_nanos));
+      std::printf("%-10s  %-10s  %-24s  %-36s  %-36s\n", x.key.service.c_str(), x.key.day.c_str(),
+                  x.key.model.empty() ? "-" : x.key.model.c_str(), ours.c_str(), theirs.c_str());
+    }
+    std::printf("%zu difference(s) in %zu service/day/model rows\n", diffs.size(), keys.size());
+  }
+  if (reserved > 0) {
+    std::printf(
+        "note: %lld ledger row(s) still reserved (calls in flight or about to be "
+        "reconciled) are not counted\n",
+        static_cast<long long>(reserved));
+  }
+  return diffs.empty() ? 0 : 1;
+}
+
 }  // namespace
 
 void AddCostsCommand(CLI::App& app, GlobalOptions& global, int* exit_code) {
@@ -161,7 +281,19 @@ void AddCostsCommand(CLI::App& app, GlobalOptions& global, int* exit_code) {
   cmd->add_option("--by", args->by, "Also group by document|tenant|service|day")
       ->check(CLI::IsMember({"document", "tenant", "service", "day"}));
   cmd->add_flag("--json", args->json, "JSON output");
-  cmd->callback([&global, exit_code, args] { *exit_code = Run(global, *args); });
+  CLI::App* reconcile = cmd->add_subcommand(
+      "reconcile", "Compare the ledger with provider usage exports (per day and model)");
+  reconcile
+      ->add_option("--usage", args->usage_files,
+                   "A usage export: OpenAI usage (JSON buckets or CSV) or LlamaParse usage per "
+                   "day (JSON or CSV); repeatable")
+      ->required();
+  reconcile->add_flag("--json", args->json, "JSON output");
+  reconcile->callback([&global, exit_code, args] { *exit_code = Reconcile(global, *args); });
+  cmd->callback([&global, exit_code, args, reconcile] {
+    if (reconcile->parsed()) return;
+    *exit_code = Run(global, *args);
+  });
 }
 
 }  // namespace ingest::app
