@@ -76,7 +76,7 @@ Status Validate(const std::vector<BudgetTable>& tables) {
       return Bad(b.where, "period must be hour, day or month, got \"" + b.period + "\"");
     }
     if (b.hard.empty()) return Bad(b.where, "needs hard = \"<USD>\", e.g. hard = \"50.00\"");
-    if (auto usd = config::ParseUsdMicros(b.hard); !usd.ok()) {
+    if (auto usd = config::ParseUsdNanos(b.hard); !usd.ok()) {
       return Bad(b.where, "hard: " + usd.status().message());
     }
     if (!(b.soft > 0 && b.soft <= 1)) return Bad(b.where, "soft must be a ratio in (0, 1]");
@@ -127,7 +127,7 @@ Status ApplyBudgetTables(const std::vector<BudgetTable>& tables, store::Store& s
     INGEST_ASSIGN_OR_RETURN(b.scope, store::ParseBudgetScope(c.scope));
     b.scope_key = c.key;
     INGEST_ASSIGN_OR_RETURN(b.period, store::ParseBudgetPeriod(c.period));
-    INGEST_ASSIGN_OR_RETURN(b.hard_micros, config::ParseUsdMicros(c.hard));
+    INGEST_ASSIGN_OR_RETURN(b.hard_nanos, config::ParseUsdNanos(c.hard));
     b.soft_ratio = c.soft;
     b.updated_at = now;
     INGEST_RETURN_IF_ERROR(store.PutBudget(b).WithContext(c.where));

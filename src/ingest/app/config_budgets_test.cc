@@ -123,22 +123,22 @@ soft = 0.5
   ASSERT_EQ(list.size(), 2u);
   for (const auto& s : list) {
     if (s.budget.scope == store::BudgetScope::kGlobal) {
-      EXPECT_EQ(s.budget.hard_micros, 50'000'000);
+      EXPECT_EQ(s.budget.hard_nanos, 50'000'000'000);
     } else {
       EXPECT_EQ(s.budget.scope_key, "acme");
       EXPECT_EQ(s.budget.period, store::BudgetPeriod::kMonth);
-      EXPECT_EQ(s.budget.hard_micros, 12'500'000);
+      EXPECT_EQ(s.budget.hard_nanos, 12'500'000'000);
       EXPECT_DOUBLE_EQ(s.budget.soft_ratio, 0.5);
     }
   }
   // `ingestd budget set` raises the global one and adds a service budget the file does not list.
   store::Budget raised;
-  raised.hard_micros = 80'000'000;
+  raised.hard_nanos = 80'000'000'000;
   ASSERT_TRUE(store_->PutBudget(raised).ok());
   store::Budget cli_only;
   cli_only.scope = store::BudgetScope::kService;
   cli_only.scope_key = "openai";
-  cli_only.hard_micros = 3'000'000;
+  cli_only.hard_nanos = 3'000'000'000;
   ASSERT_TRUE(store_->PutBudget(cli_only).ok());
   // The next start: the file's value is back, the CLI-only budget is untouched.
   ASSERT_TRUE(ApplyBudgetTables(*tables, *store_, Clock::Real()).ok());
@@ -146,24 +146,24 @@ soft = 0.5
   ASSERT_EQ(list.size(), 3u);
   for (const auto& s : list) {
     if (s.budget.scope == store::BudgetScope::kGlobal) {
-      EXPECT_EQ(s.budget.hard_micros, 50'000'000);
+      EXPECT_EQ(s.budget.hard_nanos, 50'000'000'000);
     }
     if (s.budget.scope == store::BudgetScope::kService) {
-      EXPECT_EQ(s.budget.hard_micros, 3'000'000);
+      EXPECT_EQ(s.budget.hard_nanos, 3'000'000'000);
     }
   }
 }
 
 TEST_F(ConfigBudgetsTest, NoTablesChangeNothing) {
   store::Budget cli_only;
-  cli_only.hard_micros = 1'000'000;
+  cli_only.hard_nanos = 1'000'000'000;
   ASSERT_TRUE(store_->PutBudget(cli_only).ok());
   auto none = LoadBudgetTables(Write("[log]\nlevel = \"warn\"\n"), "development");
   ASSERT_TRUE(none.ok());
   ASSERT_TRUE(ApplyBudgetTables(*none, *store_, Clock::Real()).ok());
   auto list = Budgets();
   ASSERT_EQ(list.size(), 1u);
-  EXPECT_EQ(list[0].budget.hard_micros, 1'000'000);
+  EXPECT_EQ(list[0].budget.hard_nanos, 1'000'000'000);
 }
 
 }  // namespace
