@@ -14,7 +14,7 @@ fi
 if [ "$(id -u)" -ne 0 ]; then echo "skip - podman build and chroot need root here"; exit 0; fi
 # A private store: nothing touches the machine's images; vfs works where overlay mounts do not.
 PODMAN=(podman --root "$WORK/storage" --runroot "$WORK/run" --storage-driver vfs)
-cleanup() { "${PODMAN[@]}" rm -af > /dev/null 2>&1 || true; "${PODMAN[@]}" rmi -af > /dev/null 2>&1 || true; rm -rf "$WORK" "$SRC/build/container/out"; }
+cleanup() { umount "$WORK/rootfs/proc" 2>/dev/null || true; "${PODMAN[@]}" rm -af > /dev/null 2>&1 || true; "${PODMAN[@]}" rmi -af > /dev/null 2>&1 || true; rm -rf "$WORK" "$SRC/build/container/out"; }
 trap cleanup EXIT
 
 t0=$(date +%s)
@@ -45,6 +45,12 @@ mkdir -p "$WORK/rootfs"
 "${PODMAN[@]}" export "$ctr" | tar --numeric-owner -C "$WORK/rootfs" -x
 check "exported rootfs holds /usr/bin/ingestd" test -x "$WORK/rootfs/usr/bin/ingestd"
 check "/var/lib/ingestd belongs to the image user 10001" test "$(stat -c %u "$WORK/rootfs/var/lib/ingestd")" = 10001
+# A container runtime gives every container /proc and /dev/null; chroot does not. ingestd needs
+# both (the contained parser re-executes /proc/self/exe with stdin on /dev/null), so provide
+# them as the runtime would.
+mkdir -p "$WORK/rootfs/proc" "$WORK/rootfs/dev"
+mount -t proc proc "$WORK/rootfs/proc"
+[ -e "$WORK/rootfs/dev/null" ] || mknod -m 666 "$WORK/rootfs/dev/null" c 1 3
 out="$(chroot --userspec=10001:10001 "$WORK/rootfs" /usr/bin/ingestd --version)"
 check "ingestd --version inside the image: $out" test "$out" = "$("$BIN" --version)"
 mkdir -p "$WORK/rootfs/tmp"

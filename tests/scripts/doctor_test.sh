@@ -127,14 +127,14 @@ run_worker_briefly() {
   for _ in $(seq 1 100); do grep -q "worker started" "$WORK/worker-budget.err" 2>/dev/null && break; sleep 0.1; done
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
-global_hard() { "$BIN" --config "$WORK/budgets.toml" budget show --json | python3 -c 'import json,sys; print(next(b["hard_micros"] for b in json.load(sys.stdin) if b["scope"]=="global"))'; }
+global_hard() { "$BIN" --config "$WORK/budgets.toml" budget show --json | python3 -c 'import json,sys; print(next(b["hard_nanos"] for b in json.load(sys.stdin) if b["scope"]=="global"))'; }
 INGESTD_LOG_LEVEL=info run_worker_briefly
 check "worker start applied both budgets" test "$("$BIN" --config "$WORK/budgets.toml" budget show --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -eq 2
-check "global budget from the file: 2.50 USD" test "$(global_hard)" -eq 2500000
+check "global budget from the file: 2.50 USD" test "$(global_hard)" -eq 2500000000
 "$BIN" --config "$WORK/budgets.toml" budget set --hard 9 > /dev/null
-check "budget set changes it at once" test "$(global_hard)" -eq 9000000
+check "budget set changes it at once" test "$(global_hard)" -eq 9000000000
 INGESTD_LOG_LEVEL=info run_worker_briefly
-check "at the next start the file wins again" test "$(global_hard)" -eq 2500000
+check "at the next start the file wins again" test "$(global_hard)" -eq 2500000000
 printf '[[budget]]\nscope = "tenant"\nhard = "1"\n' > "$WORK/bad-budget.toml"
 doctor_json "$WORK/bad-budget.json" --config "$WORK/bad-budget.toml" --worker
 check "a bad [[budget]] fails doctor (rc=$RC)" test "$RC" -eq 1 -a "$(status_of "$WORK/bad-budget.json" budgets)" = fail

@@ -219,6 +219,7 @@ class ConnStream final : public httplib::Stream {
     const size_t n = std::min(size, c_.buffered());
     std::memcpy(ptr, c_.in.data() + c_.in_pos, n);
     c_.in_pos += n;
+    consumed_ += n;
     return static_cast<ssize_t>(n);
   }
 
@@ -257,6 +258,8 @@ class ConnStream final : public httplib::Stream {
     return true;
   }
   bool failed() const { return failed_; }
+  // Bytes of the request the handler read (line, headers and as much of the body as it took).
+  size_t consumed() const { return consumed_; }
 
  private:
   // Reads more of a streamed body: sends pending output first (a 100 Continue), then waits for
@@ -280,6 +283,7 @@ class ConnStream final : public httplib::Stream {
   const ServerLimits& limits_;
   const int64_t request_deadline_ms_;
   bool failed_ = false;
+  size_t consumed_ = 0;
 };
 
 enum class Scan { kIncomplete, kReady, kTooLarge };
@@ -289,9 +293,12 @@ enum class Scan { kIncomplete, kReady, kTooLarge };
 // bodies are streamed by the handler. A request with neither Content-Length nor
 // Transfer-Encoding has no body (RFC 9112 6.3); httplib 0.11 would instead read a POST's body
 // until the client closes, holding a thread, so `*unframed_at` is set to where the head ends
-// and the caller inserts "Content-Length: 0" there.
-Scan ScanRequest(const EventServer::Conn& c, const ServerLimits& limits, size_t* unframed_at) {
+// and the caller inserts "Content-Length: 0" there. `*framed_size` is the request's whole size
+// (empty lines, head and body) when Content-Length frames it, else npos.
+Scan ScanRequest(const EventServer::Conn& c, const ServerLimits& limits, size_t* unframed_at,
+                 size_t* framed_size) {
   *unframed_at = std::string::npos;
+  *framed_size = std::string::npos;
   std::string_view data(c.in.data() + c.in_pos, c.buffered());
   // Empty lines before a request line are allowed (RFC 9112 2.2).
   size_t skipped = 0;
@@ -317,7 +324,10 @@ Scan ScanRequest(const EventServer::Conn& c, const ServerLimits& limits, size_t*
     std::string_view name = line.substr(0, colon);
     std::string_view value = TrimOws(line.substr(colon + 1));
     // Streamed bodies, and clients that wait for "100 Continue" before sending the body.
-    if (IEquals(name, "Transfer-Encoding") || IEquals(name, "Expect")) return Scan::kReady;
+    if (IEquals(name, "Transfer-Encoding") || IEquals(name, "Expect")) {
+      *framed_size = std::string::npos;
+      return Scan::kReady;
+    }
     if (IEquals(name, "Content-Length")) {
       framed = true;
       size_t v = 0;
@@ -326,6 +336,7 @@ Scan ScanRequest(const EventServer::Conn& c, const ServerLimits& limits, size_t*
         v = v * 10 + static_cast<size_t>(ch - '0');
       }
       body = v;
+      *framed_size = skipped + end + 4 + body;
     }
   }
   if (!framed) {
@@ -628,7 +639,8 @@ void EventServer::Serve(const std::shared_ptr<Conn>& c) {
       break;
     }
     size_t unframed_at = std::string::npos;
-    const Scan scan = ScanRequest(*c, limits_, &unframed_at);
+    size_t framed_size = std::string::npos;
+    const Scan scan = ScanRequest(*c, limits_, &unframed_at, &framed_size);
     if (scan == Scan::kTooLarge) {
       SendHeaderTooLarge(*c);
       return Close(c);
@@ -649,7 +661,12 @@ void EventServer::Serve(const std::shared_ptr<Conn>& c) {
     const bool ok = RouterAccess::ProcessRequest(*router_, stream, last, connection_closed);
     c->requests++;
     const bool flushed = stream.Flush();
-    if (!ok || !flushed || last || connection_closed || stream.failed()) return Close(c);
+    // A handler that answered without reading the whole body (a 401 or 400 before the upload
+    // was read) leaves body bytes where the next request would start: close instead.
+    const bool body_left = framed_size != std::string::npos && stream.consumed() < framed_size;
+    if (!ok || !flushed || last || connection_closed || stream.failed() || body_left) {
+      return Close(c);
+    }
     c->Compact();
     c->request_start_ms = c->buffered() > 0 ? NowMs() : 0;
     // A pipelined request already buffered (or decrypted inside OpenSSL) gets no epoll event.

@@ -88,7 +88,7 @@ TEST_F(ConfigBudgetsTest, BadTablesNameTheLine) {
       {"[[budget]]\nkey = \"acme\"\nhard = \"1\"\n", "global budget has no key"},
       {"[[budget]]\nperiod = \"week\"\nhard = \"1\"\n", "period must be"},
       {"[[budget]]\nperiod = \"day\"\n", "needs hard"},
-      {"[[budget]]\nhard = \"1.0000001\"\n", "hard:"},
+      {"[[budget]]\nhard = \"1.0000000001\"\n", "hard:"},
       {"[[budget]]\nhard = 5\n", "must be a string"},
       {"[[budget]]\nhard = \"1\"\nsoft = 1.5\n", "soft must be"},
       {"[[budget]]\nhard = \"1\"\nceiling = \"2\"\n", "unknown key ceiling"},
