@@ -9,6 +9,7 @@
 #include "ingest/api/governor_view.h"
 #include "ingest/api/route_env.h"
 #include "ingest/api/security_headers.h"
+#include "ingest/api/store_gauges.h"
 #include "ingest/store/types.h"
 
 namespace ingest::api {
@@ -49,32 +50,7 @@ void Readyz(const RouteEnv& env, httplib::Response& res) {
 
 // Refreshes the store-mirroring gauges, then serialises the registry.
 void Metrics(const RouteEnv& env, httplib::Response& res) {
-  store::Store& store = *env.deps.pipeline.store;
-  if (auto counts = store.CountJobsByState(); counts.ok()) {
-    std::vector<std::pair<std::string, int64_t>> by_state;
-    int64_t dead = 0;
-    for (store::JobState s : kAllStates) {
-      int64_t n = 0;
-      for (const auto& [state, count] : *counts) {
-        if (state == s) n = count;
-      }
-      if (s == store::JobState::kDead) dead = n;
-      by_state.emplace_back(std::string(store::JobStateName(s)), n);
-    }
-    env.metrics->SetJobs(by_state);
-    env.metrics->SetDeadJobs(dead);
-  }
-  const UnixMillis now = env.deps.pipeline.clock->NowMillis();
-  if (auto oldest = store.OldestQueuedAt(now); oldest.ok()) {
-    env.metrics->SetQueueOldestAge(oldest->has_value() ? (now - **oldest) / 1000.0 : 0.0);
-  }
-  if (auto gov = ReadGovernorView(store, now); gov.ok()) {
-    env.metrics->SetBudgets(gov->budgets);
-    env.metrics->SetRateLimits(gov->rate_limits);
-    std::vector<std::pair<std::string, bool>> stopped;
-    for (const StoppedProvider& p : gov->providers) stopped.emplace_back(p.provider, p.stopped);
-    env.metrics->SetProvidersStopped(stopped);
-  }
+  RefreshStoreGauges(*env.deps.pipeline.store, env.deps.pipeline.clock->NowMillis(), *env.metrics);
   res.status = 200;
   res.set_content(env.metrics->Serialize(), "text/plain; version=0.0.4; charset=utf-8");
 }

@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <mutex>
@@ -59,6 +60,7 @@ class OpenAiEmulator::Impl {
         requests_bucket_(options_.rpm, options_.rate_window_ms, options_.clock),
         tokens_bucket_(options_.tpm, options_.rate_window_ms, options_.clock),
         faults_(options_.faults),
+        quota_tokens_(options_.quota_tokens),
         thread_(&server_) {
     server_.Post("/v1/embeddings", [this](const httplib::Request& req, httplib::Response& res) {
       HandleEmbeddings(req, res);
@@ -72,6 +74,22 @@ class OpenAiEmulator::Impl {
     server_.Post("/_emulator/reset", [this](const httplib::Request&, httplib::Response& res) {
       Reset();
       res.set_content("{\"reset\":true}", kJson);
+    });
+    // Changes the token quota of a running emulator (the staging smoke test exhausts it to
+    // raise the quota alert, then lifts it): body {"quota_tokens": N}, 0 = unlimited. The
+    // quota counts every token billed since start or the last reset.
+    server_.Post("/_emulator/quota", [this](const httplib::Request& req, httplib::Response& res) {
+      const nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+      if (!body.is_object() || !body.contains("quota_tokens") ||
+          !body["quota_tokens"].is_number_integer() || body["quota_tokens"].get<int64_t>() < 0) {
+        res.status = 400;
+        res.set_content("{\"error\":\"body must be {\\\"quota_tokens\\\": N >= 0}\"}", kJson);
+        return;
+      }
+      quota_tokens_.store(body["quota_tokens"].get<int64_t>());
+      res.set_content(JsonText(nlohmann::json{{"quota_tokens", quota_tokens_.load()},
+                                              {"billed_tokens", Stats().billed_tokens}}),
+                      kJson);
     });
     // The billed usage per UTC day and model, shaped like OpenAI's Usage API for embeddings
     // (GET /v1/organization/usage/embeddings?bucket_width=1d&group_by=model), for
@@ -294,13 +312,13 @@ class OpenAiEmulator::Impl {
   bool Admit(const EmbeddingsRequest& request, httplib::Response& res) {
     std::unique_lock<std::mutex> lock(admit_mu_);
     const std::string model(request.model->name);
-    if (options_.quota_tokens > 0) {
+    if (const int64_t quota = quota_tokens_.load(); quota > 0) {
       int64_t billed;
       {
         std::lock_guard<std::mutex> stats_lock(mu_);
         billed = stats_.billed_tokens + reserved_tokens_;
       }
-      if (billed + request.total_tokens > options_.quota_tokens) {
+      if (billed + request.total_tokens > quota) {
         ApiError e;
         e.http_status = 429;
         e.type = "insufficient_quota";
@@ -428,6 +446,7 @@ class OpenAiEmulator::Impl {
   TokenBucket requests_bucket_;
   TokenBucket tokens_bucket_;
   FaultInjector faults_;
+  std::atomic<int64_t> quota_tokens_;  // options_.quota_tokens until POST /_emulator/quota
   BillingLog billing_;
   mutable std::mutex mu_;
   EmulatorStats stats_;  // GUARDED_BY(mu_)

@@ -81,6 +81,26 @@ TEST_F(OpenAiEmulatorTest, QuotaExhaustionIsInsufficientQuota) {
   EXPECT_EQ(emulator_->Stats().billed_tokens, 5);
 }
 
+// The staging smoke test exhausts a running emulator's quota, then lifts it.
+TEST_F(OpenAiEmulatorTest, QuotaChangesAtRuntime) {
+  StartWith(OpenAiEmulatorOptions{});
+  const json req = {{"model", "text-embedding-3-small"}, {"input", "a b c d"}};
+  ASSERT_EQ(Embed(req)->status, 200);
+  auto set = client_->Post("/_emulator/quota", R"({"quota_tokens": 4})", "application/json");
+  ASSERT_EQ(set->status, 200);
+  EXPECT_EQ(json::parse(set->body)["billed_tokens"], 4);
+  auto refused = Embed(req);
+  ASSERT_EQ(refused->status, 429);
+  EXPECT_EQ(ErrorOf(refused)["code"], "insufficient_quota");
+  EXPECT_EQ(
+      client_->Post("/_emulator/quota", R"({"quota_tokens": -1})", "application/json")->status,
+      400);
+  ASSERT_EQ(client_->Post("/_emulator/quota", R"({"quota_tokens": 0})", "application/json")->status,
+            200);
+  EXPECT_EQ(Embed(req)->status, 200);
+  EXPECT_EQ(emulator_->Stats().billed_tokens, 8);
+}
+
 TEST_F(OpenAiEmulatorTest, RejectAllKeysSwitch) {
   OpenAiEmulatorOptions o;
   o.reject_all_keys = true;
