@@ -539,6 +539,169 @@ TEST_P(StoreConformance, StageTimingsRoundTrip) {
   EXPECT_TRUE(store_->ListStageTimings("other")->empty());
 }
 
+// Attempts that start in the same millisecond (a fast retry) still list in a defined order:
+// stage sequence (not name order: "embed" < "parse" alphabetically), then attempt, whatever
+// the insertion order. Seen as parse attempts 1, 3, 2 in a worker pool test.
+TEST_P(StoreConformance, StageTimingsListInStageThenAttemptOrder) {
+  SubmitResult r = Submit("a.txt");
+  const std::vector<StageTiming> written = {
+      {Stage::kEmbed, 1, 700, 710, "ok"},        {Stage::kParse, 3, 700, 705, "ok"},
+      {Stage::kParse, 1, 700, 701, "transient"}, {Stage::kReceive, 1, 800, 801, "ok"},
+      {Stage::kParse, 2, 700, 702, "transient"}, {Stage::kChunk, 1, 700, 703, "ok"}};
+  for (const StageTiming& t : written) ASSERT_TRUE(store_->RecordStageTiming(r.job.id, t).ok());
+  auto t = store_->ListStageTimings(r.job.id);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  std::vector<std::pair<Stage, int>> order;
+  for (const StageTiming& x : *t) order.emplace_back(x.stage, x.attempt);
+  EXPECT_THAT(order, ElementsAre(std::pair(Stage::kReceive, 1), std::pair(Stage::kParse, 1),
+                                 std::pair(Stage::kParse, 2), std::pair(Stage::kParse, 3),
+                                 std::pair(Stage::kChunk, 1), std::pair(Stage::kEmbed, 1)));
+  auto detail = store_->GetJobDetail(r.job.id, 0);
+  ASSERT_TRUE(detail.ok()) << detail.status().ToString();
+  std::vector<std::pair<Stage, int>> detail_order;
+  for (const StageTiming& x : detail->timings) detail_order.emplace_back(x.stage, x.attempt);
+  EXPECT_EQ(detail_order, order);
+}
+
+TEST_P(StoreConformance, JobDetailHoldsTheJobItsDocumentTimingsAndEvents) {
+  SubmitResult r = Submit("failed.txt", "acme");
+  Lease l = MustLease("w1");
+  JobUpdate u = Update(Stage::kParse, JobState::kFailed, 1);
+  u.last_error_code = "unparseable";
+  u.last_error_message = "not a PDF";
+  u.last_error_stage = "parse";
+  ASSERT_TRUE(store_->UpdateJob(l.job.id, l.job.version, u, Now()).ok());
+  ASSERT_TRUE(store_->RecordStageTiming(r.job.id, {Stage::kParse, 1, 10, 20, "failed"}).ok());
+  for (int i = 0; i < 3; ++i) {
+    Event e;
+    e.at = Now() + i;
+    e.kind = "job.transition";
+    e.job_id = r.job.id;
+    e.document_id = r.document.id;
+    e.detail_json = "{\"i\":" + std::to_string(i) + "}";
+    ASSERT_TRUE(store_->AppendEvent(e).ok());
+  }
+  auto d = store_->GetJobDetail(r.job.id, 2);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->view.job.id, r.job.id);
+  EXPECT_EQ(d->view.job.state, JobState::kFailed);
+  EXPECT_EQ(d->view.job.last_error_code, "unparseable");
+  EXPECT_EQ(d->view.job.last_error_message, "not a PDF");
+  EXPECT_EQ(d->view.job.last_error_stage, "parse");
+  EXPECT_EQ(d->view.tenant, "acme");
+  EXPECT_EQ(d->view.filename, "failed.txt");
+  EXPECT_EQ(d->document.id, r.document.id);
+  EXPECT_EQ(d->document.sha256, r.document.sha256);
+  ASSERT_EQ(d->timings.size(), 1u);
+  EXPECT_EQ(d->timings[0].outcome, "failed");
+  ASSERT_EQ(d->events.size(), 2u);  // the newest two, most recent first
+  EXPECT_EQ(d->events[0].detail_json, "{\"i\":2}");
+  EXPECT_EQ(d->events[1].detail_json, "{\"i\":1}");
+  EXPECT_EQ(store_->GetJobDetail(r.job.id, 0)->events.size(), 3u);
+  EXPECT_EQ(store_->GetJobDetail("no-such-job", 10).status().code(), StatusCode::kNotFound);
+}
+
+// GetJobDetail is one snapshot. A writer records timing i and then event i (two transactions),
+// so every snapshot has at least as many timings as events; reads taken one after the other
+// (timings, then events a moment later) see more events than timings as soon as the writer
+// slips between them.
+TEST_P(StoreConformance, JobDetailIsOneSnapshotUnderConcurrentWrites) {
+  SubmitResult r = Submit("busy.txt");
+  constexpr int kWrites = 300;
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 1; i <= kWrites; ++i) {
+      EXPECT_TRUE(store_->RecordStageTiming(r.job.id, {Stage::kParse, i, i, i + 1, "ok"}).ok());
+      Event e;
+      e.at = i;
+      e.kind = "tick";
+      e.job_id = r.job.id;
+      e.detail_json = "{}";
+      EXPECT_TRUE(store_->AppendEvent(e).ok());
+    }
+    done = true;
+  });
+  int reads = 0;
+  while (!done.load() || reads == 0) {
+    auto d = store_->GetJobDetail(r.job.id, 0);
+    ++reads;
+    if (!d.ok()) {
+      ADD_FAILURE() << d.status().ToString();
+      break;
+    }
+    if (d->timings.size() < d->events.size()) {
+      ADD_FAILURE() << "timings and events from two snapshots: " << d->timings.size() << " < "
+                    << d->events.size();
+      break;
+    }
+  }
+  writer.join();
+  auto last = store_->GetJobDetail(r.job.id, 0);
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(last->timings.size(), static_cast<size_t>(kWrites));
+  EXPECT_EQ(last->events.size(), static_cast<size_t>(kWrites));
+}
+
+TEST_P(StoreConformance, DocumentDetailHoldsTheNewestJobAndChunkTotals) {
+  SubmitResult r = Submit("doc.txt", "acme");
+  std::vector<Chunk> chunks = {MakeChunk(r.document.id, 0, "alpha beta gamma"),
+                               MakeChunk(r.document.id, 1, "delta epsilon")};
+  ASSERT_TRUE(store_->ReplaceChunks(r.document.id, chunks).ok());
+  auto d = store_->GetDocumentDetail(r.document.id);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->document.id, r.document.id);
+  EXPECT_EQ(d->document.tenant, "acme");
+  ASSERT_TRUE(d->job.has_value());
+  EXPECT_EQ(d->job->job.id, r.job.id);
+  EXPECT_EQ(d->job->filename, "doc.txt");
+  EXPECT_EQ(d->chunks, 2);
+  EXPECT_EQ(d->chunk_tokens, chunks[0].token_count + chunks[1].token_count);
+  EXPECT_EQ(store_->GetDocumentDetail("no-such-doc").status().code(), StatusCode::kNotFound);
+}
+
+// --- query vector cache ---------------------------------------------------------------------
+
+TEST_P(StoreConformance, QueryVectorsRoundTripPerSpace) {
+  const VectorSpace space{"test-model", 4};
+  const VectorSpace other{"test-model", 8};
+  const std::string sha = Sha256Hex("what is a lease?");
+  auto miss = store_->GetQueryVector(space, sha, 10);
+  ASSERT_TRUE(miss.ok()) << miss.status().ToString();
+  EXPECT_FALSE(miss->has_value());
+  const std::vector<float> v = {0.5f, -0.25f, 0.125f, 1.0f};
+  ASSERT_TRUE(store_->PutQueryVector(space, sha, v, 100, 10).ok());
+  auto hit = store_->GetQueryVector(space, sha, 11);
+  ASSERT_TRUE(hit.ok() && hit->has_value());
+  EXPECT_EQ(**hit, v);
+  EXPECT_FALSE(store_->GetQueryVector(other, sha, 12)->has_value());
+  // First write wins: the vector is a function of (space, text).
+  ASSERT_TRUE(store_->PutQueryVector(space, sha, std::vector<float>(4, 9.0f), 100, 13).ok());
+  EXPECT_EQ(**store_->GetQueryVector(space, sha, 14), v);
+  // Query vectors are not chunk vectors: the index's cache is untouched.
+  EXPECT_FALSE(store_->GetVector(space, sha)->has_value());
+  EXPECT_EQ(store_->PutQueryVector(space, sha, std::vector<float>(3, 1.0f), 100, 15).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->PutQueryVector(space, sha, v, 0, 15).code(), StatusCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformance, QueryVectorsEvictTheLeastRecentlyUsedBeyondTheBound) {
+  const VectorSpace space{"test-model", 2};
+  const std::vector<float> v = {1.0f, 0.0f};
+  const std::string a = Sha256Hex("a"), b = Sha256Hex("b"), c = Sha256Hex("c");
+  ASSERT_TRUE(store_->PutQueryVector(space, a, v, 2, 100).ok());
+  ASSERT_TRUE(store_->PutQueryVector(space, b, v, 2, 200).ok());
+  ASSERT_TRUE(store_->GetQueryVector(space, a, 300)->has_value());  // a is now the newest use
+  ASSERT_TRUE(store_->PutQueryVector(space, c, v, 2, 400).ok());    // b goes
+  EXPECT_TRUE(store_->GetQueryVector(space, a, 500)->has_value());
+  EXPECT_FALSE(store_->GetQueryVector(space, b, 500)->has_value());
+  EXPECT_TRUE(store_->GetQueryVector(space, c, 500)->has_value());
+  // The bound holds over every space together.
+  ASSERT_TRUE(store_->PutQueryVector(VectorSpace{"other-model", 2}, a, v, 2, 600).ok());
+  int present = 0;
+  for (const std::string& h : {a, c}) present += store_->GetQueryVector(space, h, 700)->has_value();
+  EXPECT_EQ(present, 1);
+}
+
 // --- parse cache ----------------------------------------------------------------------------
 
 TEST_P(StoreConformance, ParseCacheRoundTripAndUpsert) {
@@ -788,6 +951,39 @@ TEST_P(StoreConformance, ScanIndexCallbackMayUseTheStore) {
 }
 
 // --- ledger, events, workers ----------------------------------------------------------------
+
+// Ingestion and search-query spend apart (the dashboard's tiles): settled and reserved rows
+// count, released ones do not; optionally one tenant's.
+TEST_P(StoreConformance, SpendByOperationSumsSettledAndReservedRows) {
+  auto row = [&](std::string id, std::string operation, std::string tenant, int64_t micros,
+                 LedgerState state) {
+    LedgerEntry e;
+    e.id = std::move(id);
+    e.service = "openai";
+    e.operation = std::move(operation);
+    e.tenant = std::move(tenant);
+    e.model = "text-embedding-3-small";
+    e.tokens = 10;
+    e.requests = 1;
+    e.cost_micros = micros;
+    e.state = state;
+    e.created_at = 1000;
+    e.updated_at = 1000;
+    ASSERT_TRUE(store_->AppendLedger(e).ok());
+  };
+  row("q1", "query", "acme", 3, LedgerState::kSettled);
+  row("q2", "query", "beta", 5, LedgerState::kReserved);
+  row("q3", "query", "acme", 700, LedgerState::kReleased);
+  row("e1", "embed", "acme", 11, LedgerState::kSettled);
+  row("p1", "parse", "beta", 13'000, LedgerState::kSettled);
+  auto all = store_->SpendByOperation(std::nullopt);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(*all, (std::map<std::string, int64_t>{{"embed", 11}, {"parse", 13'000}, {"query", 8}}));
+  auto acme = store_->SpendByOperation("acme");
+  ASSERT_TRUE(acme.ok());
+  EXPECT_EQ(*acme, (std::map<std::string, int64_t>{{"embed", 11}, {"query", 3}}));
+  EXPECT_TRUE(store_->SpendByOperation("nobody")->empty());
+}
 
 TEST_P(StoreConformance, LedgerAppendAndList) {
   LedgerEntry e;

@@ -55,24 +55,23 @@ void Upload(const RouteEnv& env, const httplib::Request& req, httplib::Response&
             {"filename", outcome->document.filename}});
 }
 
+// Built from one GetDocumentDetail (one snapshot): the job's state and the chunk totals belong
+// together. Another tenant's document is "not found", exactly as an unknown id.
 void ShowDocument(const RouteEnv& env, const httplib::Request& req, httplib::Response& res) {
   auto p = Authorize(env, req);
   if (!p.ok()) return SendError(res, p.status());
-  auto doc = GetVisibleDocument(env, *p, req.matches[1].str());
-  if (!doc.ok()) return SendError(res, doc.status());
-  store::Store& store = *env.deps.pipeline.store;
-  nlohmann::json out = DocumentJson(*doc);
-  store::JobFilter filter;
-  filter.document_id = doc->id;
-  auto jobs = store.ListJobs(filter);
-  if (!jobs.ok()) return SendError(res, jobs.status());
-  out["job"] = jobs->empty() ? nlohmann::json(nullptr) : JobJson(jobs->front());
-  auto chunks = store.ListChunks(doc->id);
-  if (!chunks.ok()) return SendError(res, chunks.status());
-  int64_t tokens = 0;
-  for (const auto& c : *chunks) tokens += c.token_count;
-  out["chunks"] = chunks->size();
-  out["chunk_tokens"] = tokens;
+  const std::string document_id = req.matches[1].str();
+  auto detail = env.deps.pipeline.store->GetDocumentDetail(document_id);
+  if (!detail.ok() && detail.status().code() != StatusCode::kNotFound) {
+    return SendError(res, detail.status());
+  }
+  if (!detail.ok() || (!p->admin && detail->document.tenant != p->tenant)) {
+    return SendError(res, NotFound("no document " + document_id, "document_not_found"));
+  }
+  nlohmann::json out = DocumentJson(detail->document);
+  out["job"] = detail->job ? JobJson(*detail->job) : nlohmann::json(nullptr);
+  out["chunks"] = detail->chunks;
+  out["chunk_tokens"] = detail->chunk_tokens;
   SendJson(res, 200, out);
 }
 

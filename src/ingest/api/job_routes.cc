@@ -9,15 +9,11 @@
 namespace ingest::api {
 namespace {
 
-// The JobView (filename, tenant, cost) of a job already checked visible.
+// The JobView (filename, tenant, cost) of a job already checked visible, in one read.
 Result<store::JobView> ViewOf(const RouteEnv& env, const store::Job& job) {
-  store::JobFilter filter;
-  filter.document_id = job.document_id;
-  INGEST_ASSIGN_OR_RETURN(auto views, env.deps.pipeline.store->ListJobs(filter));
-  for (auto& v : views) {
-    if (v.job.id == job.id) return std::move(v);
-  }
-  return NotFound("no job " + job.id, "job_not_found");
+  INGEST_ASSIGN_OR_RETURN(store::JobDetail detail,
+                          env.deps.pipeline.store->GetJobDetail(job.id, /*max_events=*/1));
+  return std::move(detail.view);
 }
 
 void ListJobs(const RouteEnv& env, const httplib::Request& req, httplib::Response& res) {
@@ -57,23 +53,32 @@ void ListJobs(const RouteEnv& env, const httplib::Request& req, httplib::Respons
   SendJson(res, 200, {{"jobs", items}});
 }
 
+// Built from one GetJobDetail (one snapshot): state, error, timings and events always belong
+// together. (Reading the job, then its view, then its timings mixed snapshots: a poller could
+// see "failed" with no error.) Visibility is checked on the same read.
 void ShowJob(const RouteEnv& env, const httplib::Request& req, httplib::Response& res) {
   auto p = Authorize(env, req);
   if (!p.ok()) return SendError(res, p.status());
-  auto job = GetVisibleJob(env, *p, req.matches[1].str());
-  if (!job.ok()) return SendError(res, job.status());
-  auto view = ViewOf(env, *job);
-  if (!view.ok()) return SendError(res, view.status());
-  store::Store& store = *env.deps.pipeline.store;
-  nlohmann::json out = JobJson(*view);
-  out["error"] = job->last_error_code.empty() ? nlohmann::json(nullptr)
-                                              : nlohmann::json{{"code", job->last_error_code},
-                                                               {"message", job->last_error_message},
-                                                               {"stage", job->last_error_stage}};
-  auto timings = store.ListStageTimings(job->id);
-  if (!timings.ok()) return SendError(res, timings.status());
+  const std::string job_id = req.matches[1].str();
+  auto detail = env.deps.pipeline.store->GetJobDetail(job_id, 50);
+  if (!detail.ok()) {
+    if (detail.status().code() == StatusCode::kNotFound) {
+      return SendError(res, NotFound("no job " + job_id, "job_not_found"));
+    }
+    return SendError(res, detail.status());
+  }
+  // Another tenant's job is "not found", exactly as an unknown id.
+  if (!p->admin && detail->view.tenant != p->tenant) {
+    return SendError(res, NotFound("no job " + job_id, "job_not_found"));
+  }
+  const store::Job& job = detail->view.job;
+  nlohmann::json out = JobJson(detail->view);
+  out["error"] = job.last_error_code.empty() ? nlohmann::json(nullptr)
+                                             : nlohmann::json{{"code", job.last_error_code},
+                                                              {"message", job.last_error_message},
+                                                              {"stage", job.last_error_stage}};
   nlohmann::json ts = nlohmann::json::array();
-  for (const auto& t : *timings) {
+  for (const auto& t : detail->timings) {
     ts.push_back({{"stage", std::string(store::StageName(t.stage))},
                   {"attempt", t.attempt},
                   {"started_at", Iso(t.started_at)},
@@ -81,10 +86,8 @@ void ShowJob(const RouteEnv& env, const httplib::Request& req, httplib::Response
                   {"outcome", t.outcome}});
   }
   out["stage_timings"] = ts;
-  auto events = store.ListEvents(std::string_view(job->id), 50);
-  if (!events.ok()) return SendError(res, events.status());
   nlohmann::json es = nlohmann::json::array();
-  for (const auto& e : *events) {
+  for (const auto& e : detail->events) {
     es.push_back({{"at", Iso(e.at)},
                   {"kind", e.kind},
                   {"detail", nlohmann::json::parse(e.detail_json, nullptr, false)}});

@@ -74,41 +74,34 @@ int List(const GlobalOptions& global, const JobsArgs& args) {
   return 0;
 }
 
+// One GetJobDetail: everything shown comes from one snapshot of the job.
 int Show(const GlobalOptions& global, const JobsArgs& args) {
   auto store = OpenForJobs(global);
   if (!store.ok()) return Fail(store.status());
-  auto job = (*store)->GetJob(args.job_id);
-  if (!job.ok()) return Fail(job.status());
-  store::JobFilter filter;
-  filter.document_id = job->document_id;
-  auto views = (*store)->ListJobs(filter);
-  if (!views.ok() || views->empty()) return Fail(Internal("job vanished while reading"));
-  nlohmann::json out = pipeline::JobViewJson(views->front());
-  auto doc = (*store)->GetDocument(job->document_id);
-  if (doc.ok()) {
-    out["document"] = {{"filename", doc->filename},    {"mime", doc->mime},
-                       {"bytes", doc->bytes},          {"sha256", doc->sha256},
-                       {"pages", doc->page_count},     {"parser", doc->parser},
-                       {"parse_note", doc->parse_note}};
-  }
+  auto detail = (*store)->GetJobDetail(args.job_id, 50);
+  if (!detail.ok()) return Fail(detail.status());
+  const store::Job* job = &detail->view.job;
+  const store::Document& doc = detail->document;
+  nlohmann::json out = pipeline::JobViewJson(detail->view);
+  out["document"] = {{"filename", doc.filename},    {"mime", doc.mime},
+                     {"bytes", doc.bytes},          {"sha256", doc.sha256},
+                     {"pages", doc.page_count},     {"parser", doc.parser},
+                     {"parse_note", doc.parse_note}};
   nlohmann::json timings = nlohmann::json::array();
-  if (auto ts = (*store)->ListStageTimings(job->id); ts.ok()) {
-    for (const auto& t : *ts) {
-      timings.push_back({{"stage", std::string(store::StageName(t.stage))},
-                         {"attempt", t.attempt},
-                         {"started_at", Time(t.started_at)},
-                         {"duration_ms", t.finished_at - t.started_at},
-                         {"outcome", t.outcome}});
-    }
+  for (const auto& t : detail->timings) {
+    timings.push_back({{"stage", std::string(store::StageName(t.stage))},
+                       {"attempt", t.attempt},
+                       {"started_at", Time(t.started_at)},
+                       {"duration_ms", t.finished_at - t.started_at},
+                       {"outcome", t.outcome}});
   }
   out["stage_timings"] = timings;
   nlohmann::json events = nlohmann::json::array();
-  if (auto es = (*store)->ListEvents(std::string_view(job->id), 50); es.ok()) {
-    for (const auto& e : *es) {
-      events.push_back({{"at", Time(e.at)},
-                        {"kind", e.kind},
-                        {"detail", nlohmann::json::parse(e.detail_json, nullptr, false)}});
-    }
+  for (const auto& e : detail->events) {
+    events.push_back({{"at", Time(e.at)},
+                      {"kind", e.kind},
+                      {"detail", nlohmann::json::parse(e.detail_json, nullptr, false)}});
+    if (events.back()["detail"].is_discarded()) events.back()["detail"] = nullptr;
   }
   out["events"] = events;
   if (args.json) {

@@ -81,6 +81,20 @@ class FakeIndexStore : public store::Store {
                                                      std::string_view) override {
     return Unused();
   }
+  Result<std::map<std::string, int64_t>> SpendByOperation(
+      std::optional<std::string_view>) override {
+    return Unused();
+  }
+  Result<store::JobDetail> GetJobDetail(std::string_view, int) override { return Unused(); }
+  Result<store::DocumentDetail> GetDocumentDetail(std::string_view) override { return Unused(); }
+  Result<std::optional<std::vector<float>>> GetQueryVector(const VectorSpace&, std::string_view,
+                                                           UnixMillis) override {
+    return Unused();
+  }
+  Status PutQueryVector(const VectorSpace&, std::string_view, std::span<const float>, int64_t,
+                        UnixMillis) override {
+    return Unused();
+  }
   Status PutParse(const store::ParseRecord&) override { return Unused(); }
   Status ReplaceChunks(std::string_view, std::span<const Chunk>) override { return Unused(); }
   Result<std::vector<Chunk>> ListChunks(std::string_view) override { return Unused(); }

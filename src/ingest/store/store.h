@@ -11,6 +11,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -34,6 +35,24 @@ struct SubmitResult {
   Document document;
   Job job;
   bool created = false;  // false when the document (tenant, sha256) was already known
+};
+
+// One job as a single consistent read (GetJobDetail): every field comes from the same snapshot
+// of the database, so an answer built from it never shows, say, a failed state without its
+// error, or a complete job without its last stage timing.
+struct JobDetail {
+  JobView view;
+  Document document;                 // the job's document
+  std::vector<StageTiming> timings;  // ListStageTimings order
+  std::vector<Event> events;         // ListEvents order (most recent first)
+};
+
+// One document as a single consistent read (GetDocumentDetail).
+struct DocumentDetail {
+  Document document;
+  std::optional<JobView> job;  // its newest job (ListJobs order); nullopt when none
+  int64_t chunks = 0;
+  int64_t chunk_tokens = 0;  // sum of the chunks' token counts
 };
 
 class Store {
@@ -83,9 +102,19 @@ class Store {
   // row as written.
   virtual Result<Job> UpdateJob(std::string_view job_id, int64_t expected_version,
                                 const JobUpdate& update, UnixMillis now) = 0;
-  // Upsert on (job, stage, attempt). Listed in started_at order.
+  // Upsert on (job, stage, attempt).
   virtual Status RecordStageTiming(std::string_view job_id, const StageTiming& timing) = 0;
+  // The job's history in a defined order: stage sequence (kAllStages order, not name order),
+  // then attempt, then insertion order as the last tie-breaker. Never by time: attempts that
+  // start in the same millisecond would otherwise come back in any order.
   virtual Result<std::vector<StageTiming>> ListStageTimings(std::string_view job_id) = 0;
+  // The job (as ListJobs shows it), its document, its stage timings and its newest
+  // `max_events` events (<= 0: all), read in one read transaction (one snapshot). kNotFound for an
+  // unknown job.
+  virtual Result<JobDetail> GetJobDetail(std::string_view job_id, int max_events) = 0;
+  // The document, its newest job and its chunk totals, read in one snapshot. kNotFound for an
+  // unknown document.
+  virtual Result<DocumentDetail> GetDocumentDetail(std::string_view document_id) = 0;
 
   // --- parse cache --------------------------------------------------------------------------
   virtual Result<std::optional<ParseRecord>> GetParse(std::string_view file_sha256,
@@ -117,6 +146,18 @@ class Store {
                                                       UnixMillis now) = 0;
   virtual Result<std::optional<StoredVector>> GetVector(const VectorSpace& space,
                                                         std::string_view text_sha256) = 0;
+  // Query vector cache: search queries embedded once per (space, text), kept apart from the
+  // chunk vectors (which back the index and are never evicted) so it can be bounded.
+  // GetQueryVector returns the cached vector and marks it used at `now`; nullopt on a miss.
+  virtual Result<std::optional<std::vector<float>>> GetQueryVector(const VectorSpace& space,
+                                                                   std::string_view text_sha256,
+                                                                   UnixMillis now) = 0;
+  // Inserts (first write wins; an existing row is only marked used at `now`), then evicts the
+  // least recently used rows beyond `max_entries` (over all spaces; ties by key). kInvalidArgument
+  // when the vector does not have space.dimensions entries or max_entries < 1.
+  virtual Status PutQueryVector(const VectorSpace& space, std::string_view text_sha256,
+                                std::span<const float> vector, int64_t max_entries,
+                                UnixMillis now) = 0;
   // Index stage: the document becomes searchable in `space` (its chunks must all have vectors
   // there: kFailedPrecondition otherwise).
   virtual Status MarkIndexed(std::string_view document_id, const VectorSpace& space,
@@ -134,6 +175,11 @@ class Store {
   virtual Status AppendLedger(const LedgerEntry& entry) = 0;
   virtual Result<std::vector<LedgerEntry>> ListLedger(
       std::optional<std::string_view> document_id) = 0;
+  // cost_micros of settled and reserved rows summed by operation ("embed", "parse": ingestion;
+  // "query": search queries), over one tenant's rows or all (nullopt). Operations without a row
+  // are absent. Aggregated in the database: cheap enough for a dashboard poll.
+  virtual Result<std::map<std::string, int64_t>> SpendByOperation(
+      std::optional<std::string_view> tenant) = 0;
 
   // --- governor: reservations, budgets, rate limits, provider state (DESIGN §5) ------------
   // Budget check and reservation in one transaction, serialised against every other Reserve on

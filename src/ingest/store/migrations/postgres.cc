@@ -285,13 +285,33 @@ ALTER TABLE budgets DROP COLUMN overrun_nanos;
 ALTER TABLE budgets DROP COLUMN stopped_at;
 )sql";
 
-constexpr std::array<MigrationStep, 6> kSteps = {{
+// Query vector cache: search queries embedded once per (space, text). Apart from `vectors`
+// (chunk vectors back the index and are never evicted) so that it can be bounded: the least
+// recently used rows go first (query_vectors_used).
+constexpr std::string_view kQueryVectorsUp = R"sql(
+CREATE TABLE query_vectors (
+  model         TEXT NOT NULL,
+  dimensions    INTEGER NOT NULL,
+  text_sha256   TEXT NOT NULL,
+  vector        BYTEA NOT NULL,
+  created_at    BIGINT NOT NULL,
+  last_used_at  BIGINT NOT NULL,
+  PRIMARY KEY (model, dimensions, text_sha256)
+);
+CREATE INDEX query_vectors_used ON query_vectors (last_used_at);
+)sql";
+constexpr std::string_view kQueryVectorsDown = R"sql(
+DROP TABLE query_vectors;
+)sql";
+
+constexpr std::array<MigrationStep, 7> kSteps = {{
     {1, "initial_schema", kInitialUp, kInitialDown},
     {2, "ledger_job_index", kLedgerJobUp, kLedgerJobDown},
     {3, "governor_state", kGovernorUp, kGovernorDown},
     {4, "embed_claims", kEmbedClaimsUp, kEmbedClaimsDown},
     {5, "nano_dollars", kNanoDollarsUp, kNanoDollarsDown},
     {6, "budget_stops", kBudgetStopsUp, kBudgetStopsDown},
+    {7, "query_vectors", kQueryVectorsUp, kQueryVectorsDown},
 }};
 
 }  // namespace

@@ -52,6 +52,23 @@ Result<std::vector<LedgerEntry>> PostgresStore::ListLedger(
   });
 }
 
+Result<std::map<std::string, int64_t>> PostgresStore::SpendByOperation(
+    std::optional<std::string_view> tenant) {
+  std::string storage;
+  const char* tenant_param = OrNull(tenant, &storage);
+  return Transact("spend by operation",
+                  [&](pqxx::work& w) -> Result<std::map<std::string, int64_t>> {
+                    pqxx::result r = w.exec_params(
+                        "SELECT operation, SUM(cost_micros)::bigint FROM ledger WHERE state IN "
+                        "('settled', 'reserved') AND ($1::text IS NULL OR tenant = $1) "
+                        "GROUP BY operation",
+                        tenant_param);
+                    std::map<std::string, int64_t> out;
+                    for (const pqxx::row& row : r) out[Text(row[0])] = Int(row[1]);
+                    return out;
+                  });
+}
+
 Status PostgresStore::AppendEvent(const Event& e) {
   const UnixMillis at = e.at != 0 ? e.at : Now();
   const std::string detail = e.detail_json.empty() ? "{}" : e.detail_json;
@@ -64,23 +81,28 @@ Status PostgresStore::AppendEvent(const Event& e) {
   });
 }
 
-Result<std::vector<Event>> PostgresStore::ListEvents(std::optional<std::string_view> job_id,
-                                                     int limit) {
+Result<std::vector<Event>> QueryEvents(pqxx::work& w, std::optional<std::string_view> job_id,
+                                       int limit) {
   std::string job;
   const char* job_param = OrNull(job_id, &job);
   const int64_t max_rows = limit > 0 ? limit : std::numeric_limits<int64_t>::max();
+  pqxx::result r = w.exec_params(
+      "SELECT id, at, kind, job_id, document_id, correlation_id, detail_json FROM events "
+      "WHERE ($1::text IS NULL OR job_id = $1) ORDER BY id DESC LIMIT $2",
+      job_param, max_rows);
+  std::vector<Event> out;
+  out.reserve(r.size());
+  for (const pqxx::row& row : r) {
+    out.push_back({Int(row[0]), Int(row[1]), Text(row[2]), Text(row[3]), Text(row[4]), Text(row[5]),
+                   Text(row[6])});
+  }
+  return out;
+}
+
+Result<std::vector<Event>> PostgresStore::ListEvents(std::optional<std::string_view> job_id,
+                                                     int limit) {
   return Transact("list events", [&](pqxx::work& w) -> Result<std::vector<Event>> {
-    pqxx::result r = w.exec_params(
-        "SELECT id, at, kind, job_id, document_id, correlation_id, detail_json FROM events "
-        "WHERE ($1::text IS NULL OR job_id = $1) ORDER BY id DESC LIMIT $2",
-        job_param, max_rows);
-    std::vector<Event> out;
-    out.reserve(r.size());
-    for (const pqxx::row& row : r) {
-      out.push_back({Int(row[0]), Int(row[1]), Text(row[2]), Text(row[3]), Text(row[4]),
-                     Text(row[5]), Text(row[6])});
-    }
-    return out;
+    return QueryEvents(w, job_id, limit);
   });
 }
 

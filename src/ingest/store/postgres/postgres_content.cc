@@ -298,6 +298,56 @@ Result<std::optional<StoredVector>> PostgresStore::GetVector(const VectorSpace& 
   });
 }
 
+Result<std::optional<std::vector<float>>> PostgresStore::GetQueryVector(
+    const VectorSpace& space, std::string_view text_sha256, UnixMillis now) {
+  INGEST_RETURN_IF_ERROR(CheckSpace(space));
+  return Transact(
+      "get query vector", [&](pqxx::work& w) -> Result<std::optional<std::vector<float>>> {
+        pqxx::result r = w.exec_params(
+            "UPDATE query_vectors SET last_used_at = GREATEST(last_used_at, $1) "
+            "WHERE model = $2 AND dimensions = $3 AND text_sha256 = $4 "
+            "RETURNING vector",
+            now, space.model, space.dimensions, std::string(text_sha256));
+        if (r.empty()) return std::optional<std::vector<float>>();
+        const pqxx::binarystring blob(r[0][0]);
+        std::vector<float> values;
+        INGEST_RETURN_IF_ERROR(
+            DecodeVector(std::string_view(blob.get(), blob.size()), space.dimensions, &values));
+        return std::optional<std::vector<float>>(std::move(values));
+      });
+}
+
+Status PostgresStore::PutQueryVector(const VectorSpace& space, std::string_view text_sha256,
+                                     std::span<const float> vector, int64_t max_entries,
+                                     UnixMillis now) {
+  INGEST_RETURN_IF_ERROR(CheckSpace(space));
+  if (vector.size() != static_cast<size_t>(space.dimensions)) {
+    return InvalidArgument("query vector has " + std::to_string(vector.size()) + " values, space " +
+                               space.model + " has " + std::to_string(space.dimensions),
+                           "wrong_dimensions");
+  }
+  if (text_sha256.empty()) return InvalidArgument("vector without text hash", "missing_id");
+  if (max_entries < 1) return InvalidArgument("max_entries must be >= 1", "invalid_limit");
+  return Transact("put query vector", [&](pqxx::work& w) -> Status {
+    w.exec(
+        "INSERT INTO query_vectors (model, dimensions, text_sha256, vector, created_at, "
+        "last_used_at) VALUES (" +
+        w.quote(space.model) + ',' + std::to_string(space.dimensions) + ',' +
+        w.quote(std::string(text_sha256)) + ',' + QuoteBytes(w, EncodeVector(vector)) + ',' +
+        std::to_string(now) + ',' + std::to_string(now) +
+        ") ON CONFLICT (model, dimensions, text_sha256) DO UPDATE SET "
+        "last_used_at = GREATEST(query_vectors.last_used_at, EXCLUDED.last_used_at)");
+    // Everything past the newest max_entries rows goes, least recently used first.
+    w.exec_params(
+        "DELETE FROM query_vectors q USING (SELECT model, dimensions, text_sha256 FROM "
+        "query_vectors ORDER BY last_used_at DESC, model, dimensions, text_sha256 OFFSET $1) stale "
+        "WHERE q.model = stale.model AND q.dimensions = stale.dimensions AND "
+        "q.text_sha256 = stale.text_sha256",
+        max_entries);
+    return Status::Ok();
+  });
+}
+
 Status PostgresStore::MarkIndexed(std::string_view document_id, const VectorSpace& space,
                                   UnixMillis now) {
   INGEST_RETURN_IF_ERROR(CheckSpace(space));

@@ -1,4 +1,5 @@
 // Documents, jobs and stage timings.
+#include <algorithm>
 #include <limits>
 #include <string>
 #include <utility>
@@ -32,6 +33,68 @@ Status LeaseLost(std::string_view job_id) {
 
 // A nullable text parameter: libpqxx sends a null const char* as SQL NULL.
 const char* OrNull(const std::optional<std::string>& s) { return s ? s->c_str() : nullptr; }
+
+// "SELECT <job columns>, filename, tenant, cost FROM jobs j JOIN documents d ...": a JobView
+// per row (ReadJobView); callers append WHERE / ORDER BY.
+const std::string& SelectJobViews() {
+  static const std::string sql = [] {
+    std::string cols;
+    std::string_view rest = kJobColumns;
+    // Qualify every job column with "j." (documents shares some names).
+    while (!rest.empty()) {
+      size_t comma = rest.find(',');
+      std::string_view col = rest.substr(0, comma);
+      while (!col.empty() && col.front() == ' ') col.remove_prefix(1);
+      if (!cols.empty()) cols += ", ";
+      cols += "j.";
+      cols += col;
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+    return Cat({"SELECT ", cols,
+                ", d.filename, d.tenant, "
+                "COALESCE((SELECT SUM(l.cost_nanos) FROM ledger l WHERE l.job_id = j.id AND "
+                "l.state IN ('reserved', 'settled')), 0) "
+                "FROM jobs j JOIN documents d ON d.id = j.document_id "});
+  }();
+  return sql;
+}
+
+Result<JobView> ReadJobView(const pqxx::row& row) {
+  JobView v;
+  INGEST_ASSIGN_OR_RETURN(v.job, ReadJob(row));
+  v.filename = Text(row[kJobColumnCount]);
+  v.tenant = Text(row[kJobColumnCount + 1]);
+  v.cost_nanos = Int(row[kJobColumnCount + 2]);
+  return v;
+}
+
+// Sorted by (stage sequence, attempt) (Store::ListStageTimings). The pair is the table's key
+// with job_id, so there is no tie left for an insertion order to break.
+Result<std::vector<StageTiming>> QueryStageTimings(pqxx::work& w, std::string_view job_id) {
+  pqxx::result r = w.exec_params(
+      "SELECT stage, attempt, started_at, finished_at, outcome FROM stage_timings "
+      "WHERE job_id = $1",
+      std::string(job_id));
+  std::vector<StageTiming> out;
+  out.reserve(r.size());
+  for (const pqxx::row& row : r) {
+    auto stage = ParseStage(TextView(row[0]));
+    if (!stage.ok()) return DataLoss(stage.status().message(), "bad_row");
+    out.push_back({*stage, static_cast<int>(Int(row[1])), Int(row[2]), Int(row[3]), Text(row[4])});
+  }
+  std::stable_sort(out.begin(), out.end(), [](const StageTiming& a, const StageTiming& b) {
+    return std::pair(static_cast<int>(a.stage), a.attempt) <
+           std::pair(static_cast<int>(b.stage), b.attempt);
+  });
+  return out;
+}
+
+// Makes the surrounding transaction one snapshot: REPEATABLE READ takes it at the first query
+// and every later statement sees the same one (READ COMMITTED would take one per statement).
+// Must be the transaction's first statement.
+void ReadOneSnapshot(pqxx::work& w) {
+  w.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+}
 
 }  // namespace
 
@@ -128,29 +191,11 @@ Result<Job> PostgresStore::GetJob(std::string_view job_id) {
 }
 
 Result<std::vector<JobView>> PostgresStore::ListJobs(const JobFilter& filter) {
-  static const std::string sql = [] {
-    std::string cols;
-    std::string_view rest = kJobColumns;
-    // Qualify every job column with "j." (documents shares some names).
-    while (!rest.empty()) {
-      size_t comma = rest.find(',');
-      std::string_view col = rest.substr(0, comma);
-      while (!col.empty() && col.front() == ' ') col.remove_prefix(1);
-      if (!cols.empty()) cols += ", ";
-      cols += "j.";
-      cols += col;
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-    }
-    return Cat({"SELECT ", cols,
-                ", d.filename, d.tenant, "
-                "COALESCE((SELECT SUM(l.cost_nanos) FROM ledger l WHERE l.job_id = j.id AND "
-                "l.state IN ('reserved', 'settled')), 0) "
-                "FROM jobs j JOIN documents d ON d.id = j.document_id "
-                "WHERE ($1::text IS NULL OR j.state = $1) "
-                "AND ($2::text IS NULL OR j.document_id = $2) "
-                "AND ($3::text IS NULL OR d.tenant = $3) "
-                "ORDER BY j.created_at DESC, j.id LIMIT $4"});
-  }();
+  static const std::string sql = Cat({SelectJobViews(),
+                                      "WHERE ($1::text IS NULL OR j.state = $1) "
+                                      "AND ($2::text IS NULL OR j.document_id = $2) "
+                                      "AND ($3::text IS NULL OR d.tenant = $3) "
+                                      "ORDER BY j.created_at DESC, j.id LIMIT $4"});
   std::optional<std::string> state;
   if (filter.state) state = std::string(JobStateName(*filter.state));
   const int64_t limit = filter.limit > 0 ? filter.limit : std::numeric_limits<int64_t>::max();
@@ -160,11 +205,7 @@ Result<std::vector<JobView>> PostgresStore::ListJobs(const JobFilter& filter) {
     std::vector<JobView> out;
     out.reserve(r.size());
     for (const pqxx::row& row : r) {
-      JobView v;
-      INGEST_ASSIGN_OR_RETURN(v.job, ReadJob(row));
-      v.filename = Text(row[kJobColumnCount]);
-      v.tenant = Text(row[kJobColumnCount + 1]);
-      v.cost_nanos = Int(row[kJobColumnCount + 2]);
+      INGEST_ASSIGN_OR_RETURN(JobView v, ReadJobView(row));
       out.push_back(std::move(v));
     }
     return out;
@@ -297,19 +338,46 @@ Status PostgresStore::RecordStageTiming(std::string_view job_id, const StageTimi
 
 Result<std::vector<StageTiming>> PostgresStore::ListStageTimings(std::string_view job_id) {
   return Transact("list stage timings", [&](pqxx::work& w) -> Result<std::vector<StageTiming>> {
-    // Ties on started_at break on (stage, attempt), which is deterministic; PostgreSQL has
-    // no stable insertion order to mirror SQLite's rowid.
-    pqxx::result r = w.exec_params(
-        "SELECT stage, attempt, started_at, finished_at, outcome FROM stage_timings "
-        "WHERE job_id = $1 ORDER BY started_at, stage, attempt",
-        std::string(job_id));
-    std::vector<StageTiming> out;
-    for (const pqxx::row& row : r) {
-      auto stage = ParseStage(TextView(row[0]));
-      if (!stage.ok()) return DataLoss(stage.status().message(), "bad_row");
-      out.push_back(
-          {*stage, static_cast<int>(Int(row[1])), Int(row[2]), Int(row[3]), Text(row[4])});
+    return QueryStageTimings(w, job_id);
+  });
+}
+
+Result<JobDetail> PostgresStore::GetJobDetail(std::string_view job_id, int max_events) {
+  static const std::string sql = Cat({SelectJobViews(), "WHERE j.id = $1"});
+  return Transact("get job detail", [&](pqxx::work& w) -> Result<JobDetail> {
+    ReadOneSnapshot(w);
+    pqxx::result r = w.exec_params(sql, std::string(job_id));
+    if (r.empty()) return NotFound("job " + std::string(job_id) + " not found");
+    JobDetail out;
+    INGEST_ASSIGN_OR_RETURN(out.view, ReadJobView(r[0]));
+    std::optional<Document> doc = FindDocument(w, out.view.job.document_id);
+    if (!doc) return DataLoss("job " + std::string(job_id) + " has no document", "bad_row");
+    out.document = std::move(*doc);
+    INGEST_ASSIGN_OR_RETURN(out.timings, QueryStageTimings(w, job_id));
+    INGEST_ASSIGN_OR_RETURN(out.events, QueryEvents(w, job_id, max_events));
+    return out;
+  });
+}
+
+Result<DocumentDetail> PostgresStore::GetDocumentDetail(std::string_view document_id) {
+  static const std::string newest_job =
+      Cat({SelectJobViews(), "WHERE j.document_id = $1 ORDER BY j.created_at DESC, j.id LIMIT 1"});
+  return Transact("get document detail", [&](pqxx::work& w) -> Result<DocumentDetail> {
+    ReadOneSnapshot(w);
+    std::optional<Document> doc = FindDocument(w, document_id);
+    if (!doc) return NotFound("document " + std::string(document_id) + " not found");
+    DocumentDetail out;
+    out.document = std::move(*doc);
+    pqxx::result r = w.exec_params(newest_job, std::string(document_id));
+    if (!r.empty()) {
+      INGEST_ASSIGN_OR_RETURN(JobView v, ReadJobView(r[0]));
+      out.job = std::move(v);
     }
+    pqxx::row totals = w.exec_params1(
+        "SELECT COUNT(*), COALESCE(SUM(token_count), 0) FROM chunks WHERE document_id = $1",
+        std::string(document_id));
+    out.chunks = Int(totals[0]);
+    out.chunk_tokens = Int(totals[1]);
     return out;
   });
 }

@@ -44,6 +44,8 @@ class PostgresStore final : public Store {
                         UnixMillis now) override;
   Status RecordStageTiming(std::string_view job_id, const StageTiming& timing) override;
   Result<std::vector<StageTiming>> ListStageTimings(std::string_view job_id) override;
+  Result<JobDetail> GetJobDetail(std::string_view job_id, int max_events) override;
+  Result<DocumentDetail> GetDocumentDetail(std::string_view document_id) override;
 
   Result<std::optional<ParseRecord>> GetParse(std::string_view file_sha256, std::string_view parser,
                                               std::string_view config_hash) override;
@@ -59,6 +61,12 @@ class PostgresStore final : public Store {
   Status PutVectors(const VectorSpace& space, std::span<const StoredVector> vectors) override;
   Result<std::optional<StoredVector>> GetVector(const VectorSpace& space,
                                                 std::string_view text_sha256) override;
+  Result<std::optional<std::vector<float>>> GetQueryVector(const VectorSpace& space,
+                                                           std::string_view text_sha256,
+                                                           UnixMillis now) override;
+  Status PutQueryVector(const VectorSpace& space, std::string_view text_sha256,
+                        std::span<const float> vector, int64_t max_entries,
+                        UnixMillis now) override;
   Status MarkIndexed(std::string_view document_id, const VectorSpace& space,
                      UnixMillis now) override;
   Status ScanIndex(const VectorSpace& space, std::optional<std::string_view> tenant,
@@ -68,6 +76,8 @@ class PostgresStore final : public Store {
 
   Status AppendLedger(const LedgerEntry& entry) override;
   Result<std::vector<LedgerEntry>> ListLedger(std::optional<std::string_view> document_id) override;
+  Result<std::map<std::string, int64_t>> SpendByOperation(
+      std::optional<std::string_view> tenant) override;
 
   Result<ReserveResult> Reserve(const LedgerEntry& entry, UnixMillis now) override;
   Status SettleLedger(const LedgerEntry& entry, UnixMillis now) override;

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <pqxx/pqxx>
 #include <span>
 #include <string>
@@ -49,6 +50,11 @@ Result<Job> ReadJob(const pqxx::row& r, int first = 0);
 Document ReadDocument(const pqxx::row& r, int first = 0);
 Chunk ReadChunk(const pqxx::row& r, int first = 0);
 Result<LedgerEntry> ReadLedger(const pqxx::row& r, int first = 0);
+
+// A job's events (every event when job_id is nullopt), most recent first, at most `limit`
+// (<= 0: all), inside the caller's transaction. In postgres_audit.cc.
+Result<std::vector<Event>> QueryEvents(pqxx::work& w, std::optional<std::string_view> job_id,
+                                       int limit);
 
 // float32 little-endian, the stored vector format of both backends.
 std::string EncodeVector(std::span<const float> values);

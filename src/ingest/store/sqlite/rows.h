@@ -1,7 +1,9 @@
 // Row <-> struct mapping shared by the SQLite store files. Internal to store/sqlite.
 #pragma once
 
+#include <optional>
 #include <string_view>
+#include <vector>
 
 #include "ingest/store/sqlite/connection.h"
 #include "ingest/store/types.h"
@@ -38,6 +40,11 @@ Chunk ReadChunk(const Stmt& s, int first = 0);
 Result<LedgerEntry> ReadLedger(const Stmt& s, int first = 0);
 // Binds `e` as kLedgerColumns to parameters first..first+18.
 void BindLedger(Stmt& s, const LedgerEntry& e, int first = 1);
+
+// A job's events (every event when job_id is nullopt), most recent first, at most `limit`
+// (<= 0: all), on `conn` (so a caller's read transaction covers it). In sqlite_audit.cc.
+Result<std::vector<Event>> QueryEvents(Connection& conn, std::optional<std::string_view> job_id,
+                                       int limit);
 
 // float32 little-endian, the on-disk vector format of both backends.
 std::string EncodeVector(std::span<const float> values);

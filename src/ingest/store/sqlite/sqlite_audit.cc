@@ -45,6 +45,27 @@ Result<std::vector<LedgerEntry>> SqliteStore::ListLedger(
   return out;
 }
 
+Result<std::map<std::string, int64_t>> SqliteStore::SpendByOperation(
+    std::optional<std::string_view> tenant) {
+  INGEST_ASSIGN_OR_RETURN(ConnectionPool::Handle conn, pool_.Acquire());
+  INGEST_ASSIGN_OR_RETURN(
+      Stmt q, conn->Prepare("SELECT operation, SUM(cost_micros) FROM ledger WHERE state IN "
+                            "('settled', 'reserved') AND (?1 IS NULL OR tenant = ?1) "
+                            "GROUP BY operation"));
+  if (tenant) {
+    q.Bind(1, *tenant);
+  } else {
+    q.BindNull(1);
+  }
+  std::map<std::string, int64_t> out;
+  for (;;) {
+    INGEST_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out[q.Text(0)] = q.Int(1);
+  }
+  return out;
+}
+
 Status SqliteStore::AppendEvent(const Event& e) {
   INGEST_ASSIGN_OR_RETURN(WriteScope w, BeginWrite());
   INGEST_ASSIGN_OR_RETURN(
@@ -56,13 +77,12 @@ Status SqliteStore::AppendEvent(const Event& e) {
   return w.txn->Commit();
 }
 
-Result<std::vector<Event>> SqliteStore::ListEvents(std::optional<std::string_view> job_id,
-                                                   int limit) {
-  INGEST_ASSIGN_OR_RETURN(ConnectionPool::Handle conn, pool_.Acquire());
+Result<std::vector<Event>> QueryEvents(Connection& conn, std::optional<std::string_view> job_id,
+                                       int limit) {
   INGEST_ASSIGN_OR_RETURN(Stmt q,
-                          conn->Prepare("SELECT id, at, kind, job_id, document_id, correlation_id, "
-                                        "detail_json FROM events WHERE (?1 IS NULL OR job_id = ?1) "
-                                        "ORDER BY id DESC LIMIT ?2"));
+                          conn.Prepare("SELECT id, at, kind, job_id, document_id, correlation_id, "
+                                       "detail_json FROM events WHERE (?1 IS NULL OR job_id = ?1) "
+                                       "ORDER BY id DESC LIMIT ?2"));
   if (job_id) {
     q.Bind(1, *job_id);
   } else {
@@ -76,6 +96,12 @@ Result<std::vector<Event>> SqliteStore::ListEvents(std::optional<std::string_vie
     out.push_back({q.Int(0), q.Int(1), q.Text(2), q.Text(3), q.Text(4), q.Text(5), q.Text(6)});
   }
   return out;
+}
+
+Result<std::vector<Event>> SqliteStore::ListEvents(std::optional<std::string_view> job_id,
+                                                   int limit) {
+  INGEST_ASSIGN_OR_RETURN(ConnectionPool::Handle conn, pool_.Acquire());
+  return QueryEvents(*conn, job_id, limit);
 }
 
 Status SqliteStore::UpsertWorker(const WorkerInfo& wk) {

@@ -225,6 +225,63 @@ Result<std::optional<StoredVector>> SqliteStore::GetVector(const VectorSpace& sp
   return std::optional<StoredVector>(std::move(v));
 }
 
+Result<std::optional<std::vector<float>>> SqliteStore::GetQueryVector(const VectorSpace& space,
+                                                                      std::string_view text_sha256,
+                                                                      UnixMillis now) {
+  INGEST_RETURN_IF_ERROR(CheckSpace(space));
+  INGEST_ASSIGN_OR_RETURN(WriteScope w, BeginWrite());
+  INGEST_ASSIGN_OR_RETURN(
+      Stmt u, w->Prepare("UPDATE query_vectors SET last_used_at = MAX(last_used_at, ?1) "
+                         "WHERE model = ?2 AND dimensions = ?3 AND text_sha256 = ?4 "
+                         "RETURNING vector"));
+  u.Bind(1, now).Bind(2, space.model).Bind(3, space.dimensions).Bind(4, text_sha256);
+  INGEST_ASSIGN_OR_RETURN(bool row, u.Step());
+  std::optional<std::vector<float>> out;
+  if (row) {
+    std::vector<float> values;
+    INGEST_RETURN_IF_ERROR(DecodeVector(u.Blob(0), space.dimensions, &values));
+    out = std::move(values);
+  }
+  INGEST_RETURN_IF_ERROR(u.Exec());
+  INGEST_RETURN_IF_ERROR(w.txn->Commit());
+  return out;
+}
+
+Status SqliteStore::PutQueryVector(const VectorSpace& space, std::string_view text_sha256,
+                                   std::span<const float> vector, int64_t max_entries,
+                                   UnixMillis now) {
+  INGEST_RETURN_IF_ERROR(CheckSpace(space));
+  if (vector.size() != static_cast<size_t>(space.dimensions)) {
+    return InvalidArgument("query vector has " + std::to_string(vector.size()) + " values, space " +
+                               space.model + " has " + std::to_string(space.dimensions),
+                           "wrong_dimensions");
+  }
+  if (text_sha256.empty()) return InvalidArgument("vector without text hash", "missing_id");
+  if (max_entries < 1) return InvalidArgument("max_entries must be >= 1", "invalid_limit");
+  const std::string blob = EncodeVector(vector);
+  INGEST_ASSIGN_OR_RETURN(WriteScope w, BeginWrite());
+  {
+    INGEST_ASSIGN_OR_RETURN(
+        Stmt u, w->Prepare("INSERT INTO query_vectors (model, dimensions, text_sha256, vector, "
+                           "created_at, last_used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5) "
+                           "ON CONFLICT (model, dimensions, text_sha256) DO UPDATE SET "
+                           "last_used_at = MAX(last_used_at, excluded.last_used_at)"));
+    u.Bind(1, space.model).Bind(2, space.dimensions).Bind(3, text_sha256);
+    u.BindBlob(4, blob.data(), blob.size()).Bind(5, now);
+    INGEST_RETURN_IF_ERROR(u.Exec());
+  }
+  {
+    // Everything past the newest max_entries rows goes, least recently used first.
+    INGEST_ASSIGN_OR_RETURN(
+        Stmt d, w->Prepare("DELETE FROM query_vectors WHERE rowid IN (SELECT rowid FROM "
+                           "query_vectors ORDER BY last_used_at DESC, model, dimensions, "
+                           "text_sha256 LIMIT -1 OFFSET ?1)"));
+    d.Bind(1, max_entries);
+    INGEST_RETURN_IF_ERROR(d.Exec());
+  }
+  return w.txn->Commit();
+}
+
 Status SqliteStore::MarkIndexed(std::string_view document_id, const VectorSpace& space,
                                 UnixMillis now) {
   INGEST_RETURN_IF_ERROR(CheckSpace(space));

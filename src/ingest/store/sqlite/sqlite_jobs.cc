@@ -1,4 +1,5 @@
 // Documents, jobs and stage timings.
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -40,6 +41,62 @@ Result<std::optional<Document>> FindDocument(Connection& conn, std::string_view 
 Status LeaseLost(std::string_view job_id) {
   return FailedPrecondition(
       "job " + std::string(job_id) + " changed since it was read (lease lost)", "lease_lost");
+}
+
+// "SELECT <job columns>, filename, tenant, cost FROM jobs j JOIN documents d ...": a JobView
+// per row (ReadJobView); callers append WHERE / ORDER BY.
+const std::string& SelectJobViews() {
+  static const std::string sql = [] {
+    std::string cols;
+    std::string_view rest = kJobColumns;
+    // Qualify every job column with "j." (documents shares some names).
+    while (!rest.empty()) {
+      size_t comma = rest.find(',');
+      std::string_view col = rest.substr(0, comma);
+      while (!col.empty() && col.front() == ' ') col.remove_prefix(1);
+      if (!cols.empty()) cols += ", ";
+      cols += "j.";
+      cols += col;
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+    return Cat({"SELECT ", cols,
+                ", d.filename, d.tenant, "
+                "COALESCE((SELECT SUM(l.cost_nanos) FROM ledger l WHERE l.job_id = j.id AND "
+                "l.state IN ('reserved', 'settled')), 0) "
+                "FROM jobs j JOIN documents d ON d.id = j.document_id "});
+  }();
+  return sql;
+}
+
+Result<JobView> ReadJobView(const Stmt& q) {
+  JobView v;
+  INGEST_ASSIGN_OR_RETURN(v.job, ReadJob(q));
+  v.filename = q.Text(kJobColumnCount);
+  v.tenant = q.Text(kJobColumnCount + 1);
+  v.cost_nanos = q.Int(kJobColumnCount + 2);
+  return v;
+}
+
+// Rows in insertion order, then sorted by (stage sequence, attempt); the stable sort keeps
+// insertion order as the last tie-breaker (Store::ListStageTimings).
+Result<std::vector<StageTiming>> QueryStageTimings(Connection& conn, std::string_view job_id) {
+  INGEST_ASSIGN_OR_RETURN(
+      Stmt q, conn.Prepare("SELECT stage, attempt, started_at, finished_at, outcome FROM "
+                           "stage_timings WHERE job_id = ? ORDER BY rowid"));
+  q.Bind(1, job_id);
+  std::vector<StageTiming> out;
+  for (;;) {
+    INGEST_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    auto stage = ParseStage(q.TextView(0));
+    if (!stage.ok()) return DataLoss(stage.status().message(), "bad_row");
+    out.push_back({*stage, static_cast<int>(q.Int(1)), q.Int(2), q.Int(3), q.Text(4)});
+  }
+  std::stable_sort(out.begin(), out.end(), [](const StageTiming& a, const StageTiming& b) {
+    return std::pair(static_cast<int>(a.stage), a.attempt) <
+           std::pair(static_cast<int>(b.stage), b.attempt);
+  });
+  return out;
 }
 
 }  // namespace
@@ -130,28 +187,11 @@ Result<Job> SqliteStore::GetJob(std::string_view job_id) {
 }
 
 Result<std::vector<JobView>> SqliteStore::ListJobs(const JobFilter& filter) {
-  static const std::string sql = [] {
-    std::string cols;
-    std::string_view rest = kJobColumns;
-    // Qualify every job column with "j." (documents shares some names).
-    while (!rest.empty()) {
-      size_t comma = rest.find(',');
-      std::string_view col = rest.substr(0, comma);
-      while (!col.empty() && col.front() == ' ') col.remove_prefix(1);
-      if (!cols.empty()) cols += ", ";
-      cols += "j.";
-      cols += col;
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-    }
-    return Cat({"SELECT ", cols,
-                ", d.filename, d.tenant, "
-                "COALESCE((SELECT SUM(l.cost_nanos) FROM ledger l WHERE l.job_id = j.id AND "
-                "l.state IN ('reserved', 'settled')), 0) "
-                "FROM jobs j JOIN documents d ON d.id = j.document_id "
-                "WHERE (?1 IS NULL OR j.state = ?1) AND (?2 IS NULL OR j.document_id = ?2) "
-                "AND (?3 IS NULL OR d.tenant = ?3) "
-                "ORDER BY j.created_at DESC, j.id LIMIT ?4"});
-  }();
+  static const std::string sql =
+      Cat({SelectJobViews(),
+           "WHERE (?1 IS NULL OR j.state = ?1) AND (?2 IS NULL OR j.document_id = ?2) "
+           "AND (?3 IS NULL OR d.tenant = ?3) "
+           "ORDER BY j.created_at DESC, j.id LIMIT ?4"});
   INGEST_ASSIGN_OR_RETURN(ConnectionPool::Handle conn, pool_.Acquire());
   INGEST_ASSIGN_OR_RETURN(Stmt q, conn->Prepare(sql));
   if (filter.state) {
@@ -165,11 +205,7 @@ Result<std::vector<JobView>> SqliteStore::ListJobs(const JobFilter& filter) {
   for (;;) {
     INGEST_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
-    JobView v;
-    INGEST_ASSIGN_OR_RETURN(v.job, ReadJob(q));
-    v.filename = q.Text(kJobColumnCount);
-    v.tenant = q.Text(kJobColumnCount + 1);
-    v.cost_nanos = q.Int(kJobColumnCount + 2);
+    INGEST_ASSIGN_OR_RETURN(JobView v, ReadJobView(q));
     out.push_back(std::move(v));
   }
   return out;
@@ -311,18 +347,62 @@ Status SqliteStore::RecordStageTiming(std::string_view job_id, const StageTiming
 
 Result<std::vector<StageTiming>> SqliteStore::ListStageTimings(std::string_view job_id) {
   INGEST_ASSIGN_OR_RETURN(ConnectionPool::Handle conn, pool_.Acquire());
-  INGEST_ASSIGN_OR_RETURN(
-      Stmt q, conn->Prepare("SELECT stage, attempt, started_at, finished_at, outcome FROM "
-                            "stage_timings WHERE job_id = ? ORDER BY started_at, rowid"));
-  q.Bind(1, job_id);
-  std::vector<StageTiming> out;
-  for (;;) {
+  return QueryStageTimings(*conn, job_id);
+}
+
+// One deferred read transaction: in WAL mode every statement in it reads the snapshot taken
+// by the first, whatever other connections commit meanwhile.
+Result<JobDetail> SqliteStore::GetJobDetail(std::string_view job_id, int max_events) {
+  static const std::string sql = Cat({SelectJobViews(), "WHERE j.id = ?1"});
+  INGEST_ASSIGN_OR_RETURN(ConnectionPool::Handle conn, pool_.Acquire());
+  INGEST_ASSIGN_OR_RETURN(std::unique_ptr<Txn> txn, Txn::Begin(&*conn, Txn::Kind::kRead));
+  JobDetail out;
+  {
+    INGEST_ASSIGN_OR_RETURN(Stmt q, conn->Prepare(sql));
+    q.Bind(1, job_id);
     INGEST_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    auto stage = ParseStage(q.TextView(0));
-    if (!stage.ok()) return DataLoss(stage.status().message(), "bad_row");
-    out.push_back({*stage, static_cast<int>(q.Int(1)), q.Int(2), q.Int(3), q.Text(4)});
+    if (!row) return NotFound("job " + std::string(job_id) + " not found");
+    INGEST_ASSIGN_OR_RETURN(out.view, ReadJobView(q));
   }
+  INGEST_ASSIGN_OR_RETURN(std::optional<Document> doc,
+                          FindDocument(*conn, out.view.job.document_id));
+  if (!doc) return DataLoss("job " + std::string(job_id) + " has no document", "bad_row");
+  out.document = std::move(*doc);
+  INGEST_ASSIGN_OR_RETURN(out.timings, QueryStageTimings(*conn, job_id));
+  INGEST_ASSIGN_OR_RETURN(out.events, QueryEvents(*conn, job_id, max_events));
+  INGEST_RETURN_IF_ERROR(txn->Commit());
+  return out;
+}
+
+Result<DocumentDetail> SqliteStore::GetDocumentDetail(std::string_view document_id) {
+  static const std::string newest_job =
+      Cat({SelectJobViews(), "WHERE j.document_id = ?1 ORDER BY j.created_at DESC, j.id LIMIT 1"});
+  INGEST_ASSIGN_OR_RETURN(ConnectionPool::Handle conn, pool_.Acquire());
+  INGEST_ASSIGN_OR_RETURN(std::unique_ptr<Txn> txn, Txn::Begin(&*conn, Txn::Kind::kRead));
+  DocumentDetail out;
+  INGEST_ASSIGN_OR_RETURN(std::optional<Document> doc, FindDocument(*conn, document_id));
+  if (!doc) return NotFound("document " + std::string(document_id) + " not found");
+  out.document = std::move(*doc);
+  {
+    INGEST_ASSIGN_OR_RETURN(Stmt q, conn->Prepare(newest_job));
+    q.Bind(1, document_id);
+    INGEST_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (row) {
+      INGEST_ASSIGN_OR_RETURN(JobView v, ReadJobView(q));
+      out.job = std::move(v);
+    }
+  }
+  {
+    INGEST_ASSIGN_OR_RETURN(Stmt q, conn->Prepare("SELECT COUNT(*), COALESCE(SUM(token_count), 0) "
+                                                  "FROM chunks WHERE document_id = ?"));
+    q.Bind(1, document_id);
+    INGEST_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (row) {
+      out.chunks = q.Int(0);
+      out.chunk_tokens = q.Int(1);
+    }
+  }
+  INGEST_RETURN_IF_ERROR(txn->Commit());
   return out;
 }
 
