@@ -66,6 +66,11 @@ try {
         `${await text(page, "#tile-complete")} vs ${stats0.jobs.complete}`);
   check("Workers tile shows the pool size",
         (await text(page, "#tile-workers")) === String(stats0.workers));
+  check("query spend shown beside ingestion spend",
+        (await text(page, "#tile-spend-query")).startsWith("$") &&
+        (await text(page, "#tile-spend-ingestion")).startsWith("$") &&
+        typeof stats0.spend.query_usd === "number",
+        `${await text(page, "#tile-spend-ingestion")} / ${await text(page, "#tile-spend-query")}`);
   check("jobs table lists every state",
         (await page.locator("#jobs tr").count()) === Object.keys(stats0.jobs).length);
   // The store's governor rows (seeded by the script) show as budgets, provider health and

@@ -965,7 +965,7 @@ TEST_P(StoreConformance, SpendByOperationSumsSettledAndReservedRows) {
     e.model = "text-embedding-3-small";
     e.tokens = 10;
     e.requests = 1;
-    e.cost_micros = micros;
+    e.cost_nanos = micros;
     e.state = state;
     e.created_at = 1000;
     e.updated_at = 1000;

@@ -129,6 +129,10 @@ await call("/v1/search", "post", "/v1/search",
   { token: alpha, body: JSON.stringify({ query: "apples orchards", k: 3 }), headers: json, expect: 200 });
 await call("/v1/search", "post", "/v1/search", { token: alpha, body: "{\"query\":", headers: json, expect: 400 });
 await call("/v1/search", "post", "/v1/search", { body: "{}", headers: json, expect: 401 });
+// Tenant "broke" has a $0 hard budget (set by the script): the query is refused, nothing sent.
+await call("/v1/search", "post", "/v1/search",
+  { token: admin, body: JSON.stringify({ query: "a question nobody asked", k: 3 }),
+    headers: { ...json, "X-Tenant": "broke" }, expect: 429 });
 
 // The seeded governor rows raise alerts within a few evaluations; wait for them so the alert
 // schema is checked on real items.
@@ -141,7 +145,8 @@ await call("/v1/costs", "get", "/v1/costs", { token: admin, expect: 200 });
 await call("/v1/costs", "get", "/v1/costs", { token: alpha, expect: 200 });
 await call("/v1/costs", "get", "/v1/costs", { expect: 401 });
 const stats = (await call("/v1/stats", "get", "/v1/stats", { token: admin, expect: 200 })).json;
-report(stats?.budgets?.length === 2 && stats?.providers?.length === 2 && stats?.alerts?.firing?.length >= 2,
+// Budgets: the two seeded ones and tenant "broke"'s.
+report(stats?.budgets?.length === 3 && stats?.providers?.length === 2 && stats?.alerts?.firing?.length >= 2,
        "admin stats carry budgets, providers and firing alerts", JSON.stringify(stats?.alerts?.firing?.map((a) => a.name)));
 await call("/v1/stats", "get", "/v1/stats", { token: alpha, expect: 200 });
 await call("/v1/stats", "get", "/v1/stats", { expect: 401 });

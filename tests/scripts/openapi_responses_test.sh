@@ -2,7 +2,8 @@
 # docs/openapi.json against the real server: starts `ingestd serve` on a fresh SQLite store and
 # runs tests/openapi/check_responses.mjs, which calls every documented route and validates each
 # answer (status, content type, JSON body) against the document's schemas (tests/openapi/schema.mjs,
-# no npm packages). Also checks the served /openapi.json is the file in the repository.
+# no npm packages). Also checks the served /openapi.json is the file in the repository. The
+# embedder is OpenAI's, against `ingestd emulate openai`.
 # Usage: openapi_responses_test.sh INGESTD SOURCE_DIR BINARY_DIR
 source "$(dirname "$0")/../lib/common.sh"
 
@@ -18,10 +19,15 @@ export INGESTD_MAX_BYTES=65536 MAX_BYTES=65536
 printf '%%PDF-1.4\n1 0 obj << /Type /Catalog broken\n%%%%EOF\n' > "$WORK/broken.pdf"
 export PDF_BAD="$WORK/broken.pdf"
 export INGESTD_ALERT_INTERVAL_S=1
+# A paid embedder (the OpenAI emulator), so that a search can be refused by a budget: tenant
+# "broke" has a $0 hard budget and POST /v1/search for it must answer the documented 429.
+emulator_start openai "$WORK/emu.out" --api-key sk-emu-openapi
+export INGESTD_EMBEDDER=openai OPENAI_API_KEY=sk-emu-openapi OPENAI_BASE_URL="$EMU_URL/v1"
+"$BIN" budget set --tenant broke --period day --hard 0 > /dev/null
 
 "$BIN" serve --listen 127.0.0.1:0 --workers 2 > "$WORK/serve.out" 2> "$WORK/serve.log" &
 pid=$!
-trap 'kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; emulators_stop; rm -rf "$WORK"' EXIT
 url=""
 for _ in $(seq 1 200); do
   line="$(head -n 1 "$WORK/serve.out" 2>/dev/null || true)"

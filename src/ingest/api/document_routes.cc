@@ -2,11 +2,12 @@
 // tenant; admin requests act for X-Tenant (default: the configured tenant) when they create or
 // search, and see every tenant when they read by id.
 #include <map>
-#include <span>
 #include <string>
 
+#include "ingest/api/http_status.h"
 #include "ingest/api/route_env.h"
 #include "ingest/api/upload.h"
+#include "ingest/pipeline/query_embedding.h"
 #include "ingest/pipeline/submit.h"
 #include "ingest/search/hit_json.h"
 #include "ingest/search/vector_search.h"
@@ -75,6 +76,29 @@ void ShowDocument(const RouteEnv& env, const httplib::Request& req, httplib::Res
   SendJson(res, 200, out);
 }
 
+// A query the governor did not let through (nothing was sent). Over a hard budget: 429 with
+// Retry-After (seconds until the budget's period resets) and the budget in the body, next to
+// the usual error code and message (docs/api.md, "Search and budgets").
+void SendQueryRefused(const RouteEnv& env, httplib::Response& res, const Status& st,
+                      const pipeline::QueryRefusal& refusal) {
+  if (st.reason() != "budget_exceeded" || !refusal.budget) return SendError(res, st);
+  const store::BudgetStatus& b = *refusal.budget;
+  nlohmann::json body = ErrorBody(st);
+  body["error"]["budget"] = {
+      {"scope", std::string(store::BudgetScopeName(b.budget.scope))},
+      {"key", b.budget.scope_key},
+      {"period", std::string(store::BudgetPeriodName(b.budget.period))},
+      {"limit_usd", static_cast<double>(b.budget.hard_nanos) / 1e9},
+      {"limit_nanos", b.budget.hard_nanos},
+      {"spent_usd", static_cast<double>(b.settled_nanos + b.reserved_nanos) / 1e9},
+      {"spent_nanos", b.settled_nanos + b.reserved_nanos},
+      {"resets_at", Iso(b.window.end)}};
+  SendJson(res, HttpStatusFor(st), body);
+  const UnixMillis now = env.deps.pipeline.clock->NowMillis();
+  const int64_t wait_s = b.window.end > now ? (b.window.end - now + 999) / 1000 : 0;
+  res.set_header("Retry-After", std::to_string(wait_s));
+}
+
 void Search(const RouteEnv& env, const httplib::Request& req, httplib::Response& res) {
   auto p = Authorize(env, req);
   if (!p.ok()) return SendError(res, p.status());
@@ -94,21 +118,25 @@ void Search(const RouteEnv& env, const httplib::Request& req, httplib::Response&
   }
   const embed::Embedder& embedder = *env.deps.pipeline.embedder;
   const std::string query = q->get<std::string>();
-  auto embedded = embedder.Embed(std::span<const std::string>(&query, 1));
-  if (!embedded.ok()) return SendError(res, embedded.status());
-  if (embedded->vectors.size() != 1) return SendError(res, Internal("embedder returned no vector"));
   const std::string tenant = EffectiveTenant(env, *p, req);
-  auto hits = search::SearchExact(*env.deps.pipeline.store, embedder.Space(), embedded->vectors[0],
-                                  k, std::string_view(tenant));
+  // Through the governor, billed to the caller's tenant, with the query vector cache.
+  pipeline::QueryRefusal refusal;
+  auto embedded = pipeline::EmbedQuery(env.deps.pipeline, query, tenant, env.metrics, &refusal);
+  if (!embedded.ok()) return SendQueryRefused(env, res, embedded.status(), refusal);
+  auto hits = search::SearchExact(*env.deps.pipeline.store, embedder.Space(), embedded->values, k,
+                                  std::string_view(tenant));
   if (!hits.ok()) return SendError(res, hits.status());
   nlohmann::json results = nlohmann::json::array();
   for (const auto& h : *hits) results.push_back(search::SearchHitJson(h));
-  SendJson(res, 200, {{"model", embedder.Space().model}, {"results", results}});
+  SendJson(res, 200,
+           {{"model", embedder.Space().model},
+            {"query_cached", embedded->cached},
+            {"results", results}});
 }
 
-// Ledger totals (settled + reserved; released reservations cost nothing), by service and, for
-// admin, by tenant. Reads the whole ledger: fine for now, a per-period aggregate comes with
-// budgets.
+// Ledger totals (settled + reserved; released reservations cost nothing), by service, by
+// operation (ingestion: embed, parse; search: query) and, for admin, by tenant. Reads the whole
+// ledger: fine for now, a per-period aggregate comes with budgets.
 void Costs(const RouteEnv& env, const httplib::Request& req, httplib::Response& res) {
   auto p = Authorize(env, req);
   if (!p.ok()) return SendError(res, p.status());
@@ -118,11 +146,12 @@ void Costs(const RouteEnv& env, const httplib::Request& req, httplib::Response& 
     int64_t nanos = 0, tokens = 0, pages = 0, requests = 0;
   };
   Total all;
-  std::map<std::string, Total> by_service, by_tenant;
+  std::map<std::string, Total> by_service, by_tenant, by_operation;
   for (const auto& e : *ledger) {
     if (e.state == store::LedgerState::kReleased) continue;
     if (!p->admin && e.tenant != p->tenant) continue;
-    for (Total* t : {&all, &by_service[e.service], &by_tenant[e.tenant]}) {
+    for (Total* t :
+         {&all, &by_service[e.service], &by_tenant[e.tenant], &by_operation[e.operation]}) {
       t->nanos += e.cost_nanos;
       t->tokens += e.tokens;
       t->pages += e.pages;
@@ -139,6 +168,9 @@ void Costs(const RouteEnv& env, const httplib::Request& req, httplib::Response& 
   nlohmann::json out = json_of(all);
   out["by_service"] = nlohmann::json::object();
   for (const auto& [s, t] : by_service) out["by_service"][s] = json_of(t);
+  // embed and parse are ingestion; query is search queries' embeddings.
+  out["by_operation"] = nlohmann::json::object();
+  for (const auto& [s, t] : by_operation) out["by_operation"][s] = json_of(t);
   if (p->admin) {
     out["by_tenant"] = nlohmann::json::object();
     for (const auto& [s, t] : by_tenant) out["by_tenant"][s] = json_of(t);

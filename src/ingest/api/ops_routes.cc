@@ -107,6 +107,19 @@ void Stats(const RouteEnv& env, const httplib::Request& req, httplib::Response& 
   auto gov = ReadGovernorView(store, now);
   if (!gov.ok()) return SendError(res, gov.status());
   out["budgets"] = BudgetsJson(*gov, *p);
+  // Ledger spend (settled + reserved), ingestion and search queries apart; a tenant sees its own.
+  auto spend =
+      store.SpendByOperation(p->admin ? std::nullopt : std::optional<std::string_view>(p->tenant));
+  if (!spend.ok()) return SendError(res, spend.status());
+  int64_t ingestion = 0;
+  for (const auto& [operation, nanos] : *spend) {
+    if (operation != "query") ingestion += nanos;
+  }
+  const int64_t query = spend->contains("query") ? spend->at("query") : 0;
+  out["spend"] = {{"ingestion_usd", static_cast<double>(ingestion) / 1e9},
+                  {"ingestion_nanos", ingestion},
+                  {"query_usd", static_cast<double>(query) / 1e9},
+                  {"query_nanos", query}};
   if (p->admin) {
     nlohmann::json sections = MetricsSectionsJson(*env.metrics);
     out["stages"] = sections["stages"];

@@ -316,6 +316,7 @@ pipeline::PipelineDeps App::Deps() const {
   deps.limits.max_uncompressed_bytes = config_.parse.max_uncompressed_bytes;
   deps.limits.max_compression_ratio = config_.parse.max_compression_ratio;
   deps.embed_batch_size = config_.pipeline.embed_batch_size;
+  deps.query_cache_entries = config_.embed.query_cache_entries;
   deps.retry.max_attempts = config_.pipeline.max_attempts;
   deps.retry.base = Duration(config_.pipeline.backoff_base_ms);
   deps.retry.cap = Duration(config_.pipeline.backoff_cap_ms);

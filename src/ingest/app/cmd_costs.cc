@@ -1,5 +1,5 @@
-// `ingestd costs [--by document|tenant|service|day] [--json]`: what the ledger says was spent
-// (docs/costs.md). Totals are settled rows (what the providers billed); reserved rows (calls in
+// `ingestd costs [--by document|tenant|service|operation|day] [--json]`: what the ledger says was
+// spent (docs/costs.md). Totals are settled rows (what the providers billed); reserved rows (calls in
 // flight) are reported apart as reserved_usd; released rows (calls never billed) are left out.
 // Amounts are summed as integer nano-dollars; "usd" fields are nanos / 1e9 (the nearest double),
 // the "nanos" fields exact.
@@ -60,6 +60,7 @@ std::string GroupKey(const store::LedgerEntry& e, const std::string& by) {
   if (by == "document") return e.document_id;
   if (by == "tenant") return e.tenant;
   if (by == "service") return e.service;
+  if (by == "operation") return e.operation;         // embed, parse (ingestion), query (search)
   return FormatIso8601(e.created_at).substr(0, 10);  // "day": UTC date
 }
 
@@ -80,6 +81,8 @@ int Run(const GlobalOptions& global, const CostsArgs& args) {
   int64_t duplicate_nanos = 0;
   std::map<std::string, Totals> services = {{"openai", {}}, {"llamaparse", {}}, {"local", {}}};
   std::map<std::string, Totals> groups;
+  // Ingestion (embed, parse) and search queries (query) apart, always.
+  std::map<std::string, Totals> operations = {{"embed", {}}, {"parse", {}}, {"query", {}}};
   for (const auto& e : *rows) {
     if (e.state == store::LedgerState::kReleased) continue;
     // Reserved rows are calls in flight (or orphans the governor settles soon): shown apart,
@@ -94,6 +97,7 @@ int Run(const GlobalOptions& global, const CostsArgs& args) {
       presumed_nanos += e.cost_nanos;
       if (e.operation == "embed") duplicate_nanos += e.cost_nanos;
     }
+    operations[e.operation].Add(e);
     if (!args.by.empty()) groups[GroupKey(e, args.by)].Add(e);
   }
   // --by document: each document's file name next to its id.
@@ -129,6 +133,12 @@ int Run(const GlobalOptions& global, const CostsArgs& args) {
       }
     }
     out["services"] = std::move(svc);
+    nlohmann::json ops = nlohmann::json::object();
+    for (const auto& [name, t] : operations) {
+      ops[name] = {{"requests", t.requests}, {"tokens", t.tokens}, {"pages", t.pages},
+                   {"usd", Usd(t.nanos)},    {"nanos", t.nanos},   {"rows", t.rows}};
+    }
+    out["operations"] = std::move(ops);
     if (!args.by.empty()) {
       out["by"] = args.by;
       nlohmann::json g = nlohmann::json::array();
@@ -158,6 +168,9 @@ int Run(const GlobalOptions& global, const CostsArgs& args) {
   }
   std::printf("total %s USD (reserved %s USD)\n", governor::UsdText(total.nanos).c_str(),
               governor::UsdText(reserved_nanos).c_str());
+  std::printf("ingestion %s USD, search queries %s USD\n",
+              governor::UsdText(operations["embed"].nanos + operations["parse"].nanos).c_str(),
+              governor::UsdText(operations["query"].nanos).c_str());
   if (!args.by.empty()) {
     std::printf("\n%-38s  %8s  %12s  %8s  %10s  %14s\n", args.by == "day" ? "DAY (UTC)" : "KEY",
                 "REQUESTS", "TOKENS", "PAGES", "CREDITS", "USD");
@@ -278,8 +291,8 @@ int Reconcile(const GlobalOptions& global, const CostsArgs& args) {
 void AddCostsCommand(CLI::App& app, GlobalOptions& global, int* exit_code) {
   auto args = std::make_shared<CostsArgs>();
   CLI::App* cmd = app.add_subcommand("costs", "Spend recorded in the cost ledger");
-  cmd->add_option("--by", args->by, "Also group by document|tenant|service|day")
-      ->check(CLI::IsMember({"document", "tenant", "service", "day"}));
+  cmd->add_option("--by", args->by, "Also group by document|tenant|service|operation|day")
+      ->check(CLI::IsMember({"document", "tenant", "service", "operation", "day"}));
   cmd->add_flag("--json", args->json, "JSON output");
   CLI::App* reconcile = cmd->add_subcommand(
       "reconcile", "Compare the ledger with provider usage exports (per day and model)");

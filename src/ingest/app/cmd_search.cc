@@ -11,6 +11,8 @@
 #include "ingest/app/cli.h"
 #include "ingest/embed/embedder.h"
 #include "ingest/embed/openai/openai_embedder.h"
+#include "ingest/pipeline/pipeline_deps.h"
+#include "ingest/pipeline/query_embedding.h"
 #include "ingest/search/hit_json.h"
 #include "ingest/search/space_choice.h"
 #include "ingest/search/vector_search.h"
@@ -134,14 +136,15 @@ int RunSearch(const GlobalOptions& global, const SearchArgs& args) {
     std::fprintf(stderr, "ingestd: %s\n", held_space.status().message().c_str());
     return 1;
   }
-  std::string query = args.query;
-  auto embedded = embedder.Embed(std::span<const std::string>(&query, 1));
+  // Through the governor, billed to `tenant`, with the store's query vector cache; over a hard
+  // budget nothing is sent and the message names the budget and when it resets.
+  auto embedded = pipeline::EmbedQuery((*app)->Deps(), args.query, tenant, /*metrics=*/nullptr);
   if (!embedded.ok()) {
     std::fprintf(stderr, "ingestd: cannot embed the query: %s\n",
                  embedded.status().ToString().c_str());
     return 1;
   }
-  auto hits = search::SearchExact((*app)->store(), embedder.Space(), embedded->vectors[0], args.k,
+  auto hits = search::SearchExact((*app)->store(), embedder.Space(), embedded->values, args.k,
                                   std::string_view(tenant));
   if (!hits.ok()) {
     std::fprintf(stderr, "ingestd: search failed: %s\n", hits.status().ToString().c_str());

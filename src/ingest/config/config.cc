@@ -104,6 +104,8 @@ const std::vector<Key>& Keys() {
       KS("embed.provider", "INGESTD_EMBEDDER", &Config::embed, &EmbedConfig::provider),
       KS("embed.model", "INGESTD_EMBED_MODEL", &Config::embed, &EmbedConfig::model),
       KN("embed.dimensions", "INGESTD_EMBED_DIMENSIONS", &Config::embed, &EmbedConfig::dimensions),
+      KN("embed.query_cache_entries", "INGESTD_QUERY_CACHE_ENTRIES", &Config::embed,
+         &EmbedConfig::query_cache_entries),
       KS("embed.fallback_base_url", "INGESTD_EMBED_FALLBACK_BASE_URL", &Config::embed,
          &EmbedConfig::fallback_base_url),
       KS("embed.fallback_model", "INGESTD_EMBED_FALLBACK_MODEL", &Config::embed,
@@ -538,6 +540,7 @@ Status Validate(const Config& c) {
   INGEST_RETURN_IF_ERROR(AtLeast(c, "pipeline.embed_batch_size", c.pipeline.embed_batch_size, 1));
   INGEST_RETURN_IF_ERROR(
       AtLeast(c, "pipeline.stopped_provider_wait_s", c.pipeline.stopped_provider_wait_s, 0));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "embed.query_cache_entries", c.embed.query_cache_entries, 1));
   INGEST_RETURN_IF_ERROR(AtLeast(c, "parse.max_bytes", c.parse.max_bytes, 1));
   INGEST_RETURN_IF_ERROR(AtLeast(c, "parse.max_pages", c.parse.max_pages, 1));
   INGEST_RETURN_IF_ERROR(

@@ -83,6 +83,9 @@ struct EmbedConfig {
   std::string fallback_model;
   int fallback_dimensions = 0;
   std::string fallback_api_key;  // secret; "" = openai.api_key
+  // Search queries embedded once per (vector space, text): at most this many query vectors are
+  // kept in the store, least recently used evicted first.
+  int query_cache_entries = 10000;
 };
 
 struct ProviderConfig {

@@ -82,7 +82,7 @@ Status Governor::ReserveCurrentScope() {
   CallScope* scope = t_scope;
   if (scope == nullptr || scope->governor_ != this || scope->reservation_) return Status::Ok();
   t_admit_checked_provider = true;
-  Result<Reservation> r = Reserve(scope->spec_);
+  Result<Reservation> r = Reserve(scope->spec_, &scope->refused_by_);
   t_admit_checked_provider = false;
   if (!r.ok()) return r.status();
   scope->reservation_ = std::move(r).value();
@@ -241,7 +241,8 @@ Result<http::CallGate*> Governor::AddProvider(ProviderOptions options) {
 }
 
 Result<int64_t> Governor::Price(const CallSpec& spec, const Usage* usage) const {
-  if (spec.operation == "embed") {
+  // "query": a search query's embedding, priced exactly as the chunk embeddings of "embed".
+  if (spec.operation == "embed" || spec.operation == "query") {
     return EmbeddingCostNanos(*prices_, spec.model, usage ? usage->tokens : spec.tokens);
   }
   if (spec.operation == "parse") {
@@ -267,7 +268,8 @@ store::LedgerEntry LedgerRow(const CallSpec& spec, const Usage& usage, int64_t c
   return e;
 }
 
-Result<Reservation> Governor::Reserve(const CallSpec& spec) {
+Result<Reservation> Governor::Reserve(const CallSpec& spec,
+                                      std::optional<store::BudgetStatus>* blocked_by) {
   if (!t_admit_checked_provider) INGEST_RETURN_IF_ERROR(CheckProvider(spec.service));
   INGEST_ASSIGN_OR_RETURN(int64_t estimate, Price(spec, nullptr));
   const UnixMillis now = clock_->NowMillis();
@@ -284,6 +286,7 @@ Result<Reservation> Governor::Reserve(const CallSpec& spec) {
   if (!rr.reserved) {
     std::string what = "a budget";
     std::string detail;
+    if (blocked_by != nullptr) *blocked_by = rr.blocked_by;
     if (rr.blocked_by) {
       const store::BudgetStatus& b = *rr.blocked_by;
       what = std::string(store::BudgetScopeName(b.budget.scope));

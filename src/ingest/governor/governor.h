@@ -73,7 +73,7 @@ struct GovernorOptions {
 // One paid call about to be made.
 struct CallSpec {
   std::string service;    // "openai", "llamaparse"
-  std::string operation;  // "embed", "parse"
+  std::string operation;  // "embed", "parse", "query" (a search query's embedding)
   std::string model;      // embedding model or parse mode
   std::string tenant;
   std::string document_id;
@@ -123,12 +123,16 @@ class CallScope {
 
   // Set once a gate of `governor` admitted the first request; nullopt when nothing was sent.
   const std::optional<Reservation>& reservation() const { return reservation_; }
+  // Set when the reservation was refused by a hard budget (the call was not sent): that
+  // budget with its spend, for answers that name it and say when it resets.
+  const std::optional<store::BudgetStatus>& refused_by() const { return refused_by_; }
 
  private:
   friend class Governor;
   Governor* const governor_;
   const CallSpec spec_;
   std::optional<Reservation> reservation_;
+  std::optional<store::BudgetStatus> refused_by_;
   CallScope* const previous_;
 };
 
@@ -154,7 +158,9 @@ class Governor {
   // naming the budget, its spend and limit; a budget stopped by an overrun: reason
   // "budget_stopped". A stopped provider: kResourceExhausted
   // "provider_stopped" (nothing is reserved).
-  Result<Reservation> Reserve(const CallSpec& spec);
+  // `blocked_by`, when given, receives the refusing budget.
+  Result<Reservation> Reserve(const CallSpec& spec,
+                              std::optional<store::BudgetStatus>* blocked_by = nullptr);
   // Settles the reservation with the provider's usage (priced exactly; a call that billed
   // nothing — usage all zero, requests included — is released instead). A provider that billed
   // more than was reserved is an incident, not a rounding (issue 12): the row is settled as

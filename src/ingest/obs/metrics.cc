@@ -54,8 +54,9 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                       "Tokens sent to embedding providers, by provider and model");
   pages_ = &Register(prometheus::BuildCounter(), "ingestd_pages_total",
                      "Pages parsed (parse-cache hits excluded), by parser");
-  cache_hits_ = &Register(prometheus::BuildCounter(), "ingestd_cache_hits_total",
-                          "Cache hits: parse (documents) and vector (chunk texts)");
+  cache_hits_ =
+      &Register(prometheus::BuildCounter(), "ingestd_cache_hits_total",
+                "Cache hits: parse (documents), vector (chunk texts), query (search queries)");
   http_requests_ = &Register(prometheus::BuildCounter(), "ingestd_http_requests_total",
                              "HTTP API requests, by route template and status code");
   provider_requests_ = &Register(prometheus::BuildCounter(), "ingestd_provider_requests_total",
@@ -73,6 +74,15 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                 "What providers billed beyond the reservation of their calls, in USD, by service");
   budget_stopped_ = &Register(prometheus::BuildGauge(), "ingestd_budget_stopped",
                               "1 while a budget is stopped by a provider overrun (until acked)");
+  queries_ = &Register(prometheus::BuildCounter(), "ingestd_queries_total",
+                       "Search query embeddings, by outcome (cache_hit, embedded, free, "
+                       "budget_exceeded, throttled, error)");
+  query_embedding_ =
+      &Register(prometheus::BuildHistogram(), "ingestd_query_embedding_seconds",
+                "Wall time to get a search query's vector, by source (cache, provider, local)");
+  query_cost_usd_ = &Register(prometheus::BuildCounter(), "ingestd_query_cost_usd_total",
+                              "Spend on search query embeddings in USD (part of "
+                              "ingestd_cost_usd_total), by service");
   jobs_ = &Register(prometheus::BuildGauge(), "ingestd_jobs",
                     "Jobs in the store, by state (read at scrape time)");
   budget_spent_ =
@@ -103,7 +113,24 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
       document_latency_->Add({{"state", state}, {"lane", lane}}, DocumentLatencyBuckets());
     }
   }
-  for (const char* cache : {"parse", "vector"}) cache_hits_->Add({{"cache", cache}});
+  for (const char* cache : {"parse", "vector", "query"}) cache_hits_->Add({{"cache", cache}});
+  for (const char* outcome :
+       {"cache_hit", "embedded", "free", "budget_exceeded", "throttled", "error"}) {
+    queries_->Add({{"outcome", outcome}});
+  }
+}
+
+void Metrics::CountQuery(std::string_view outcome) {
+  queries_->Add({{"outcome", S(outcome)}}).Increment();
+}
+
+void Metrics::ObserveQueryEmbedding(std::string_view source, double seconds) {
+  query_embedding_->Add({{"source", S(source)}}, ProviderBuckets()).Observe(seconds);
+}
+
+void Metrics::AddQueryCost(std::string_view service, int64_t nanos) {
+  if (nanos < 0) return;
+  query_cost_usd_->Add({{"service", S(service)}}).Increment(static_cast<double>(nanos) / 1e9);
 }
 
 void Metrics::CountDocument(std::string_view state) {

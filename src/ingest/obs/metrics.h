@@ -66,7 +66,8 @@ class Metrics {
   void AddTokens(std::string_view provider, std::string_view model, int64_t tokens);
   // ingestd_pages_total{parser}: pages parsed (parse-cache hits are not parsing).
   void AddPages(std::string_view parser, int64_t pages);
-  // ingestd_cache_hits_total{cache}: cache = "parse" (a whole document) or "vector" (a chunk).
+  // ingestd_cache_hits_total{cache}: cache = "parse" (a whole document), "vector" (a chunk) or
+  // "query" (a search query's vector).
   void AddCacheHits(std::string_view cache, int64_t hits);
   // ingestd_http_requests_total{route,status}: `route` is a path template, never a raw path,
   // so ids do not explode the label set.
@@ -91,6 +92,18 @@ class Metrics {
   // ingestd_budget_overrun_usd_total{service}: what providers billed beyond the reservation of
   // the call (an incident: the budgets stop), from nano-dollars. Negative values are ignored.
   void AddBudgetOverrun(std::string_view service, int64_t nanos);
+
+  // Search queries (pipeline/query_embedding.h). ingestd_queries_total{outcome}: one per query
+  // embedding asked for; outcome is cache_hit, embedded (paid, sent), free (a free embedder),
+  // budget_exceeded (refused by a hard budget, nothing sent), throttled (rate limit, open
+  // breaker, stopped provider: nothing sent) or error.
+  void CountQuery(std::string_view outcome);
+  // ingestd_query_embedding_seconds{source}: wall time to get a query's vector; source is
+  // cache, provider or local.
+  void ObserveQueryEmbedding(std::string_view source, double seconds);
+  // ingestd_query_cost_usd_total{service}: the share of ingestd_cost_usd_total spent on search
+  // queries, given in integer nano-dollars. Negative values are ignored.
+  void AddQueryCost(std::string_view service, int64_t nanos);
 
   // Creates the stage's histogram series with no observations, so a fresh process already
   // exposes it (a series appearing only after its first event breaks rate() and alerts).
@@ -139,6 +152,9 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* cost_usd_;
   prometheus::Family<prometheus::Counter>* budget_overrun_usd_;
   prometheus::Family<prometheus::Gauge>* budget_stopped_;
+  prometheus::Family<prometheus::Counter>* queries_;
+  prometheus::Family<prometheus::Histogram>* query_embedding_;
+  prometheus::Family<prometheus::Counter>* query_cost_usd_;
   prometheus::Family<prometheus::Gauge>* jobs_;
   prometheus::Family<prometheus::Gauge>* budget_spent_;
   prometheus::Family<prometheus::Gauge>* budget_limit_;

@@ -145,6 +145,9 @@ TEST(MetricsTest, EveryFamilyPassesPromtoolCheckMetrics) {
   m.AddRateLimitWait("openai", 0.5);
   m.AddCost("openai", 1234);
   m.AddBudgetOverrun("llamaparse", 0);
+  m.CountQuery("embedded");
+  m.ObserveQueryEmbedding("provider", 0.2);
+  m.AddQueryCost("openai", 2);
   m.SetJobs({{"queued", 1}});
   m.SetQueueOldestAge(2);
   m.SetDeadJobs(0);

@@ -40,6 +40,8 @@ struct PipelineDeps {
   governor::RetryPolicy retry;
   // Texts per Embedder::Embed call. The embedder may split further to fit provider limits.
   int embed_batch_size = 64;
+  // Bound of the store's query vector cache (search queries; pipeline/query_embedding.h).
+  int64_t query_cache_entries = 10000;
 };
 
 // kInvalidArgument naming the first missing pointer or bad option.

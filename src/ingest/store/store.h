@@ -175,7 +175,7 @@ class Store {
   virtual Status AppendLedger(const LedgerEntry& entry) = 0;
   virtual Result<std::vector<LedgerEntry>> ListLedger(
       std::optional<std::string_view> document_id) = 0;
-  // cost_micros of settled and reserved rows summed by operation ("embed", "parse": ingestion;
+  // cost_nanos of settled and reserved rows summed by operation ("embed", "parse": ingestion;
   // "query": search queries), over one tenant's rows or all (nullopt). Operations without a row
   // are absent. Aggregated in the database: cheap enough for a dashboard poll.
   virtual Result<std::map<std::string, int64_t>> SpendByOperation(

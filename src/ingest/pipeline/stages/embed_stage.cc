@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "ingest/common/ids.h"
+#include "ingest/pipeline/governed_embed.h"
 #include "ingest/pipeline/stages/stage_support.h"
 #include "ingest/pipeline/stages/stages.h"
 
@@ -18,22 +19,11 @@ namespace {
 constexpr Duration kEmbedClaimTtl = std::chrono::minutes(5);
 constexpr std::chrono::seconds kEmbedClaimWait{10};
 
-std::string JoinIds(const std::vector<std::string>& ids) {
-  std::string out;
-  for (const auto& id : ids) {
-    if (!out.empty()) out += ',';
-    out += id;
-  }
-  return out;
-}
-
 }  // namespace
 
-// A paid embedder goes estimate → reserve → call → settle (governor/governor.h): the estimate
-// is the exact token count of the inputs, so a budget's hard limit holds. The reservation is
-// made by the provider's gate just before the first request is sent (governor::CallScope). The
-// settled row carries the provider's usage; a call that failed part-way settles what was billed
-// before the failure; one that billed nothing is released.
+// A paid embedder goes estimate → reserve → call → settle (pipeline/governed_embed.h, the
+// path search queries take too): the estimate is the exact token count of the inputs, so a
+// budget's hard limit holds.
 Result<embed::EmbedOutput> EmbedStage::EmbedGoverned(JobContext& ctx,
                                                      std::span<const std::string> texts) const {
   const embed::Embedder& embedder = *deps_.embedder;
@@ -45,33 +35,7 @@ Result<embed::EmbedOutput> EmbedStage::EmbedGoverned(JobContext& ctx,
   spec.tenant = ctx.document.tenant;
   spec.document_id = ctx.document.id;
   spec.job_id = ctx.job.id;
-  const text::TokenCounter* counter =
-      deps_.embed_tokens != nullptr ? deps_.embed_tokens : deps_.tokens;
-  for (const auto& t : texts) spec.tokens += static_cast<int64_t>(counter->Count(t));
-  // The provider's gate reserves `spec` right before the first request leaves (CallScope).
-  governor::CallScope scope(deps_.governor, spec);
-  embed::EmbedUsage billed;
-  Result<embed::EmbedOutput> out = embedder.EmbedBilled(texts, &billed);
-  const embed::EmbedUsage& usage = out.ok() ? out->usage : billed;
-  governor::Usage u;
-  u.tokens = usage.tokens;
-  u.requests = usage.requests;
-  u.provider_request_id = JoinIds(usage.request_ids);
-  Status settled;
-  if (scope.reservation()) {
-    const governor::Reservation& r = *scope.reservation();
-    settled = usage.tokens > 0 ? deps_.governor->Settle(r, u)
-                               : deps_.governor->Release(
-                                     r, out.ok() ? "no usage reported" : out.status().reason());
-  } else if (usage.tokens > 0) {
-    // An embedder without a gate (hand-built, not through App) billed without a reservation:
-    // recorded all the same, never lost.
-    governor::Reservation unreserved{UuidV4(), spec, 0};
-    settled = deps_.governor->Settle(unreserved, u);
-  }
-  if (!out.ok()) return out.status();
-  INGEST_RETURN_IF_ERROR(settled);
-  return out;
+  return pipeline::EmbedGoverned(deps_, std::move(spec), texts);
 }
 
 // Embeds `todo` (hashes of distinct texts, in order) in batches and stores their vectors.
@@ -130,7 +94,7 @@ Status EmbedStage::EmbedTexts(
             governor::EmbeddingCostNanos(*deps_.prices, space.model, out.usage.tokens));
       }
       entry.state = store::LedgerState::kSettled;
-      entry.provider_request_id = JoinIds(out.usage.request_ids);
+      entry.provider_request_id = JoinRequestIds(out.usage.request_ids);
       entry.created_at = started;
       INGEST_RETURN_IF_ERROR(deps_.store->AppendLedger(entry));
     }

@@ -59,7 +59,7 @@ Result<std::map<std::string, int64_t>> PostgresStore::SpendByOperation(
   return Transact("spend by operation",
                   [&](pqxx::work& w) -> Result<std::map<std::string, int64_t>> {
                     pqxx::result r = w.exec_params(
-                        "SELECT operation, SUM(cost_micros)::bigint FROM ledger WHERE state IN "
+                        "SELECT operation, SUM(cost_nanos)::bigint FROM ledger WHERE state IN "
                         "('settled', 'reserved') AND ($1::text IS NULL OR tenant = $1) "
                         "GROUP BY operation",
                         tenant_param);

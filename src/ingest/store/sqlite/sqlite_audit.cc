@@ -49,7 +49,7 @@ Result<std::map<std::string, int64_t>> SqliteStore::SpendByOperation(
     std::optional<std::string_view> tenant) {
   INGEST_ASSIGN_OR_RETURN(ConnectionPool::Handle conn, pool_.Acquire());
   INGEST_ASSIGN_OR_RETURN(
-      Stmt q, conn->Prepare("SELECT operation, SUM(cost_micros) FROM ledger WHERE state IN "
+      Stmt q, conn->Prepare("SELECT operation, SUM(cost_nanos) FROM ledger WHERE state IN "
                             "('settled', 'reserved') AND (?1 IS NULL OR tenant = ?1) "
                             "GROUP BY operation"));
   if (tenant) {
