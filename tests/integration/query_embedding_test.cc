@@ -27,7 +27,7 @@ class QueryEmbeddingTest : public LocalPipelineTest {
   void SetUp() override {
     LocalPipelineTest::SetUp();
     if (HasFatalFailure()) return;
-    prices_.embedding_per_1m["text-embedding-3-small"] = 20'000'000;  // $20 per 1M tokens
+    prices_.embedding_per_token["text-embedding-3-small"] = 20'000;  // $20 per 1M tokens
     deps_.prices = &prices_;
     governor_ = std::make_unique<governor::Governor>(store_.get(), &clock_, &prices_,
                                                      governor::GovernorOptions{});
@@ -65,12 +65,12 @@ class QueryEmbeddingTest : public LocalPipelineTest {
     return rows.ok() ? *rows : std::vector<store::LedgerEntry>{};
   }
 
-  void SetHardBudget(store::BudgetScope scope, std::string key, int64_t micros) {
+  void SetHardBudget(store::BudgetScope scope, std::string key, int64_t nanos) {
     store::Budget b;
     b.scope = scope;
     b.scope_key = std::move(key);
     b.period = store::BudgetPeriod::kDay;
-    b.hard_micros = micros;
+    b.hard_nanos = nanos;
     ASSERT_TRUE(store_->PutBudget(b).ok());
   }
 
