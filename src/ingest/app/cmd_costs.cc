@@ -1,6 +1,6 @@
 // `ingestd costs [--by document|tenant|service|operation|day] [--json]`: what the ledger says was
-// spent (docs/costs.md). Totals are settled rows (what the providers billed); reserved rows (calls in
-// flight) are reported apart as reserved_usd; released rows (calls never billed) are left out.
+// spent (docs/costs.md). Totals are settled rows (what the providers billed); reserved rows (calls
+// in flight) are reported apart as reserved_usd; released rows (calls never billed) are left out.
 // Amounts are summed as integer nano-dollars; "usd" fields are nanos / 1e9 (the nearest double),
 // the "nanos" fields exact.
 #include <CLI/CLI.hpp>
