@@ -29,7 +29,7 @@ if [ -d "$STAGING_DIR/pids" ] && ls "$STAGING_DIR"/pids/*.pid > /dev/null 2>&1; 
   exit 1
 fi
 rm -rf "$STAGING_DIR"
-mkdir -p "$STAGING_DIR"/{pids,logs,data,prometheus,alertmanager}
+mkdir -p "$STAGING_DIR"/{pids,logs,cmds,addrs,data,prometheus,alertmanager}
 STAGING_DIR="$(cd "$STAGING_DIR" && pwd)"
 STAGING_ENV="$STAGING_DIR/staging.env"
 LOGS="$STAGING_DIR/logs"
@@ -48,10 +48,12 @@ free_port() {
 }
 
 # start NAME CMD...: runs CMD in the background, detached from this shell (it outlives up.sh),
-# stdout to logs/NAME.out and stderr to logs/NAME.log, pid in pids/NAME.pid.
+# stdout to logs/NAME.out and stderr to logs/NAME.log, pid in pids/NAME.pid, the command in
+# cmds/NAME (for restart.sh).
 start() {
   local name="$1"
   shift
+  printf '%q ' "$@" > "$STAGING_DIR/cmds/$name"
   nohup "$@" > "$LOGS/$name.out" 2> "$LOGS/$name.log" < /dev/null &
   echo $! > "$STAGING_DIR/pids/$name.pid"
   disown $! 2> /dev/null || true
@@ -165,6 +167,12 @@ serve1_url="$(first_url serve-1 'listening on')"
 serve2_url="$(first_url serve-2 'listening on')"
 wait_http "$serve1_url/readyz" serve-1
 wait_http "$serve2_url/readyz" serve-2
+# The bound addresses: restart.sh starts a process again on the same one (Prometheus targets
+# and clients keep their URLs).
+echo "${worker1_url#http://}" > "$STAGING_DIR/addrs/worker-1"
+echo "${worker2_url#http://}" > "$STAGING_DIR/addrs/worker-2"
+echo "${serve1_url#http://}" > "$STAGING_DIR/addrs/serve-1"
+echo "${serve2_url#http://}" > "$STAGING_DIR/addrs/serve-2"
 
 # --- alert sink, Alertmanager, Prometheus ---------------------------------------------------------
 start alert-sink python3 "$STAGING_HERE/alert_sink.py" --log "$STAGING_DIR/data/alerts.jsonl"

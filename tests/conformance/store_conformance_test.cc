@@ -141,9 +141,18 @@ TEST_P(StoreConformance, MigratesDownToZeroAndBackUp) {
   EXPECT_TRUE(r.created);
 }
 
-TEST_P(StoreConformance, DownMigrationDropsData) {
+// Rolling back past migration 1 would drop every table: refused on a store holding data
+// (migrations/step_traits.h), done only with allow_data_loss.
+TEST_P(StoreConformance, DownMigrationRefusesToDropDataUnlessAllowed) {
   SubmitResult r = Submit("a.txt");
-  ASSERT_TRUE(store_->MigrateTo(0).ok());
+  Status refused = store_->MigrateTo(0);
+  EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused.reason(), "data_loss_refused") << refused.ToString();
+  EXPECT_GE(*store_->SchemaVersion(), 1);
+  ASSERT_TRUE(store_->MigrateTo(Latest()).ok());
+  EXPECT_TRUE(store_->GetJob(r.job.id).ok());
+
+  ASSERT_TRUE(store_->MigrateTo(0, /*allow_data_loss=*/true).ok());
   ASSERT_TRUE(store_->MigrateTo(Latest()).ok());
   EXPECT_EQ(store_->GetJob(r.job.id).status().code(), StatusCode::kNotFound);
 }

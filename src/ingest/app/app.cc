@@ -93,7 +93,7 @@ Result<std::unique_ptr<store::Store>> OpenStore(const config::Config& config, Cl
     if (current < latest) {
       INGEST_RETURN_IF_ERROR(store->MigrateTo(latest));
       obs::LogDebug("migrated embedded store", {{"from", current}, {"to", latest}});
-    } else if (current > latest) {
+    } else if (current > latest && !store->CheckSchemaCurrent().ok()) {
       return FailedPrecondition("database schema version " + std::to_string(current) +
                                     " is newer than this ingestd (" + std::to_string(latest) +
                                     "); upgrade ingestd or run an older build's migrate down",

@@ -35,6 +35,7 @@ int RunCli(int argc, char** argv) {
   AddWorkerCommand(app, global, &exit_code);
   AddWorkersCommand(app, global, &exit_code);
   AddMigrateCommand(app, global, &exit_code);
+  AddBackupCommands(app, global, &exit_code);
   AddDoctorCommand(app, global, &exit_code);
   AddHealthcheckCommand(app, global, &exit_code);
   AddConfigCommand(app, global, &exit_code);

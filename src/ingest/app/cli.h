@@ -24,6 +24,8 @@ void AddTokenizeCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddEmulateCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddConfigCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddMigrateCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
+// `ingestd backup PATH` and `ingestd restore PATH` (cmd_backup.cc).
+void AddBackupCommands(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddIngestCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddSearchCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddJobsCommand(CLI::App& app, GlobalOptions& global, int* exit_code);

@@ -20,6 +20,7 @@ void AddMigrateCommand(CLI::App& app, GlobalOptions& global, int* exit_code) {
   cmd->require_subcommand(1);
   static int target = -1;
   static int steps = 1;
+  static bool allow_data_loss = false;
 
   CLI::App* up = cmd->add_subcommand("up", "Migrate to the latest (or --to) version");
   up->add_option("--to", target, "Target version (default: latest)");
@@ -45,6 +46,9 @@ void AddMigrateCommand(CLI::App& app, GlobalOptions& global, int* exit_code) {
   CLI::App* down = cmd->add_subcommand("down", "Roll back --steps migrations (default 1)");
   down->add_option("--steps", steps, "How many migrations to roll back");
   down->add_option("--to", target, "Roll back to this version instead");
+  down->add_flag("--allow-data-loss", allow_data_loss,
+                 "Run down steps that would destroy stored data (refused otherwise; back up "
+                 "first)");
   down->callback([&global, exit_code] {
     auto config = LoadConfigFor(global);
     if (!config.ok()) return void(*exit_code = Fail(config.status()));
@@ -58,8 +62,14 @@ void AddMigrateCommand(CLI::App& app, GlobalOptions& global, int* exit_code) {
                    *before);
       return void(*exit_code = 2);
     }
-    Status s = (*store)->MigrateTo(to);
-    if (!s.ok()) return void(*exit_code = Fail(s));
+    Status s = (*store)->MigrateTo(to, allow_data_loss);
+    if (!s.ok()) {
+      // A refusal stops at the lossy step; say where the schema is now.
+      if (auto now = (*store)->SchemaVersion(); now.ok() && *now != *before) {
+        std::printf("schema at version %d (was %d)\n", *now, *before);
+      }
+      return void(*exit_code = Fail(s));
+    }
     std::printf("schema at version %d (was %d)\n", to, *before);
   });
 

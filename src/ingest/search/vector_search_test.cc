@@ -46,7 +46,8 @@ class FakeIndexStore : public store::Store {
   }
   std::vector<store::Migration> KnownMigrations() const override { return {}; }
   Result<int> SchemaVersion() override { return Unused(); }
-  Status MigrateTo(int) override { return Unused(); }
+  Status ApplyMigrations(int, bool) override { return Unused(); }
+  Result<bool> NewerStepsAreExpandOnly(int) override { return Unused(); }
   Result<store::SubmitResult> SubmitDocument(const store::Document&, const store::Job&) override {
     return Unused();
   }

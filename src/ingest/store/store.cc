@@ -10,6 +10,8 @@ Status Store::CheckSchemaCurrent() {
   const int latest = known.empty() ? 0 : known.back().version;
   if (current == latest) return Status::Ok();
   if (current > latest) {
+    INGEST_ASSIGN_OR_RETURN(bool compatible, NewerStepsAreExpandOnly(latest));
+    if (compatible) return Status::Ok();
     return FailedPrecondition("database schema is at version " + std::to_string(current) +
                                   ", newer than this build knows (" + std::to_string(latest) +
                                   "); upgrade ingestd",

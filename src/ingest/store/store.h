@@ -65,9 +65,21 @@ class Store {
   // Highest applied migration (0 for an empty database).
   virtual Result<int> SchemaVersion() = 0;
   // Applies up-steps or down-steps until the schema is at `version`, each step in its own
-  // transaction. `version` must be between 0 and the latest known migration.
-  virtual Status MigrateTo(int version) = 0;
-  // Fails with kFailedPrecondition unless the schema is exactly at the latest version.
+  // transaction. `version` must be between 0 and the latest known migration. A down step that
+  // would destroy stored data (migrations/step_traits.h counts it, inside the step's
+  // transaction) is refused with kFailedPrecondition, reason "data_loss_refused", naming the
+  // step and what it would drop, unless `allow_data_loss`; the steps above it stay rolled back.
+  Status MigrateTo(int version, bool allow_data_loss = false) {
+    return ApplyMigrations(version, allow_data_loss);
+  }
+  virtual Status ApplyMigrations(int version, bool allow_data_loss) = 0;
+  // True when every applied step above `known_latest` was recorded as expand-only by the
+  // binary that applied it (migrations/step_traits.h), so a binary knowing only up to
+  // `known_latest` works on this schema. False when one is not, or nothing was recorded.
+  virtual Result<bool> NewerStepsAreExpandOnly(int known_latest) = 0;
+  // Ok when the schema is at the latest version this build knows, or newer by expand-only steps
+  // only (the previous release during a rolling upgrade); kFailedPrecondition otherwise
+  // (schema_outdated: run migrate up; schema_too_new: upgrade ingestd).
   Status CheckSchemaCurrent();
 
   // --- documents and jobs -------------------------------------------------------------------

@@ -69,9 +69,20 @@ TEST_F(SqliteMigrationsTest, UpCreatesEveryTableAndDownRemovesThem) {
   EXPECT_EQ(*(*store)->SchemaVersion(), 0);
   ASSERT_TRUE((*store)->MigrateTo(3).ok());
 
-  const std::set<std::string> expected = {
-      "schema_migrations", "documents", "jobs",    "stage_timings", "parses", "chunks", "vectors",
-      "document_index",    "ledger",    "budgets", "limits",        "events", "workers"};
+  const std::set<std::string> expected = {"schema_migrations",
+                                          "schema_expand_steps",
+                                          "documents",
+                                          "jobs",
+                                          "stage_timings",
+                                          "parses",
+                                          "chunks",
+                                          "vectors",
+                                          "document_index",
+                                          "ledger",
+                                          "budgets",
+                                          "limits",
+                                          "events",
+                                          "workers"};
   std::set<std::string> expected3 = expected;
   expected3.insert("provider_state");
   EXPECT_EQ(Objects("table"), expected3);
@@ -92,7 +103,7 @@ TEST_F(SqliteMigrationsTest, UpCreatesEveryTableAndDownRemovesThem) {
   EXPECT_TRUE(Objects("table").contains("jobs"));
 
   ASSERT_TRUE((*store)->MigrateTo(0).ok());
-  EXPECT_EQ(Objects("table"), std::set<std::string>{"schema_migrations"});
+  EXPECT_EQ(Objects("table"), (std::set<std::string>{"schema_migrations", "schema_expand_steps"}));
   EXPECT_TRUE(Objects("index").empty());
   EXPECT_EQ(*(*store)->SchemaVersion(), 0);
 }
@@ -211,7 +222,9 @@ TEST_F(SqliteMigrationsTest, NanoDollarMigrationConvertsEveryAmount) {
   ASSERT_TRUE((*store)->MigrateTo(5).ok());  // a sub-micro amount cannot go down exactly
   exec("UPDATE ledger SET cost_nanos = 15560 WHERE id = 'r0'");
   exec("UPDATE budgets SET limit_nanos = 1999 WHERE scope = 'tenant'");
-  ASSERT_TRUE((*store)->MigrateTo(4).ok());
+  // That loses precision: refused unless allowed (migrations/step_traits.h).
+  EXPECT_EQ((*store)->MigrateTo(4).reason(), "data_loss_refused");
+  ASSERT_TRUE((*store)->MigrateTo(4, /*allow_data_loss=*/true).ok());
   EXPECT_EQ(int_of("SELECT cost_micros FROM ledger WHERE id = 'r0'"), 16);          // never below
   EXPECT_EQ(int_of("SELECT limit_micros FROM budgets WHERE scope = 'tenant'"), 1);  // never above
   sqlite3_close(db);

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "ingest/store/migrations/migration.h"
+#include "ingest/store/migrations/step_traits.h"
 #include "ingest/store/postgres/postgres_store_impl.h"
 #include "ingest/store/postgres/rows.h"
 
@@ -33,7 +34,8 @@ constexpr int64_t kMigrationLockKey = 0x696e676573746400;
 
 constexpr std::string_view kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-    "name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+    "name TEXT NOT NULL, applied_at BIGINT NOT NULL); "
+    "CREATE TABLE IF NOT EXISTS schema_expand_steps (version INTEGER PRIMARY KEY)";
 
 // Highest applied version, 0 when the bookkeeping table does not exist (in search_path).
 int ReadVersion(pqxx::work& w) {
@@ -65,9 +67,23 @@ Result<int> PostgresStore::SchemaVersion() {
                   [](pqxx::work& w) -> Result<int> { return ReadVersion(w); });
 }
 
+Result<bool> PostgresStore::NewerStepsAreExpandOnly(int known_latest) {
+  return Transact("read schema expand steps", [known_latest](pqxx::work& w) -> Result<bool> {
+    if (!w.exec1("SELECT to_regclass('schema_expand_steps') IS NOT NULL")[0].as<bool>()) {
+      return false;
+    }
+    return w
+        .exec_params1(
+            "SELECT (SELECT count(*) FROM schema_migrations WHERE version > $1) = "
+            "(SELECT count(*) FROM schema_expand_steps WHERE version > $1)",
+            known_latest)[0]
+        .as<bool>();
+  });
+}
+
 // One step per transaction, each under the advisory lock and re-reading the version, so a
 // crash between steps leaves a consistent schema and concurrent migrators never collide.
-Status PostgresStore::MigrateTo(int version) {
+Status PostgresStore::ApplyMigrations(int version, bool allow_data_loss) {
   const auto steps = migrations::PostgresMigrations();
   INGEST_CHECK(migrations::IsDenseAscending(steps));
   const int latest = static_cast<int>(steps.size());
@@ -98,10 +114,19 @@ Status PostgresStore::MigrateTo(int version) {
             "INSERT INTO schema_migrations (version, name, applied_at) "
             "VALUES ($1, $2, $3)",
             step.version, std::string(step.name), Now());
+        if (migrations::IsExpandOnly(step.version)) {
+          w.exec_params("INSERT INTO schema_expand_steps (version) VALUES ($1)", step.version);
+        }
       } else {
         const migrations::MigrationStep& step = steps[current - 1];
+        if (const migrations::DownLoss* loss = migrations::DownLossOf(step.version);
+            loss != nullptr && !allow_data_loss) {
+          const int64_t n = w.exec1(std::string(loss->count_sql))[0].as<int64_t>();
+          if (n > 0) return migrations::DataLossRefused(step, *loss, n);
+        }
         w.exec(std::string(step.down_sql));
         w.exec_params("DELETE FROM schema_migrations WHERE version = $1", step.version);
+        w.exec_params("DELETE FROM schema_expand_steps WHERE version = $1", step.version);
       }
       return Status::Ok();
     });

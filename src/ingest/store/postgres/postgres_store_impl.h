@@ -27,7 +27,8 @@ class PostgresStore final : public Store {
 
   std::vector<Migration> KnownMigrations() const override;
   Result<int> SchemaVersion() override;
-  Status MigrateTo(int version) override;
+  Status ApplyMigrations(int version, bool allow_data_loss) override;
+  Result<bool> NewerStepsAreExpandOnly(int known_latest) override;
 
   Result<SubmitResult> SubmitDocument(const Document& doc, const Job& job) override;
   Result<Document> GetDocument(std::string_view document_id) override;

@@ -1,0 +1,63 @@
+#include "ingest/store/migrations/step_traits.h"
+
+#include <array>
+#include <string>
+
+namespace ingest::store::migrations {
+namespace {
+
+constexpr std::array<DownLoss, 4> kLosses = {{
+    {1, "every table: documents, jobs, chunks, vectors, the ledger, budgets and events",
+     "SELECT (SELECT count(*) FROM documents) + (SELECT count(*) FROM jobs) + "
+     "(SELECT count(*) FROM chunks) + (SELECT count(*) FROM vectors) + "
+     "(SELECT count(*) FROM ledger) + (SELECT count(*) FROM budgets) + "
+     "(SELECT count(*) FROM events)"},
+    {3,
+     "the governor's state: provider stops (provider_state), Retry-After blocks "
+     "(limits.blocked_until) and the ledger's reservation estimates, expiries and notes",
+     "SELECT (SELECT count(*) FROM provider_state) + "
+     "(SELECT count(*) FROM limits WHERE blocked_until <> 0) + "
+     "(SELECT count(*) FROM ledger WHERE estimate_micros <> 0 OR expires_at <> 0 OR note <> '')"},
+    {5,
+     "nano-dollar precision: ledger amounts that are not whole micro-dollars are rounded up, "
+     "budget limits rounded down",
+     "SELECT (SELECT count(*) FROM ledger WHERE cost_nanos % 1000 <> 0 OR "
+     "estimate_nanos % 1000 <> 0) + (SELECT count(*) FROM budgets WHERE limit_nanos % 1000 <> 0)"},
+    {6, "budget stops (stopped_at, overrun_nanos, stop_reason of stopped budgets)",
+     "SELECT count(*) FROM budgets WHERE stopped_at <> 0 OR overrun_nanos <> 0 OR "
+     "stop_reason <> ''"},
+}};
+
+// 2 an index; 3 defaulted columns, a table, indexes; 4 a table; 6 defaulted columns. Not 1
+// (everything) nor 5 (renames the amount columns: an older binary cannot read them).
+constexpr std::array<int, 4> kExpandOnly = {2, 3, 4, 6};
+
+}  // namespace
+
+std::span<const DownLoss> DownLosses() { return kLosses; }
+
+bool IsExpandOnly(int version) {
+  for (int v : kExpandOnly) {
+    if (v == version) return true;
+  }
+  return false;
+}
+
+const DownLoss* DownLossOf(int version) {
+  for (const DownLoss& l : kLosses) {
+    if (l.version == version) return &l;
+  }
+  return nullptr;
+}
+
+Status DataLossRefused(const MigrationStep& step, const DownLoss& loss, int64_t rows) {
+  return FailedPrecondition(
+      "migration " + std::to_string(step.version) + " (" + std::string(step.name) +
+          ") down would destroy data: " + std::string(loss.what) + " (" + std::to_string(rows) +
+          " row(s) on this database). Nothing of this step was changed. Back up first "
+          "(ingestd backup, or pg_dump), then re-run with --allow-data-loss; or stay on this "
+          "schema and fix forward",
+      "data_loss_refused");
+}
+
+}  // namespace ingest::store::migrations
