@@ -170,6 +170,13 @@ check "fault cleared: quota restored, ingestd providers resume openai" clear_quo
 check "IngestdProviderStopped resolved at the webhook sink" wait_for "$ALERT_TIMEOUT" sink_has resolved
 check "the document held by the fault completes" wait_job "${SERVE[1]}" "$fault_job"
 
+# --- a search through the other replica finds each upload ------------------------------------------
+for i in 0 1; do
+  other=$(((i + 1) % 2))
+  check "search through serve-$((other + 1)) finds smoke-$RUN-$i.txt" \
+    search_finds "${SERVE[$other]}" "$(marker "$i")" "smoke-$RUN-$i.txt"
+done
+
 # --- the ledger equals the emulators' bill --------------------------------------------------------
 reconcile() {
   curl -fsS "$STAGING_OPENAI_URL/_emulator/usage" > "$TMP/openai-usage.json" &&
@@ -177,15 +184,6 @@ reconcile() {
     "$BIN" costs reconcile --usage "$TMP/openai-usage.json" --usage "$TMP/llamaparse-usage.json"
 }
 check "ledger equals both emulators' bill (ingestd costs reconcile)" reconcile
-
-# --- a search through the other replica finds each upload ------------------------------------------
-# After the ledger check: until search queries are ledgered (issue 23), a query's embedding
-# call is billed by the provider but has no ledger row.
-for i in 0 1; do
-  other=$(((i + 1) % 2))
-  check "search through serve-$((other + 1)) finds smoke-$RUN-$i.txt" \
-    search_finds "${SERVE[$other]}" "$(marker "$i")" "smoke-$RUN-$i.txt"
-done
 
 echo "smoke: $passed/$total checks passed"
 [ "$passed" = "$total" ]

@@ -109,8 +109,8 @@ check "restore --force keeps the previous store aside (rc=$rc)" \
 rc=0; "$BIN" backup "$WORK/b-final" > /dev/null 2>&1 || rc=$?
 check "backup into a non-empty folder is refused (rc=$rc)" test "$rc" -eq 1
 cp -a "$WORK/b-final" "$WORK/b-damaged"
-k="$(ls "$WORK"/b-damaged/blobs/*/*/* | head -n 1)"
-rm "$k"
+mapfile -t damaged_blobs < <(find "$WORK/b-damaged/blobs" -type f)
+rm "${damaged_blobs[0]}"
 rc=0; INGESTD_DATA_DIR="$WORK/restored-damaged" "$BIN" restore "$WORK/b-damaged" > /dev/null 2> "$WORK/damaged.err" || rc=$?
 check "a backup missing a blob is refused before anything is written (rc=$rc)" \
   bash -c "[ $rc = 1 ] && grep -q backup_incomplete '$WORK/damaged.err' && [ ! -e '$WORK/restored-damaged/ingestd.db' ]"

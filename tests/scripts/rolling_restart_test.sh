@@ -57,6 +57,11 @@ python3 "$SRC/tests/lib/rolling_client.py" "$INGESTD_ADMIN_TOKEN" "$WORK/docs" "
   "${urls[@]}" > "$WORK/client.log" 2>&1 &
 CLIENT_PID=$!
 
+if [ -n "${INGESTD_PREVIOUS_BIN:-}" ]; then
+  # The upgrade's first step (runbooks/deploy-upgrade.md): the new binary migrates, the old
+  # processes go on serving on the expanded schema, then they are replaced one by one.
+  "$NEW_BIN" migrate up > "$WORK/migrate.log" 2>&1 || { cat "$WORK/migrate.log"; fail "migrate up with the new binary"; }
+fi
 restarts=0
 restart_failures=0
 for round in 1 2; do

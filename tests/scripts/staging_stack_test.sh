@@ -71,6 +71,10 @@ last="$(tail -n 1 "$WORK/smoke.out")"
 check "smoke.sh exits 0 (rc=$rc)" test "$rc" -eq 0
 check "smoke.sh last line is 'smoke: N/N checks passed' ($last)" \
   bash -c "[[ '$last' =~ ^smoke:\ ([0-9]+)/([0-9]+)\ checks\ passed$ ]] && [ \"\${BASH_REMATCH[1]}\" = \"\${BASH_REMATCH[2]}\" ] && [ \"\${BASH_REMATCH[1]}\" -ge 15 ]"
+rc=0
+"$SRC/deploy/staging/smoke.sh" > "$WORK/smoke2.out" 2>&1 || rc=$?
+check "smoke.sh passes again on the same stack ($(tail -n 1 "$WORK/smoke2.out"))" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || grep -v '^ok' "$WORK/smoke2.out"
 pg_dir="$(cat "$STACK/pg_dir")"
 
 # --- down -----------------------------------------------------------------------------------------

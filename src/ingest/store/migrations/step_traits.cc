@@ -6,7 +6,7 @@
 namespace ingest::store::migrations {
 namespace {
 
-constexpr std::array<DownLoss, 4> kLosses = {{
+constexpr std::array<DownLoss, 5> kLosses = {{
     {1, "every table: documents, jobs, chunks, vectors, the ledger, budgets and events",
      "SELECT (SELECT count(*) FROM documents) + (SELECT count(*) FROM jobs) + "
      "(SELECT count(*) FROM chunks) + (SELECT count(*) FROM vectors) + "
@@ -26,11 +26,14 @@ constexpr std::array<DownLoss, 4> kLosses = {{
     {6, "budget stops (stopped_at, overrun_nanos, stop_reason of stopped budgets)",
      "SELECT count(*) FROM budgets WHERE stopped_at <> 0 OR overrun_nanos <> 0 OR "
      "stop_reason <> ''"},
+    {7, "the query-vector cache (each cached query would be embedded, and paid for, again)",
+     "SELECT count(*) FROM query_vectors"},
 }};
 
-// 2 an index; 3 defaulted columns, a table, indexes; 4 a table; 6 defaulted columns. Not 1
-// (everything) nor 5 (renames the amount columns: an older binary cannot read them).
-constexpr std::array<int, 4> kExpandOnly = {2, 3, 4, 6};
+// 2 an index; 3 defaulted columns, a table, indexes; 4 a table; 6 defaulted columns; 7 a
+// table. Not 1 (everything) nor 5 (renames the amount columns: an older binary cannot read
+// them).
+constexpr std::array<int, 5> kExpandOnly = {2, 3, 4, 6, 7};
 
 }  // namespace
 
