@@ -24,3 +24,9 @@ pkg_check_modules(UUID REQUIRED IMPORTED_TARGET uuid)
 pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
 pkg_check_modules(LIBPQXX REQUIRED IMPORTED_TARGET libpqxx)
 pkg_check_modules(CMARK_GFM REQUIRED IMPORTED_TARGET libcmark-gfm)
+# Local OCR of scanned pages and image uploads (parse/ocr/): Tesseract 5 and Leptonica. Off, the
+# OCR entry points exist and answer failed_precondition[ocr_not_built].
+option(INGEST_WITH_OCR "Build local OCR (Tesseract 5, Leptonica)" ON)
+if(INGEST_WITH_OCR)
+  pkg_check_modules(TESSERACT REQUIRED IMPORTED_TARGET tesseract lept)
+endif()

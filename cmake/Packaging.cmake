@@ -25,6 +25,10 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # ingestd_<version>_<arch>.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION "net")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+if(INGEST_WITH_OCR)
+  # Local OCR's default language (parse.ocr_languages = "eng"); doctor fails without it.
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, tesseract-ocr-eng")
+endif()
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     "${PROJECT_SOURCE_DIR}/deploy/debian/conffiles;${PROJECT_SOURCE_DIR}/deploy/debian/postinst;${PROJECT_SOURCE_DIR}/deploy/debian/prerm;${PROJECT_SOURCE_DIR}/deploy/debian/postrm")

@@ -15,12 +15,14 @@ BUILD_PKGS=(
   prometheus-cpp-dev libhnswlib-dev libtomlplusplus-dev libcli11-dev libpoppler-cpp-dev
   libcmark-gfm-dev libcmark-gfm-extensions-dev libgumbo-dev libssl-dev libutf8proc-dev
   libpcre2-dev libgtest-dev libgmock-dev libbenchmark-dev libzip-dev libpugixml-dev uuid-dev
+  libtesseract-dev libleptonica-dev tesseract-ocr-eng
 
 )
 TEST_PKGS=(
   postgresql postgresql-contrib prometheus prometheus-alertmanager chromium
   poppler-utils r-doc-pdf gnuplot-doc debian-refcard python3 python3-yaml procps psmisc curl jq
   dpkg-dev systemd podman openssl wrk nginx
+  tesseract-ocr tesseract-ocr-jpn tesseract-ocr-chi-sim
 )
 
 want=("${BUILD_PKGS[@]}")

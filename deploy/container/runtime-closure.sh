@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Collects an ingestd binary and the shared libraries it loads into OUT as a root filesystem
 # fragment: OUT/usr/bin/ingestd, every library from `ldd` under its own path, an empty
-# OUT/var/lib/ingestd, and OUT/etc/ssl/certs/ca-certificates.crt (HTTPS to the providers).
+# OUT/var/lib/ingestd, OUT/etc/ssl/certs/ca-certificates.crt (HTTPS to the providers) and,
+# when the binary has OCR, Tesseract's English language pack.
 # Usage: deploy/container/runtime-closure.sh BINARY OUT [--with-loader]
 #   --with-loader also copies the dynamic loader and a minimal /etc (passwd, group, nsswitch),
 #   making OUT a complete root on its own (the test suite imports it as a stand-in base image).
@@ -31,6 +32,13 @@ ldd "$bin" | awk '/=> \//{print $3} /^\t\/.*ld-linux/{print $1}' | sort -u | whi
   mkdir -p "$out$(dirname "$dest")"
   cp -L "$lib" "$out$dest"
 done
+# Local OCR's English language pack (parse.ocr_languages = "eng", the default; doctor fails
+# without it). Other languages: add their .traineddata under the same folder in a derived image.
+tessdata=/usr/share/tesseract-ocr/5/tessdata
+if [ -f "$tessdata/eng.traineddata" ] && ldd "$bin" | grep -q libtesseract; then
+  mkdir -p "$out$tessdata"
+  cp "$tessdata/eng.traineddata" "$out$tessdata/"
+fi
 if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
   cp /etc/ssl/certs/ca-certificates.crt "$out/etc/ssl/certs/"
 fi

@@ -15,6 +15,7 @@ MetricsObserver::MetricsObserver(obs::Metrics* metrics, std::string parser,
     if (stage != store::Stage::kReceive) metrics_->InitStage(store::StageName(stage));
   }
   metrics_->AddPages(parser_, 0);
+  metrics_->AddOcr(0, 0);
   metrics_->AddTokens(embed_provider_, embed_model_, 0);
 }
 
@@ -28,6 +29,7 @@ void MetricsObserver::OnStageFinished(const store::Job& before, const store::Job
     metrics_->AddCacheHits("parse", 1);
   } else {
     metrics_->AddPages(parser_, stats.pages);
+    metrics_->AddOcr(stats.ocr_pages, stats.ocr_seconds);
   }
   metrics_->AddCacheHits("vector", stats.vectors_reused);
   metrics_->AddTokens(embed_provider_, embed_model_, stats.embedded_tokens);

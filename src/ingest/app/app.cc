@@ -34,10 +34,27 @@ std::unique_ptr<parse::Parser> MakeLocalParser(const config::Config& config,
   contained.sandbox.cpu_seconds = pc.cpu_limit_s > 0 ? pc.cpu_limit_s : pc.timeout_s;
   contained.sandbox.memory_bytes = pc.memory_limit_mb << 20;
   contained.sandbox.max_output_bytes = pc.max_output_bytes;
+  contained.sandbox.ocr_budget = std::chrono::seconds(pc.ocr_budget_s);
   return std::make_unique<parse::ContainedParser>(std::move(contained));
 }
 
 }  // namespace
+
+parse::OcrOptions OcrOptionsFor(const config::Config& config) {
+  const config::ParseConfig& pc = config.parse;
+  parse::OcrOptions ocr;
+  // A build without Tesseract parses as before (doctor says OCR is missing).
+  ocr.enabled = pc.ocr && parse::OcrBuiltIn();
+  ocr.languages = pc.ocr_languages;
+  ocr.dpi = pc.ocr_dpi;
+  ocr.min_confidence = pc.ocr_min_confidence;
+  ocr.threads = pc.ocr_threads;
+  ocr.page_timeout = std::chrono::seconds(pc.ocr_page_timeout_s);
+  ocr.max_page_pixels = pc.ocr_max_page_pixels;
+  ocr.min_chars_per_page = pc.ocr_min_chars_per_page;
+  ocr.tessdata_dir = pc.ocr_tessdata_dir;
+  return ocr;
+}
 
 Result<config::Config> LoadConfigFor(const GlobalOptions& global) {
   config::LoadOptions options;
@@ -186,6 +203,7 @@ Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
   limits.max_compression_ratio = config.parse.max_compression_ratio;
   parse::LocalParserOptions parser_options;
   parser_options.limits = limits;
+  parser_options.ocr = OcrOptionsFor(config);
   std::unique_ptr<parse::Parser> local_parser = MakeLocalParser(config, parser_options);
   // Only parse.parser (or mode) switches LlamaParse on; a key alone never does (DESIGN §4).
   // "auto" without a key is the local parser alone: nothing can be paid for.

@@ -11,6 +11,7 @@
 #include "ingest/config/config.h"
 #include "ingest/governor/governor.h"
 #include "ingest/governor/pricing.h"
+#include "ingest/parse/ocr/ocr.h"
 #include "ingest/store/blob_store.h"
 #include "ingest/store/store.h"
 
@@ -34,6 +35,10 @@ class MockServices;
 
 // Loads the configuration named by the global options and the environment, and starts logging.
 Result<config::Config> LoadConfigFor(const GlobalOptions& global);
+
+// The OCR settings of the local parser (parse.ocr*); enabled only when parse.ocr is on and
+// the binary was built with OCR.
+parse::OcrOptions OcrOptionsFor(const config::Config& config);
 
 // Opens the configured Store. The embedded SQLite default is migrated to the latest schema on
 // open so a first `ingestd ingest` needs no setup; a PostgreSQL store must be migrated

@@ -1,6 +1,7 @@
 #include "ingest/app/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <string_view>
 
 #include "ingest/parse/contained/contained_parser.h"
@@ -9,6 +10,11 @@
 namespace ingest::app {
 
 int RunCli(int argc, char** argv) {
+  // Tesseract's LSTM runs OpenMP loops that spin up to four threads per page; OCR parallelism
+  // is ours (parse.ocr_threads, one engine per thread, one parse process per document), and
+  // nested spinning threads only steal CPU from them. libgomp reads this when it is loaded,
+  // so it takes effect in every parse subprocess (and in-process parses of a later exec).
+  ::setenv("OMP_THREAD_LIMIT", "1", /*overwrite=*/0);
   // The parse subprocess (parse/contained/parse_child.h): no configuration, no CLI parsing, no
   // logging set-up; it reads its few arguments itself and must start fast.
   if (argc > 1 && std::string_view(argv[1]) == parse::kParseChildCommand) {

@@ -104,6 +104,15 @@ int Show(const GlobalOptions& global, const JobsArgs& args) {
     if (events.back()["detail"].is_discarded()) events.back()["detail"] = nullptr;
   }
   out["events"] = events;
+  // Which parser produced which pages (the parse stage's newest "parse.pages" event).
+  for (const auto& e : events) {
+    if (e["kind"] == "parse.pages" && e["detail"].is_object()) {
+      out["page_parsers"] = e["detail"].value("parsers", nlohmann::json::object());
+      out["ocr"] = e["detail"];
+      out["ocr"].erase("parsers");
+      break;
+    }
+  }
   if (args.json) {
     std::puts(out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return 0;
@@ -124,6 +133,41 @@ int Show(const GlobalOptions& global, const JobsArgs& args) {
                 job->last_error_stage.c_str(), job->last_error_message.c_str());
   }
   std::printf("cost      $%.6f\n", out["cost_usd"].get<double>());
+  if (out.contains("page_parsers")) {
+    std::string line;
+    for (const auto& [parser, pages] : out["page_parsers"].items()) {
+      line += (line.empty() ? "" : "; ") + parser + " " + pages.get<std::string>();
+    }
+    std::printf("pages     %s\n", line.c_str());
+    const nlohmann::json& ocr = out["ocr"];
+    if (ocr.contains("ocr_pages")) {
+      std::printf("ocr       %lld page(s) in %.1f s",
+                  static_cast<long long>(ocr.value("ocr_pages", 0)), ocr.value("ocr_seconds", 0.0));
+      if (ocr.contains("ocr_mean_confidence")) {
+        std::printf(", mean word confidence %.1f", ocr.value("ocr_mean_confidence", 0.0));
+      }
+      std::printf("\n");
+    }
+    auto list = [](const nlohmann::json& a) {
+      std::string s;
+      for (const auto& p : a) {
+        s += (s.empty() ? "" : ",") + (p.is_object() ? std::to_string(p.value("page", 0)) + " (" +
+                                                           p.value("code", std::string()) + ")"
+                                                     : p.dump());
+      }
+      return s;
+    };
+    if (ocr.contains("ocr_routed_pages")) {
+      std::printf("routed    pages %s sent to the remote parser (low OCR confidence)\n",
+                  list(ocr["ocr_routed_pages"]).c_str());
+    } else if (ocr.contains("ocr_low_confidence_pages")) {
+      std::printf("warning   low OCR confidence on pages %s (kept; no remote parser configured)\n",
+                  list(ocr["ocr_low_confidence_pages"]).c_str());
+    }
+    if (ocr.contains("ocr_failed_pages")) {
+      std::printf("warning   OCR failed on pages %s\n", list(ocr["ocr_failed_pages"]).c_str());
+    }
+  }
   std::printf("timings:\n");
   for (const auto& t : timings) {
     std::printf("  %-9s #%d  %6lld ms  %s\n", t["stage"].get<std::string>().c_str(),

@@ -7,6 +7,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -25,6 +26,7 @@
 #include "ingest/http/http_client.h"
 #include "ingest/obs/log.h"
 #include "ingest/parse/llamaparse/llamaparse_client.h"
+#include "ingest/parse/ocr/ocr.h"
 #include "ingest/store/postgres/postgres_store.h"
 #include "ingest/store/sqlite/sqlite_store.h"
 
@@ -601,6 +603,38 @@ CheckResult CheckTls(const config::Config& c, const std::string& listen) {
       "tls", "plain HTTP on " + host + ": tokens and documents cross the network unencrypted", fix);
 }
 
+CheckResult CheckOcr(const config::Config& c) {
+  if (!c.parse.ocr) {
+    return Ok("ocr", "off (parse.ocr = false): scanned pages and images are not read locally");
+  }
+  if (!parse::OcrBuiltIn()) {
+    return Warn("ocr", "parse.ocr is on but this ingestd was built without OCR",
+                "scanned pages stay empty (no_text_layer) and images are unsupported; build "
+                "with -DINGEST_WITH_OCR=ON (libtesseract-dev) or set parse.ocr = false");
+  }
+  parse::OcrOptions ocr = OcrOptionsFor(c);
+  if (Status s = parse::CheckOcrLanguages(ocr); !s.ok()) {
+    std::string packs;
+    for (size_t start = 0; start <= c.parse.ocr_languages.size();) {
+      size_t end = c.parse.ocr_languages.find('+', start);
+      if (end == std::string::npos) end = c.parse.ocr_languages.size();
+      std::string lang = c.parse.ocr_languages.substr(start, end - start);
+      std::replace(lang.begin(), lang.end(), '_', '-');
+      std::transform(lang.begin(), lang.end(), lang.begin(),
+                     [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+      packs += (packs.empty() ? "" : " ") + ("tesseract-ocr-" + lang);
+      start = end + 1;
+    }
+    return Fail("ocr", s.message(),
+                "install the language packs (Debian: apt-get install " + packs +
+                    ") or change parse.ocr_languages" +
+                    (c.parse.ocr_tessdata_dir.empty() ? "" : " / parse.ocr_tessdata_dir"));
+  }
+  return Ok("ocr", parse::OcrEngineVersion() + ", languages " + c.parse.ocr_languages + " at " +
+                       std::to_string(c.parse.ocr_dpi) + " DPI, " +
+                       std::to_string(c.parse.ocr_threads) + " thread(s) per document");
+}
+
 std::vector<CheckResult> RunOfflineChecks(const config::Config& config,
                                           const DoctorOptions& options) {
   std::vector<CheckResult> out;
@@ -609,6 +643,7 @@ std::vector<CheckResult> RunOfflineChecks(const config::Config& config,
   out.push_back(CheckDataDir(config));
   out.push_back(CheckFreeSpace(config, options));
   for (auto& r : CheckSecrets(config, options)) out.push_back(std::move(r));
+  out.push_back(CheckOcr(config));
   if (options.check_api_tokens) out.push_back(CheckApiTokens(config, options));
   if (options.check_listen) {
     out.push_back(CheckListen(options.listen.empty() ? config.api.listen : options.listen));

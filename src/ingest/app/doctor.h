@@ -74,6 +74,9 @@ CheckResult CheckListen(const std::string& listen);
 // loopback, plain HTTP allowed by api.allow_plaintext; plain HTTP off loopback fails in the
 // production profile and warns otherwise.
 CheckResult CheckTls(const config::Config& config, const std::string& listen);
+// Local OCR: built in, and every language of parse.ocr_languages loads (a missing pack fails,
+// naming the Debian package to install).
+CheckResult CheckOcr(const config::Config& config);
 // --online: OpenAI GET /v1/models and LlamaParse GET /api/v2/parse?page_size=1 with the
 // configured keys. Empty when the provider is not configured.
 std::vector<CheckResult> CheckProvidersOnline(const config::Config& config,

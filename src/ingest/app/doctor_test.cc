@@ -13,6 +13,7 @@
 #include "ingest/emulate/llamaparse/llamaparse_emulator.h"
 #include "ingest/emulate/openai/openai_emulator.h"
 #include "ingest/http/http_client.h"
+#include "ingest/parse/ocr/ocr.h"
 #include "ingest/store/sqlite/sqlite_store.h"
 #include "ingest/text/tokenizer.h"
 
@@ -324,6 +325,26 @@ TEST_F(DoctorTest, OfflineRunOnAFreshDevelopmentSetupPasses) {
   for (const char* name : {"profile", "store", "schema", "data_dir", "free_space",
                            "secret:openai.api_key", "secret:api_tokens", "listen"}) {
     Find(checks, name);
+  }
+}
+
+// Local OCR (issue 19): a missing language pack is a configuration error doctor finds, naming
+// the Debian package; OCR off is fine.
+TEST_F(DoctorTest, OcrLanguagePacksAreChecked) {
+  if (!parse::OcrBuiltIn()) {
+    EXPECT_EQ(CheckOcr(Load({})).status, CheckStatus::kWarn);
+    return;
+  }
+  const CheckResult missing = CheckOcr(Load({{"INGESTD_OCR_LANGUAGES", "eng+chi_zzz"}}));
+  EXPECT_EQ(missing.status, CheckStatus::kFail) << missing.detail;
+  EXPECT_NE(missing.hint.find("tesseract-ocr-chi-zzz"), std::string::npos) << missing.hint;
+  const CheckResult off = CheckOcr(Load({{"INGESTD_OCR", "false"}}));
+  EXPECT_EQ(off.status, CheckStatus::kOk);
+  const CheckResult eng = CheckOcr(Load({}));
+  if (eng.status == CheckStatus::kOk) {
+    EXPECT_NE(eng.detail.find("tesseract 5"), std::string::npos) << eng.detail;
+  } else {
+    EXPECT_EQ(std::getenv("CI"), nullptr) << "tesseract-ocr-eng missing in CI: " << eng.detail;
   }
 }
 

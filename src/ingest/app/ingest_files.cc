@@ -17,8 +17,9 @@ namespace fs = std::filesystem;
 namespace {
 
 // Extensions of the types the parsers read: a file claiming one is always submitted.
-constexpr std::array<std::string_view, 8> kDocumentExtensions = {"pdf",  "docx", "md",  "markdown",
-                                                                 "html", "htm",  "txt", "text"};
+constexpr std::array<std::string_view, 13> kDocumentExtensions = {
+    "pdf",  "docx", "md",  "markdown", "html", "htm", "txt",
+    "text", "png",  "jpg", "jpeg",     "tif",  "tiff"};
 
 // A ZIP is read whole (its directory is at the end) up to this size; larger ones are not DOCX
 // candidates worth reading here (the parse stage still enforces parse.max_bytes).

@@ -97,6 +97,22 @@ const std::vector<Key>& Keys() {
       KS("parse.fallback", "INGESTD_PARSE_FALLBACK", &Config::parse, &ParseConfig::fallback),
       KN("parse.fallback_after_attempts", "INGESTD_PARSE_FALLBACK_AFTER_ATTEMPTS", &Config::parse,
          &ParseConfig::fallback_after_attempts),
+      KB("parse.ocr", "INGESTD_OCR", &Config::parse, &ParseConfig::ocr),
+      KS("parse.ocr_languages", "INGESTD_OCR_LANGUAGES", &Config::parse,
+         &ParseConfig::ocr_languages),
+      KN("parse.ocr_dpi", "INGESTD_OCR_DPI", &Config::parse, &ParseConfig::ocr_dpi),
+      KN("parse.ocr_min_confidence", "INGESTD_OCR_MIN_CONFIDENCE", &Config::parse,
+         &ParseConfig::ocr_min_confidence),
+      KN("parse.ocr_threads", "INGESTD_OCR_THREADS", &Config::parse, &ParseConfig::ocr_threads),
+      KN("parse.ocr_page_timeout_s", "INGESTD_OCR_PAGE_TIMEOUT_S", &Config::parse,
+         &ParseConfig::ocr_page_timeout_s),
+      KN("parse.ocr_budget_s", "INGESTD_OCR_BUDGET_S", &Config::parse, &ParseConfig::ocr_budget_s),
+      KN("parse.ocr_max_page_pixels", "INGESTD_OCR_MAX_PAGE_PIXELS", &Config::parse,
+         &ParseConfig::ocr_max_page_pixels),
+      KN("parse.ocr_min_chars_per_page", "INGESTD_OCR_MIN_CHARS_PER_PAGE", &Config::parse,
+         &ParseConfig::ocr_min_chars_per_page),
+      KS("parse.ocr_tessdata_dir", "INGESTD_OCR_TESSDATA_DIR", &Config::parse,
+         &ParseConfig::ocr_tessdata_dir),
       KN("chunk.max_tokens", "INGESTD_CHUNK_MAX_TOKENS", &Config::chunk, &ChunkConfig::max_tokens),
       KN("chunk.overlap_tokens", "INGESTD_CHUNK_OVERLAP_TOKENS", &Config::chunk,
          &ChunkConfig::overlap_tokens),
@@ -554,6 +570,30 @@ Status Validate(const Config& c) {
       AtLeast(c, "parse.auto_min_chars_per_page", c.parse.auto_min_chars_per_page, 0));
   INGEST_RETURN_IF_ERROR(
       AtLeast(c, "llamaparse.poll_deadline_s", c.parse.llamaparse_poll_deadline_s, 1));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "parse.ocr_dpi", c.parse.ocr_dpi, 50));
+  if (c.parse.ocr_dpi > 1200) {
+    return InvalidArgument("parse.ocr_dpi must be at most 1200", "config_invalid");
+  }
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "parse.ocr_min_confidence", c.parse.ocr_min_confidence, 0));
+  if (c.parse.ocr_min_confidence > 100) {
+    return InvalidArgument("parse.ocr_min_confidence must be at most 100", "config_invalid");
+  }
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "parse.ocr_threads", c.parse.ocr_threads, 1));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "parse.ocr_page_timeout_s", c.parse.ocr_page_timeout_s, 1));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "parse.ocr_budget_s", c.parse.ocr_budget_s, 0));
+  INGEST_RETURN_IF_ERROR(
+      AtLeast(c, "parse.ocr_max_page_pixels", c.parse.ocr_max_page_pixels, 1'000'000));
+  INGEST_RETURN_IF_ERROR(
+      AtLeast(c, "parse.ocr_min_chars_per_page", c.parse.ocr_min_chars_per_page, 0));
+  if (c.parse.ocr_languages.empty() ||
+      c.parse.ocr_languages.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+-") !=
+          std::string::npos) {
+    return InvalidArgument(
+        "parse.ocr_languages must be Tesseract language names joined by '+', "
+        "e.g. \"eng\" or \"eng+deu\"",
+        "config_invalid");
+  }
   INGEST_RETURN_IF_ERROR(AtLeast(c, "governor.openai_rpm", c.governor.openai_rpm, 0));
   INGEST_RETURN_IF_ERROR(AtLeast(c, "governor.openai_tpm", c.governor.openai_tpm, 0));
   INGEST_RETURN_IF_ERROR(AtLeast(c, "governor.llamaparse_rpm", c.governor.llamaparse_rpm, 0));

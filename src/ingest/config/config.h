@@ -64,6 +64,18 @@ struct ParseConfig {
   std::string fallback = "none";
   // Transient LlamaParse failures fall back on this attempt of the parse stage.
   int fallback_after_attempts = 3;
+  // Local OCR (parse/ocr/ocr.h): scanned PDF pages and PNG/JPEG/TIFF images read with
+  // Tesseract. Ignored (with a doctor warning) by a build without OCR.
+  bool ocr = true;
+  std::string ocr_languages = "eng";  // Tesseract packs joined by '+', e.g. "eng+deu"
+  int ocr_dpi = 300;
+  int ocr_min_confidence = 60;  // mean word confidence 0-100; below: low-confidence page
+  int ocr_threads = 1;          // OCR threads per document being parsed
+  int ocr_page_timeout_s = 60;  // one page's recognition; past it the page fails alone
+  int ocr_budget_s = 1800;      // most extra time one document's OCR may add to timeout_s
+  int64_t ocr_max_page_pixels = 40'000'000;  // largest rendered page / decoded image
+  int ocr_min_chars_per_page = 20;           // a PDF page with fewer text-layer characters is OCR'd
+  std::string ocr_tessdata_dir;              // "" = Tesseract's default
 };
 
 struct ChunkConfig {

@@ -54,6 +54,10 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                       "Tokens sent to embedding providers, by provider and model");
   pages_ = &Register(prometheus::BuildCounter(), "ingestd_pages_total",
                      "Pages parsed (parse-cache hits excluded), by parser");
+  ocr_pages_ = &Register(prometheus::BuildCounter(), "ingestd_ocr_pages_total",
+                         "Pages recognised by local OCR (Tesseract)");
+  ocr_seconds_ = &Register(prometheus::BuildCounter(), "ingestd_ocr_seconds_total",
+                           "Render and recognition time of the pages recognised by local OCR");
   cache_hits_ =
       &Register(prometheus::BuildCounter(), "ingestd_cache_hits_total",
                 "Cache hits: parse (documents), vector (chunk texts), query (search queries)");
@@ -156,6 +160,12 @@ void Metrics::AddTokens(std::string_view provider, std::string_view model, int64
 void Metrics::AddPages(std::string_view parser, int64_t pages) {
   if (pages < 0) return;
   pages_->Add({{"parser", S(parser)}}).Increment(static_cast<double>(pages));
+}
+
+void Metrics::AddOcr(int64_t pages, double seconds) {
+  if (pages < 0 || seconds < 0) return;
+  ocr_pages_->Add({}).Increment(static_cast<double>(pages));
+  ocr_seconds_->Add({}).Increment(seconds);
 }
 
 void Metrics::AddCacheHits(std::string_view cache, int64_t hits) {

@@ -66,6 +66,9 @@ class Metrics {
   void AddTokens(std::string_view provider, std::string_view model, int64_t tokens);
   // ingestd_pages_total{parser}: pages parsed (parse-cache hits are not parsing).
   void AddPages(std::string_view parser, int64_t pages);
+  // ingestd_ocr_pages_total and ingestd_ocr_seconds_total: pages recognised by local OCR and
+  // their render + recognition time (seconds per page = the ratio of their rates).
+  void AddOcr(int64_t pages, double seconds);
   // ingestd_cache_hits_total{cache}: cache = "parse" (a whole document), "vector" (a chunk) or
   // "query" (a search query's vector).
   void AddCacheHits(std::string_view cache, int64_t hits);
@@ -143,6 +146,8 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>* stage_duration_;
   prometheus::Family<prometheus::Counter>* tokens_;
   prometheus::Family<prometheus::Counter>* pages_;
+  prometheus::Family<prometheus::Counter>* ocr_pages_;
+  prometheus::Family<prometheus::Counter>* ocr_seconds_;
   prometheus::Family<prometheus::Counter>* cache_hits_;
   prometheus::Family<prometheus::Counter>* http_requests_;
   prometheus::Family<prometheus::Counter>* provider_requests_;

@@ -137,6 +137,7 @@ TEST(MetricsTest, EveryFamilyPassesPromtoolCheckMetrics) {
   m.ObserveStage("parse", 0.2);
   m.AddTokens("openai", "text-embedding-3-small", 100);
   m.AddPages("local", 3);
+  m.AddOcr(2, 3.5);
   m.AddCacheHits("parse", 1);
   m.CountHttpRequest("/v1/jobs", 200);
   m.CountProviderRequest("openai", "ok");

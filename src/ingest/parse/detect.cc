@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 
+#include "ingest/parse/ocr/ocr.h"
 #include "ingest/parse/zip_archive.h"
 #include "ingest/text/utf8.h"
 
@@ -21,6 +22,12 @@ std::string_view DocTypeName(DocType t) {
       return "pdf";
     case DocType::kDocx:
       return "docx";
+    case DocType::kPng:
+      return "png";
+    case DocType::kJpeg:
+      return "jpeg";
+    case DocType::kTiff:
+      return "tiff";
     case DocType::kUnknown:
       break;
   }
@@ -39,6 +46,12 @@ std::string_view DocTypeMime(DocType t) {
       return "application/pdf";
     case DocType::kDocx:
       return "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+    case DocType::kPng:
+      return "image/png";
+    case DocType::kJpeg:
+      return "image/jpeg";
+    case DocType::kTiff:
+      return "image/tiff";
     case DocType::kUnknown:
       break;
   }
@@ -133,6 +146,10 @@ bool HasMarkdownSignals(std::string_view s) {
 }  // namespace
 
 DocType DetectType(std::string_view head, std::string_view filename) {
+  const std::string_view image = ImageFormatOf(head);
+  if (image == "png") return DocType::kPng;
+  if (image == "jpeg") return DocType::kJpeg;
+  if (image == "tiff") return DocType::kTiff;
   if (IsPdf(head)) return DocType::kPdf;
   if (LooksLikeZip(head)) return IsDocxZip(head) ? DocType::kDocx : DocType::kUnknown;
   const std::string_view window = head.substr(0, kDetectHeadBytes);
@@ -156,7 +173,7 @@ std::string DescribeUnsupported(std::string_view head, std::string_view filename
     what = "content is binary";
   }
   const std::string ext = LowerExtension(filename);
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 8> kPromises = {{
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 13> kPromises = {{
       {"pdf", "a PDF"},
       {"docx", "a DOCX document"},
       {"html", "HTML"},
@@ -165,13 +182,20 @@ std::string DescribeUnsupported(std::string_view head, std::string_view filename
       {"markdown", "Markdown"},
       {"txt", "text"},
       {"text", "text"},
+      {"png", "a PNG image"},
+      {"jpg", "a JPEG image"},
+      {"jpeg", "a JPEG image"},
+      {"tif", "a TIFF image"},
+      {"tiff", "a TIFF image"},
   }};
   for (const auto& [e, name] : kPromises) {
     if (ext == e) {
       return what + ", not " + std::string(name) + " despite the ." + ext + " extension";
     }
   }
-  return what + "; supported types are PDF, DOCX, HTML, Markdown and UTF-8 text";
+  return what +
+         "; supported types are PDF, DOCX, HTML, Markdown, UTF-8 text and (read "
+         "by OCR) PNG, JPEG and TIFF images";
 }
 
 }  // namespace ingest::parse

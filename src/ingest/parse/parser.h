@@ -14,15 +14,17 @@
 namespace ingest::parse {
 
 // Detected from content first (magic bytes, structure), the extension only as a tie-break.
-enum class DocType { kText, kMarkdown, kHtml, kPdf, kDocx, kUnknown };
-std::string_view DocTypeName(DocType t);  // "text", "markdown", "html", "pdf", "docx", "unknown"
+// Images (PNG, JPEG, TIFF) are read by OCR (parse/ocr/ocr.h).
+enum class DocType { kText, kMarkdown, kHtml, kPdf, kDocx, kPng, kJpeg, kTiff, kUnknown };
+// "text", "markdown", "html", "pdf", "docx", "png", "jpeg", "tiff", "unknown"
+std::string_view DocTypeName(DocType t);
 std::string_view DocTypeMime(DocType t);  // "text/plain", ...
 
 // Limits checked before any parsing work starts (and enforced during it where only parsing can
 // tell, e.g. the page count of a PDF or the uncompressed size of a DOCX).
 struct ParseLimits {
   int64_t max_bytes = 256ll << 20;               // file size
-  int max_pages = 5000;                          // PDF pages
+  int max_pages = 5000;                          // PDF pages (and TIFF pages)
   int64_t max_uncompressed_bytes = 512ll << 20;  // DOCX (zip bomb guard)
   // DOCX: an entry may inflate to at most this many times its compressed size (checked while
   // inflating, once it passes 16 MiB). Word's XML compresses 5-20x; a deflate bomb ~1000x.
@@ -40,6 +42,10 @@ struct ParseInput {
   // parser's configuration decides), e.g. outside the governed pipeline.
   int64_t first_page = 0;
   int64_t max_pages = 0;
+  // Pages a router chose for the remote parser, 0-based ("1,4-5", LlamaParse's target_pages
+  // syntax); "" = the parser's configuration decides. Set by AutoParser for the pages local
+  // OCR could not read well; overrides a configured selection.
+  std::string target_pages = {};
 };
 
 struct ParsedDocument {

@@ -1,5 +1,10 @@
-// `auto` routing (DESIGN §4, §6): parse locally for free, and send a document to the remote
-// parser (LlamaParse) only when the local result is poor or impossible:
+// `auto` routing (DESIGN §4, §6, §11): parse locally for free — text layer, then local OCR for
+// pages without one (parse/ocr/ocr.h, inside the local parser) — and send to the remote parser
+// (LlamaParse) only what the local result cannot cover:
+//   - per page: pages local OCR read with a mean word confidence below ocr.min_confidence, or
+//     could not read at all (timeout, too large), go to the remote parser alone, with
+//     target_pages; the other pages keep their local text, and the merged document records
+//     the parser of every page (detail "page_parsers": local:pdf, local:ocr, llamaparse);
 //   - a PDF whose text layer is thin: average non-space characters per page below
 //     min_chars_per_page, or more than half of its pages (when it has at least
 //     text::kMinPagesForEmptyPageRule) nearly empty — i.e. scanned pages;
@@ -16,7 +21,9 @@
 // Thread-safe: immutable; both parsers are thread-safe.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,16 +54,16 @@ class AutoParser final : public RemoteParser {
   // Synchronous: local, then remote->Parse when routing says so.
   Result<ParsedDocument> Parse(const ParseInput& input) const override;
   Result<std::optional<ParsedDocument>> ParseWithoutRemote(const ParseInput& input) const override;
-  Result<std::string> Submit(const ParseInput& input) const override {
-    return remote_->Submit(input);
-  }
+  // These three add the pages routing chose (target_pages) when only some pages go remote.
+  // The local parse that chose them is kept in memory between ParseWithoutRemote and the
+  // final Poll; a process that did not make it (a restart, another worker) parses again (the
+  // local parser is deterministic, so the choice and the local pages are the same).
+  Result<std::string> Submit(const ParseInput& input) const override;
+  // When the remote job is done and only some pages went remote, the document returned is
+  // the local one with those pages replaced, the remote's billing facts kept in detail_json.
   Result<RemoteParseStatus> Poll(const ParseInput& input,
-                                 std::string_view remote_job_id) const override {
-    return remote_->Poll(input, remote_job_id);
-  }
-  Result<SubmitEstimate> EstimateSubmit(const ParseInput& input) const override {
-    return remote_->EstimateSubmit(input);
-  }
+                                 std::string_view remote_job_id) const override;
+  Result<SubmitEstimate> EstimateSubmit(const ParseInput& input) const override;
   std::chrono::milliseconds PollDeadline() const override { return remote_->PollDeadline(); }
 
  private:
@@ -65,6 +72,21 @@ class AutoParser final : public RemoteParser {
   const Parser* local_;
   const RemoteParser* remote_;
   AutoParserOptions options_;
+
+  // The local document and the 1-based pages routed to the remote parser ({} = all pages).
+  struct Routed {
+    ParsedDocument local;
+    std::vector<int> remote_pages;
+  };
+  // Local parse + routing decision: nullopt = the local document is the answer (`*local_doc`).
+  Result<std::optional<Routed>> Route(const ParseInput& input, ParsedDocument* local_doc) const;
+  Result<ParseInput> WithTargets(const ParseInput& input) const;
+  Result<Routed> RoutedFor(const ParseInput& input) const;
+  // The finished remote document merged into the local one when only some pages went remote.
+  Result<ParsedDocument> MergeRouted(const ParseInput& input, ParsedDocument remote) const;
+
+  mutable std::mutex mu_;
+  mutable std::map<std::string, Routed> routed_;  // by file sha256 (or path); guarded by mu_
 };
 
 }  // namespace ingest::parse

@@ -7,10 +7,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "ingest/emulate/llamaparse/llamaparse_emulator.h"
 #include "ingest/parse/llamaparse/llamaparse_parser.h"
 #include "ingest/parse/local/local_parser.h"
+#include "ingest/parse/ocr/ocr.h"
+#include "ingest/parse/testing/image_pdf.h"
 #include "ingest/parse/testing/minimal_pdf.h"
 
 namespace ingest::parse {
@@ -100,6 +103,58 @@ TEST_F(AutoParserTest, LocalErrorsOtherThanUnsupportedTypeAreNotRouted) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().reason(), "empty_document");
   EXPECT_EQ(emulator_->Stats().uploads, 0);
+}
+
+// Per-page routing (issue 19): text layer -> local OCR -> LlamaParse only for the pages OCR read
+// with low confidence. The threshold is set above what any page reaches, so the scanned page
+// is "low confidence" deterministically; the born-digital pages stay local and are not billed.
+TEST_F(AutoParserTest, LowConfidenceOcrPagesAloneGoRemoteWithTargetPages) {
+  if (!OcrBuiltIn() || !CheckOcrLanguages([] {
+                          OcrOptions o;
+                          o.enabled = true;
+                          return o;
+                        }())
+                            .ok()) {
+    GTEST_SKIP() << "no OCR or no tesseract-ocr-eng";
+  }
+  const std::string line =
+      "This born-digital page carries a real text layer with plenty of words on it.";
+  const std::string text_pdf = (dir_ / "t.pdf").string();
+  std::ofstream(text_pdf, std::ios::binary)
+      << testing::MakePdf({testing::PdfTextAt(72, 700, "A scanned contract page, signed.")});
+  testing::TestPage first, scan, last;
+  first.content = testing::PdfTextAt(72, 700, line) + testing::PdfTextAt(72, 680, line);
+  scan.image = testing::RenderPdfPage(text_pdf, 1, 150);
+  last.content = testing::PdfTextAt(72, 700, line) + testing::PdfTextAt(72, 680, line);
+  auto in = Input("mixed.pdf", testing::MakePdfWithScans({first, scan, last}));
+
+  LocalParserOptions lo;
+  lo.ocr.enabled = true;
+  lo.ocr.min_confidence = 100;  // every OCR'd page is low confidence
+  LocalParser local(lo);
+  AutoParser routed(&local, remote_.get());
+  auto here = routed.ParseWithoutRemote(in);
+  ASSERT_TRUE(here.ok()) << here.status().ToString();
+  EXPECT_FALSE(here->has_value());
+  auto est = routed.EstimateSubmit(in);
+  ASSERT_TRUE(est.ok()) << est.status().ToString();
+  EXPECT_EQ(est->pages, 1);  // only the scanned page is reserved and bounded
+  EXPECT_TRUE(est->fixed_selection);
+
+  auto doc = routed.Parse(in);
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  EXPECT_EQ(emulator_->Stats().uploads, 1);
+  EXPECT_EQ(emulator_->Stats().pages_billed, 1);
+  ASSERT_EQ(doc->pages.size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(doc->pages[static_cast<size_t>(i)].page, i + 1);
+  EXPECT_NE(doc->pages[0].text.find("born-digital"), std::string::npos);
+  EXPECT_NE(doc->pages[2].text.find("born-digital"), std::string::npos);
+  EXPECT_EQ(doc->parser, "llamaparse");  // the bill is settled under the remote's name
+  auto detail = nlohmann::json::parse(doc->detail_json);
+  EXPECT_EQ(detail["page_parsers"],
+            nlohmann::json::array({"local:pdf", "llamaparse", "local:pdf"}));
+  EXPECT_EQ(detail["ocr_routed_pages"], nlohmann::json::array({2}));
+  EXPECT_TRUE(detail.contains("remote_job_id"));
 }
 
 TEST(PdfTextLayerTest, ThinAverageOrMostlyEmptyPagesArePoor) {

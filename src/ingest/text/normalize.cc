@@ -177,7 +177,8 @@ Status ValidateParsedText(std::span<const store::PageText> pages, bool is_pdf) {
     total.alnum += page.alnum;
   }
   static constexpr char kNoTextLayerFix[] =
-      "parse it with a layout/OCR parser such as llamaparse: INGESTD_PARSER=llamaparse or auto";
+      "local OCR (parse.ocr) found no text in it either, or is off; parse it with a layout/OCR "
+      "parser such as llamaparse: INGESTD_PARSER=llamaparse or auto";
   if (total.non_space == 0) {
     if (is_pdf && !pages.empty()) {
       return InvalidArgument(

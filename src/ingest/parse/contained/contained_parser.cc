@@ -67,9 +67,27 @@ Result<ParsedDocument> ContainedParser::Parse(const ParseInput& input) const {
       "cpu_seconds=" + std::to_string(sandbox.cpu_seconds),
       "memory_bytes=" + std::to_string(sandbox.memory_bytes),
       "parent_pid=" + std::to_string(::getpid()),
+      "wall_seconds=" + std::to_string((sandbox.timeout.count() + 999) / 1000),
   };
+  const OcrOptions& ocr = options_.local.ocr;
+  std::chrono::milliseconds wall = sandbox.timeout;
+  if (ocr.enabled) {
+    wall += sandbox.ocr_budget;
+    for (std::string a : std::initializer_list<std::string>{
+             "ocr=1", "ocr_languages=" + ocr.languages, "ocr_dpi=" + std::to_string(ocr.dpi),
+             "ocr_min_confidence_x10=" +
+                 std::to_string(static_cast<int64_t>(ocr.min_confidence * 10)),
+             "ocr_threads=" + std::to_string(ocr.threads),
+             "ocr_page_timeout_ms=" + std::to_string(ocr.page_timeout.count()),
+             "ocr_max_page_pixels=" + std::to_string(ocr.max_page_pixels),
+             "ocr_min_chars_per_page=" + std::to_string(ocr.min_chars_per_page),
+             "ocr_tessdata_dir=" + ocr.tessdata_dir,
+             "ocr_budget_seconds=" + std::to_string(sandbox.ocr_budget.count() / 1000)}) {
+      argv.push_back(std::move(a));
+    }
+  }
   SubprocessLimits run_limits;
-  run_limits.wall = sandbox.timeout;
+  run_limits.wall = wall;
   run_limits.max_stdout_bytes = sandbox.max_output_bytes + kFrameSlack;
   INGEST_ASSIGN_OR_RETURN(SubprocessRun run, RunSubprocess(argv, run_limits));
 
@@ -93,11 +111,16 @@ Result<ParsedDocument> ContainedParser::Parse(const ParseInput& input) const {
             " bytes of text (parse.max_output_bytes) and was stopped",
         "parse_too_large"));
   }
-  if (run.killed_at_deadline) {
-    return contained(ResourceExhausted("parsing took longer than " +
-                                           std::to_string(sandbox.timeout.count() / 1000.0) +
-                                           " s (parse.timeout_s) and was stopped",
-                                       "parse_timeout"));
+  if (run.killed_at_deadline ||
+      (WIFSIGNALED(run.wait_status) && WTERMSIG(run.wait_status) == SIGALRM)) {
+    return contained(ResourceExhausted(
+        "parsing took longer than " + std::to_string(sandbox.timeout.count() / 1000) +
+            " s (parse.timeout_s" +
+            (ocr.enabled ? ", plus parse.ocr_page_timeout_s per OCR'd page up to "
+                           "parse.ocr_budget_s"
+                         : "") +
+            ") and was stopped",
+        "parse_timeout"));
   }
   if (WIFSIGNALED(run.wait_status)) {
     const int sig = WTERMSIG(run.wait_status);

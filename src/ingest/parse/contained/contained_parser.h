@@ -10,6 +10,7 @@
 //
 //   child reported a result or a parse error   -> that result / error, unchanged
 //   killed at the wall deadline, or out of CPU -> resource_exhausted[parse_timeout]
+//   (the child's own SIGALRM at timeout_s, too)
 //   ran out of memory (RLIMIT_AS)              -> resource_exhausted[parse_too_large]
 //   wrote more than max_output_bytes           -> resource_exhausted[parse_too_large]
 //   died on a signal or exited without a result-> internal[parse_crashed]
@@ -51,6 +52,12 @@ struct ParseSandboxOptions {
   int cpu_seconds = 120;                      // RLIMIT_CPU of the child
   int64_t memory_bytes = 2048ll << 20;        // RLIMIT_AS of the child
   int64_t max_output_bytes = 256ll << 20;     // text (all pages) the child may hand back
+  // OCR (local.ocr.enabled): extra wall-clock and CPU time a document that needs OCR may use
+  // on top of timeout/cpu_seconds. The child stays bounded by timeout/cpu_seconds until it
+  // knows how many pages it will OCR, then extends its own limits by page_timeout per page
+  // (times the OCR threads for CPU), never past this budget; the parent's deadline is
+  // timeout + ocr_budget.
+  std::chrono::milliseconds ocr_budget{1800000};
 };
 
 struct ContainedParserOptions {

@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
@@ -148,12 +149,22 @@ int RunParseChild(int argc, char** argv) {
 
   const int64_t cpu_seconds = Int(args, "cpu_seconds");
   const int64_t memory_bytes = Int(args, "memory_bytes");
+  const bool ocr = args.count("ocr") > 0 && Int(args, "ocr") == 1;
+  const int64_t ocr_budget = ocr ? Int(args, "ocr_budget_seconds") : 0;
+  const int64_t ocr_threads = ocr ? std::max<int64_t>(1, Int(args, "ocr_threads")) : 1;
+  // The child's own wall clock (the parent's deadline is later when OCR may run): SIGALRM
+  // ends it, which the parent reports as parse_timeout.
+  const int64_t wall_seconds = args.count("wall_seconds") > 0 ? Int(args, "wall_seconds") : 0;
+  if (wall_seconds > 0) ::alarm(static_cast<unsigned>(wall_seconds));
   SetLimit(RLIMIT_CORE, 0, 0);
   // Files: the child reads the document and writes to a pipe; it creates nothing.
   SetLimit(RLIMIT_FSIZE, 0, 0);
   if (cpu_seconds > 0) {
     // SIGXCPU at the soft limit, SIGKILL a second later should it be caught or ignored.
-    SetLimit(RLIMIT_CPU, static_cast<rlim_t>(cpu_seconds), static_cast<rlim_t>(cpu_seconds + 1));
+    // With OCR the hard limit leaves room for the OCR budget on every OCR thread; the soft
+    // limit is raised only once the pages to OCR are known (below).
+    SetLimit(RLIMIT_CPU, static_cast<rlim_t>(cpu_seconds),
+             static_cast<rlim_t>(cpu_seconds + 1 + ocr_budget * ocr_threads));
   }
   if (memory_bytes > 0 && !INGEST_PARSE_CHILD_SANITIZED) {
     SetLimit(RLIMIT_AS, static_cast<rlim_t>(memory_bytes), static_cast<rlim_t>(memory_bytes));
@@ -174,6 +185,32 @@ int RunParseChild(int argc, char** argv) {
   options.limits.max_pages = static_cast<int>(Int(args, "max_pages"));
   options.limits.max_uncompressed_bytes = Int(args, "max_uncompressed_bytes");
   options.limits.max_compression_ratio = Int(args, "max_compression_ratio");
+  if (ocr) {
+    OcrOptions& o = options.ocr;
+    o.enabled = true;
+    if (auto l = args.find("ocr_languages"); l != args.end()) o.languages = l->second;
+    if (auto d = args.find("ocr_tessdata_dir"); d != args.end()) o.tessdata_dir = d->second;
+    o.dpi = static_cast<int>(Int(args, "ocr_dpi"));
+    o.min_confidence = static_cast<double>(Int(args, "ocr_min_confidence_x10")) / 10.0;
+    o.threads = static_cast<int>(ocr_threads);
+    o.page_timeout = std::chrono::milliseconds(Int(args, "ocr_page_timeout_ms"));
+    o.max_page_pixels = Int(args, "ocr_max_page_pixels");
+    o.min_chars_per_page = static_cast<int>(Int(args, "ocr_min_chars_per_page"));
+    // Extends the child's wall clock and CPU time by the page timeout per page to OCR, within
+    // the budget (contained_parser.h).
+    o.before_ocr = [=](int pages) {
+      const int64_t per_page = std::max<int64_t>(1, Int(args, "ocr_page_timeout_ms") / 1000);
+      const int64_t extra = std::min<int64_t>(ocr_budget, per_page * pages);
+      if (wall_seconds > 0) ::alarm(static_cast<unsigned>(wall_seconds + extra));
+      if (cpu_seconds > 0) {
+        struct rlimit lim {};
+        ::getrlimit(RLIMIT_CPU, &lim);
+        lim.rlim_cur =
+            std::min<rlim_t>(lim.rlim_max, static_cast<rlim_t>(cpu_seconds + extra * ocr_threads));
+        ::setrlimit(RLIMIT_CPU, &lim);
+      }
+    };
+  }
 
   RunTestHook(input.path, memory_bytes);
   Result<ParsedDocument> result = LocalParser(options).Parse(input);

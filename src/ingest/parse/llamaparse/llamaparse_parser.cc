@@ -63,7 +63,8 @@ Result<RemoteParser::SubmitEstimate> LlamaParseParser::EstimateSubmit(
   const uintmax_t size = std::filesystem::file_size(input.path, ec);
   if (ec) return NotFound("cannot read the document file " + input.path + ": " + ec.message());
   int64_t pages = 0;
-  const std::string& selection = options_.upload.target_pages;
+  const std::string& selection =
+      input.target_pages.empty() ? options_.upload.target_pages : input.target_pages;
   if (DetectFileType(input) == DocType::kPdf) {
     std::unique_ptr<poppler::document> doc(poppler::document::load_from_file(input.path));
     // A PDF poppler cannot open is estimated like other types; the service decides.
@@ -117,6 +118,7 @@ Result<std::string> LlamaParseParser::Submit(const ParseInput& input) const {
                              "file_too_large");
   }
   LlamaParseUploadOptions upload = options_.upload;
+  if (!input.target_pages.empty()) upload.target_pages = input.target_pages;
   if (input.max_pages > 0) {
     // The provider-side bound of the reservation (issue 12): the service may not bill more.
     upload.max_pages = static_cast<int>(input.max_pages);

@@ -1,4 +1,6 @@
 #include <chrono>
+#include <cmath>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -419,6 +421,94 @@ Result<RemoteStep> FinishSegment(const PipelineDeps& deps, const parse::RemotePa
   return SubmitRemote(deps, remote, input, ctx, times.first, "next_segment", following);
 }
 
+// "1-3,5" for pages {1,2,3,5} (ascending).
+std::string PageRanges(const std::vector<int>& pages) {
+  std::string out;
+  for (size_t i = 0; i < pages.size();) {
+    size_t j = i;
+    while (j + 1 < pages.size() && pages[j + 1] == pages[j] + 1) ++j;
+    if (!out.empty()) out += ",";
+    out += std::to_string(pages[i]);
+    if (j > i) out += "-" + std::to_string(pages[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
+// Which parser produced each page (detail "page_parsers", one name per page; every page is the
+// document's parser when the parser does not say), as {parser: "1-3,5"}, plus what OCR found.
+// Appended as the job event kPagesEvent, which `ingestd jobs show` and the API's job view read.
+constexpr const char* kPagesEvent = "parse.pages";
+
+nlohmann::json PagesSummary(const store::ParseRecord& rec, const std::string& produced_by) {
+  nlohmann::json detail = nlohmann::json::parse(rec.detail_json, nullptr, false);
+  std::map<std::string, std::vector<int>> by_parser;
+  const nlohmann::json* page_parsers = nullptr;
+  if (detail.is_object()) {
+    auto it = detail.find("page_parsers");
+    if (it != detail.end() && it->is_array()) page_parsers = &*it;
+  }
+  for (const auto& p : rec.pages) {
+    std::string parser = produced_by;
+    const size_t index = static_cast<size_t>(p.page - 1);
+    if (page_parsers != nullptr && index < page_parsers->size() &&
+        (*page_parsers)[index].is_string()) {
+      parser = (*page_parsers)[index].get<std::string>();
+    }
+    by_parser[parser].push_back(p.page);
+  }
+  nlohmann::json parsers = nlohmann::json::object();
+  for (const auto& [parser, pages] : by_parser) parsers[parser] = PageRanges(pages);
+  nlohmann::json out = {{"parsers", parsers}};
+  if (detail.is_object()) {
+    for (const char* key : {"ocr_low_confidence_pages", "ocr_failed_pages", "ocr_routed_pages"}) {
+      if (auto it = detail.find(key); it != detail.end() && !it->empty()) out[key] = *it;
+    }
+    if (auto ocr = detail.find("ocr"); ocr != detail.end() && ocr->is_object()) {
+      double sum = 0;
+      int n = 0;
+      for (const auto& page : ocr->value("pages", nlohmann::json::array())) {
+        if (page.value("used", false) && page.value("words", 0) > 0) {
+          sum += page.value("confidence", 0.0);
+          ++n;
+        }
+      }
+      out["ocr_pages"] = ocr->value("pages_recognised", 0);
+      out["ocr_seconds"] = ocr->value("seconds", 0.0);
+      if (n > 0) out["ocr_mean_confidence"] = std::round(sum / n * 10) / 10;
+    }
+  }
+  return out;
+}
+
+// OCR is free but counted: one settled $0 row (service "local", operation "ocr", the pages
+// recognised) so the savings report sees the pages that were not sent to a paid parser. The
+// id derives from the job and the parse, so a stage re-run after a crash rewrites the same row.
+Status RecordLocalOcr(const PipelineDeps& deps, JobContext& ctx, const store::ParseRecord& rec) {
+  nlohmann::json detail = nlohmann::json::parse(rec.detail_json, nullptr, false);
+  if (!detail.is_object()) return Status::Ok();
+  auto ocr = detail.find("ocr");
+  if (ocr == detail.end() || !ocr->is_object()) return Status::Ok();
+  const int64_t pages = ocr->value("pages_recognised", int64_t{0});
+  if (pages <= 0) return Status::Ok();
+  ctx.stats.ocr_pages = pages;
+  ctx.stats.ocr_seconds = ocr->value("seconds", 0.0);
+  store::LedgerEntry entry;
+  entry.id = UuidV5(IngestNamespace(), "ledger:local:ocr:" + ctx.job.id + ":" + rec.file_sha256 +
+                                           ":" + rec.config_hash);
+  entry.service = "local";
+  entry.operation = "ocr";
+  entry.tenant = ctx.document.tenant;
+  entry.document_id = ctx.document.id;
+  entry.job_id = ctx.job.id;
+  entry.model = ocr->value("engine", std::string("tesseract"));
+  entry.pages = pages;
+  entry.requests = 1;
+  entry.cost_nanos = 0;
+  entry.state = store::LedgerState::kSettled;
+  return deps.store->SettleLedger(entry, deps.clock->NowMillis());
+}
+
 }  // namespace
 
 bool ParseRecordIsPdf(const store::ParseRecord& rec) {
@@ -489,6 +579,7 @@ Result<StageResult> ParseStage::Run(JobContext& ctx) const {
     rec.detail_json = RecordDetail(parsed);
     rec.pages = std::move(parsed.pages);
     rec.created_at = deps_.clock->NowMillis();
+    INGEST_RETURN_IF_ERROR(RecordLocalOcr(deps_, ctx, rec));
     INGEST_RETURN_IF_ERROR(deps_.store->PutParse(rec));
   }
   nlohmann::json detail = nlohmann::json::parse(rec.detail_json, nullptr, false);
@@ -502,6 +593,8 @@ Result<StageResult> ParseStage::Run(JobContext& ctx) const {
   ctx.document.page_count = page_count;
   ctx.document.parser = produced_by;
   ctx.stats.pages = page_count;
+  INGEST_RETURN_IF_ERROR(
+      AppendJobEvent(deps_, ctx, kPagesEvent, PagesSummary(rec, produced_by).dump()));
   return StageResult::Done();
 }
 

@@ -25,6 +25,8 @@ struct StageStats {
   int64_t vectors_added = 0;    // embed: vectors computed (cache misses)
   int64_t vectors_reused = 0;   // embed: chunk texts already in the vector cache
   bool parse_cache_hit = false;
+  int64_t ocr_pages = 0;   // parse: pages recognised by local OCR (not on a cache hit)
+  double ocr_seconds = 0;  // parse: their render + recognition time
 };
 
 // Owned by the worker running the job; not shared between threads except `cancelled`, which
