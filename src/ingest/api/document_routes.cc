@@ -1,34 +1,89 @@
 // /v1/documents (upload, show), /v1/search and /v1/costs. Every read is scoped to the caller's
 // tenant; admin requests act for X-Tenant (default: the configured tenant) when they create or
 // search, and see every tenant when they read by id.
+#include <limits>
 #include <map>
 #include <string>
 
 #include "ingest/api/http_status.h"
 #include "ingest/api/route_env.h"
 #include "ingest/api/upload.h"
+#include "ingest/pipeline/delete_document.h"
+#include "ingest/pipeline/document_json.h"
 #include "ingest/pipeline/query_embedding.h"
 #include "ingest/pipeline/submit.h"
 #include "ingest/search/hit_json.h"
 #include "ingest/search/vector_search.h"
+#include "ingest/store/metadata.h"
 
 namespace ingest::api {
 namespace {
 
 constexpr int kMaxK = search::kMaxResults;
 
-nlohmann::json DocumentJson(const store::Document& d) {
-  return {{"document_id", d.id},
-          {"tenant", d.tenant},
-          {"filename", d.filename},
-          {"mime", d.mime},
-          {"bytes", d.bytes},
-          {"sha256", d.sha256},
-          {"pages", d.page_count},
-          {"parser", d.parser},
-          {"parse_note", d.parse_note},
-          {"created_at", Iso(d.created_at)},
-          {"updated_at", Iso(d.updated_at)}};
+// Limits of GET /v1/documents and GET /v1/documents/{id}/chunks pages.
+constexpr int kDefaultPage = 100;
+constexpr int kMaxPage = 1000;
+// Results a search may skip (offset).
+constexpr int kMaxOffset = 1000;
+
+Result<int> IntParam(const httplib::Request& req, const char* name, int fallback, int lo, int hi) {
+  if (!req.has_param(name)) return fallback;
+  const std::string v = req.get_param_value(name);
+  int value = 0;
+  size_t used = 0;
+  try {
+    value = std::stoi(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != v.size() || value < lo || value > hi) {
+    return InvalidArgument(std::string(name) + " must be an integer in [" + std::to_string(lo) +
+                               ", " + std::to_string(hi) + "]",
+                           "invalid_" + std::string(name));
+  }
+  return value;
+}
+
+// Upload fields: metadata must be a JSON object within the limits; external_id well formed.
+Status ReadUploadFields(const ReceivedUpload& upload, pipeline::SubmitOptions* options) {
+  if (!upload.metadata().empty()) {
+    INGEST_ASSIGN_OR_RETURN(options->metadata_json, store::NormalizeMetadata(upload.metadata()));
+  }
+  if (!upload.external_id().empty()) {
+    INGEST_RETURN_IF_ERROR(store::ValidateExternalId(upload.external_id()));
+    options->external_id = upload.external_id();
+  }
+  return Status::Ok();
+}
+
+// The "filter" object of POST /v1/search: {"metadata": {KEY: SCALAR...},
+// "external_id_prefix": STRING, "document_id": STRING}.
+Status ReadSearchFilter(const nlohmann::json& body, store::IndexFilter* filter) {
+  auto f = body.find("filter");
+  if (f == body.end() || f->is_null()) return Status::Ok();
+  auto bad = [](const std::string& why) { return InvalidArgument(why, "invalid_filter"); };
+  if (!f->is_object()) return bad("filter must be an object");
+  for (const auto& [key, value] : f->items()) {
+    if (key == "metadata") {
+      if (!value.is_object()) return bad("filter.metadata must be an object");
+      for (const auto& [mk, mv] : value.items()) {
+        if (Status st = store::ValidateMetadataKey(mk); !st.ok()) return bad(st.message());
+        if (!(mv.is_string() || mv.is_number() || mv.is_boolean())) {
+          return bad("filter.metadata." + mk + " must be a string, number or boolean");
+        }
+        filter->metadata.push_back({mk, mv.dump()});
+      }
+    } else if (key == "external_id_prefix" || key == "document_id") {
+      if (!value.is_string()) return bad("filter." + key + " must be a string");
+      (key == "document_id" ? filter->document_id : filter->external_id_prefix) =
+          value.get<std::string>();
+    } else {
+      return bad("unknown filter key \"" + key +
+                 "\" (known: metadata, external_id_prefix, document_id)");
+    }
+  }
+  return Status::Ok();
 }
 
 void Upload(const RouteEnv& env, const httplib::Request& req, httplib::Response& res,
@@ -43,6 +98,7 @@ void Upload(const RouteEnv& env, const httplib::Request& req, httplib::Response&
   // An upload is someone waiting on the answer: it goes ahead of bulk backfills.
   options.lane = store::Lane::kInteractive;
   options.correlation_id = req.get_header_value("X-Request-Id");
+  if (Status st = ReadUploadFields(*upload, &options); !st.ok()) return SendError(res, st);
   auto outcome = pipeline::SubmitFile(env.deps.pipeline, upload->path(),
                                       EffectiveTenant(env, *p, req), options);
   if (!outcome.ok()) return SendError(res, outcome.status());
@@ -53,7 +109,20 @@ void Upload(const RouteEnv& env, const httplib::Request& req, httplib::Response&
             {"state", std::string(store::JobStateName(outcome->job.state))},
             {"stage", std::string(store::StageName(outcome->job.stage))},
             {"created", outcome->created},
-            {"filename", outcome->document.filename}});
+            {"filename", outcome->document.filename},
+            {"external_id", outcome->document.external_id},
+            {"version", outcome->document.version},
+            {"metadata", pipeline::MetadataObject(outcome->document.metadata_json)}});
+}
+
+// A live document the principal may see (a deleted one is 404, as an unknown id).
+Result<store::Document> GetLiveDocument(const RouteEnv& env, const Principal& p,
+                                        std::string_view id) {
+  INGEST_ASSIGN_OR_RETURN(store::Document doc, GetVisibleDocument(env, p, id));
+  if (doc.deleted_at != 0) {
+    return NotFound("no document " + std::string(id), "document_not_found");
+  }
+  return doc;
 }
 
 // Built from one GetDocumentDetail (one snapshot): the job's state and the chunk totals belong
@@ -66,10 +135,11 @@ void ShowDocument(const RouteEnv& env, const httplib::Request& req, httplib::Res
   if (!detail.ok() && detail.status().code() != StatusCode::kNotFound) {
     return SendError(res, detail.status());
   }
-  if (!detail.ok() || (!p->admin && detail->document.tenant != p->tenant)) {
+  if (!detail.ok() || (!p->admin && detail->document.tenant != p->tenant) ||
+      detail->document.deleted_at != 0) {
     return SendError(res, NotFound("no document " + document_id, "document_not_found"));
   }
-  nlohmann::json out = DocumentJson(detail->document);
+  nlohmann::json out = pipeline::DocumentJson(detail->document, std::nullopt);
   out["job"] = detail->job ? JobJson(*detail->job) : nlohmann::json(nullptr);
   out["chunks"] = detail->chunks;
   out["chunk_tokens"] = detail->chunk_tokens;
@@ -99,6 +169,93 @@ void SendQueryRefused(const RouteEnv& env, httplib::Response& res, const Status&
   res.set_header("Retry-After", std::to_string(wait_s));
 }
 
+// GET /v1/documents: the caller's tenant's live documents, newest first, one page at a time.
+void ListDocuments(const RouteEnv& env, const httplib::Request& req, httplib::Response& res) {
+  auto p = Authorize(env, req);
+  if (!p.ok()) return SendError(res, p.status());
+  store::DocumentFilter filter;
+  filter.tenant = EffectiveTenant(env, *p, req);
+  auto limit = IntParam(req, "limit", kDefaultPage, 1, kMaxPage);
+  if (!limit.ok()) return SendError(res, limit.status());
+  filter.limit = *limit + 1;  // one more says whether a next page exists
+  if (req.has_param("state")) {
+    auto s = store::ParseJobState(req.get_param_value("state"));
+    if (!s.ok()) return SendError(res, InvalidArgument(s.status().message(), "invalid_state"));
+    filter.state = *s;
+  }
+  if (req.has_param("external_id")) filter.external_id = req.get_param_value("external_id");
+  if (req.has_param("external_id_prefix")) {
+    filter.external_id_prefix = req.get_param_value("external_id_prefix");
+  }
+  for (const char* bound : {"created_after", "created_before"}) {
+    if (!req.has_param(bound)) continue;
+    auto t = pipeline::ParseTimeBound(req.get_param_value(bound));
+    if (!t.ok()) return SendError(res, t.status());
+    (std::string_view(bound) == "created_after" ? filter.created_from : filter.created_until) = *t;
+  }
+  if (req.has_param("cursor")) {
+    auto c = pipeline::ParseDocumentCursor(req.get_param_value("cursor"));
+    if (!c.ok()) return SendError(res, c.status());
+    filter.before = *c;
+  }
+  // metadata.KEY=VALUE, VALUE typed as on the command line (store::ScalarJsonFromWord).
+  for (const auto& [name, value] : req.params) {
+    if (!name.starts_with("metadata.")) continue;
+    const std::string key = name.substr(9);
+    if (Status st = store::ValidateMetadataKey(key); !st.ok()) {
+      return SendError(res, InvalidArgument(st.message(), "invalid_filter"));
+    }
+    filter.metadata.push_back({key, store::ScalarJsonFromWord(value)});
+  }
+  auto rows = env.deps.pipeline.store->ListDocuments(filter);
+  if (!rows.ok()) return SendError(res, rows.status());
+  nlohmann::json items = nlohmann::json::array();
+  const size_t page = static_cast<size_t>(*limit);
+  for (size_t i = 0; i < rows->size() && i < page; ++i) {
+    items.push_back(pipeline::DocumentJson((*rows)[i].document, (*rows)[i].job));
+  }
+  nlohmann::json next = nullptr;
+  if (rows->size() > page) next = pipeline::DocumentCursor((*rows)[page - 1].document);
+  SendJson(res, 200, {{"documents", items}, {"next_cursor", next}});
+}
+
+// GET /v1/documents/{id}/chunks: in ordinal order, offset/limit pages.
+void ListDocumentChunks(const RouteEnv& env, const httplib::Request& req, httplib::Response& res) {
+  auto p = Authorize(env, req);
+  if (!p.ok()) return SendError(res, p.status());
+  auto doc = GetLiveDocument(env, *p, req.matches[1].str());
+  if (!doc.ok()) return SendError(res, doc.status());
+  auto limit = IntParam(req, "limit", kDefaultPage, 1, kMaxPage);
+  if (!limit.ok()) return SendError(res, limit.status());
+  auto offset = IntParam(req, "offset", 0, 0, std::numeric_limits<int>::max());
+  if (!offset.ok()) return SendError(res, offset.status());
+  auto chunks = env.deps.pipeline.store->ListChunks(doc->id);
+  if (!chunks.ok()) return SendError(res, chunks.status());
+  const nlohmann::json metadata = pipeline::MetadataObject(doc->metadata_json);
+  nlohmann::json items = nlohmann::json::array();
+  for (size_t i = static_cast<size_t>(*offset);
+       i < chunks->size() && i < static_cast<size_t>(*offset) + static_cast<size_t>(*limit); ++i) {
+    items.push_back(pipeline::ChunkJson((*chunks)[i], metadata));
+  }
+  SendJson(res, 200, {{"document_id", doc->id}, {"total", chunks->size()}, {"chunks", items}});
+}
+
+// DELETE /v1/documents/{id}: 204, then the id is 404 everywhere (search included).
+void DeleteDocument(const RouteEnv& env, const httplib::Request& req, httplib::Response& res) {
+  auto p = Authorize(env, req);
+  if (!p.ok()) return SendError(res, p.status());
+  auto doc = GetLiveDocument(env, *p, req.matches[1].str());
+  if (!doc.ok()) return SendError(res, doc.status());
+  auto deleted = pipeline::DeleteDocument(env.deps.pipeline, doc->id);
+  if (!deleted.ok()) {
+    if (deleted.status().code() == StatusCode::kNotFound) {
+      return SendError(res, NotFound("no document " + doc->id, "document_not_found"));
+    }
+    return SendError(res, deleted.status());
+  }
+  res.status = 204;
+}
+
 void Search(const RouteEnv& env, const httplib::Request& req, httplib::Response& res) {
   auto p = Authorize(env, req);
   if (!p.ok()) return SendError(res, p.status());
@@ -116,18 +273,36 @@ void Search(const RouteEnv& env, const httplib::Request& req, httplib::Response&
     }
     k = static_cast<int>(kv->get<int64_t>());
   }
+  int offset = 0;
+  if (auto ov = body->find("offset"); ov != body->end()) {
+    if (!ov->is_number_integer() || ov->get<int64_t>() < 0 || ov->get<int64_t>() > kMaxOffset) {
+      return SendError(res,
+                       InvalidArgument("offset must be an integer in [0, 1000]", "invalid_offset"));
+    }
+    offset = static_cast<int>(ov->get<int64_t>());
+  }
+  if (auto mv = body->find("mode"); mv != body->end() && *mv != "vector") {
+    return SendError(res, InvalidArgument("mode must be \"vector\" (lexical and hybrid search "
+                                          "are not built yet)",
+                                          "invalid_mode"));
+  }
+  store::IndexFilter filter;
+  if (Status st = ReadSearchFilter(*body, &filter); !st.ok()) return SendError(res, st);
   const embed::Embedder& embedder = *env.deps.pipeline.embedder;
   const std::string query = q->get<std::string>();
-  const std::string tenant = EffectiveTenant(env, *p, req);
+  filter.tenant = EffectiveTenant(env, *p, req);
   // Through the governor, billed to the caller's tenant, with the query vector cache.
   pipeline::QueryRefusal refusal;
-  auto embedded = pipeline::EmbedQuery(env.deps.pipeline, query, tenant, env.metrics, &refusal);
+  auto embedded =
+      pipeline::EmbedQuery(env.deps.pipeline, query, *filter.tenant, env.metrics, &refusal);
   if (!embedded.ok()) return SendQueryRefused(env, res, embedded.status(), refusal);
-  auto hits = search::SearchExact(*env.deps.pipeline.store, embedder.Space(), embedded->values, k,
-                                  std::string_view(tenant));
+  auto hits = search::SearchExact(*env.deps.pipeline.store, embedder.Space(), embedded->values,
+                                  k + offset, filter);
   if (!hits.ok()) return SendError(res, hits.status());
   nlohmann::json results = nlohmann::json::array();
-  for (const auto& h : *hits) results.push_back(search::SearchHitJson(h));
+  for (size_t i = static_cast<size_t>(offset); i < hits->size(); ++i) {
+    results.push_back(search::SearchHitJson((*hits)[i]));
+  }
   SendJson(res, 200,
            {{"model", embedder.Space().model},
             {"query_cached", embedded->cached},
@@ -184,9 +359,20 @@ void InstallDocumentRoutes(httplib::Server& server, const RouteEnv& env) {
   server.Post("/v1/documents",
               [&env](const httplib::Request& req, httplib::Response& res,
                      const httplib::ContentReader& reader) { Upload(env, req, res, reader); });
+  server.Get("/v1/documents", [&env](const httplib::Request& req, httplib::Response& res) {
+    ListDocuments(env, req, res);
+  });
   server.Get(
       R"(/v1/documents/([^/]+))",
       [&env](const httplib::Request& req, httplib::Response& res) { ShowDocument(env, req, res); });
+  server.Get(R"(/v1/documents/([^/]+)/chunks)",
+             [&env](const httplib::Request& req, httplib::Response& res) {
+               ListDocumentChunks(env, req, res);
+             });
+  server.Delete(R"(/v1/documents/([^/]+))",
+                [&env](const httplib::Request& req, httplib::Response& res) {
+                  DeleteDocument(env, req, res);
+                });
   server.Post("/v1/search", [&env](const httplib::Request& req, httplib::Response& res) {
     Search(env, req, res);
   });

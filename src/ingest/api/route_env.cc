@@ -90,7 +90,7 @@ std::string RouteTemplate(std::string_view method, std::string_view path) {
     if (rest.empty() || slash == 0) return "";
     if (slash == std::string_view::npos) return std::string(name) + "/{id}";
     std::string_view action = rest.substr(slash + 1);
-    if (action == "retry" || action == "cancel" || action == "requeue") {
+    if (action == "retry" || action == "cancel" || action == "requeue" || action == "chunks") {
       return std::string(name) + "/{id}/" + std::string(action);
     }
     return "";

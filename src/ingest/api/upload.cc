@@ -18,7 +18,10 @@ ReceivedUpload::~ReceivedUpload() {
 }
 
 ReceivedUpload::ReceivedUpload(ReceivedUpload&& other) noexcept
-    : path_(std::move(other.path_)), filename_(std::move(other.filename_)) {
+    : path_(std::move(other.path_)),
+      filename_(std::move(other.filename_)),
+      metadata_(std::move(other.metadata_)),
+      external_id_(std::move(other.external_id_)) {
   other.path_.clear();
 }
 
@@ -151,24 +154,51 @@ Result<ReceivedUpload> ReceiveUpload(const httplib::Request& req,
 
   bool read_ok = false;
   bool saw_file = false;
+  // Text fields are small: anything larger is refused rather than held in memory.
+  constexpr size_t kMaxFieldBytes = 64 * 1024;
+  std::string metadata, external_id;
+  bool field_too_large = false;
   if (multipart) {
     bool in_file = false;
+    std::string* field = nullptr;
     read_ok = reader(
         [&](const httplib::MultipartFormData& part) {
-          // Only the first "file" part is the document; other fields are ignored.
+          // Only the first "file" part is the document; of the other fields only "metadata" and
+          // "external_id" are read.
           in_file = part.name == "file" && !saw_file;
+          field = nullptr;
           if (in_file) {
             saw_file = true;
             filename = SanitizeFilename(part.filename);
+          } else if (part.name == "metadata") {
+            field = &metadata;
+          } else if (part.name == "external_id") {
+            field = &external_id;
           }
+          if (field != nullptr) field->clear();
           return true;
         },
-        [&](const char* data, size_t n) { return !in_file || sink.Write(data, n); });
+        [&](const char* data, size_t n) {
+          if (field != nullptr) {
+            if (field->size() + n > kMaxFieldBytes) {
+              field_too_large = true;
+              return false;
+            }
+            field->append(data, n);
+            return true;
+          }
+          return !in_file || sink.Write(data, n);
+        });
   } else {
+    metadata = req.get_header_value("X-Metadata");
+    external_id = req.get_header_value("X-External-Id");
     saw_file = true;
     read_ok = reader([&](const char* data, size_t n) { return sink.Write(data, n); });
   }
   const bool closed = sink.Close();
+  if (field_too_large) {
+    return InvalidArgument("a metadata or external_id field is over 64 KiB", "field_too_large");
+  }
   if (sink.too_large()) return TooLarge(max_bytes);
   if (sink.write_failed() || !closed) return Internal("cannot write " + upload.path());
   if (!read_ok) return InvalidArgument("the request body could not be read", "incomplete_body");
@@ -177,6 +207,7 @@ Result<ReceivedUpload> ReceiveUpload(const httplib::Request& req,
     return InvalidArgument("the file part has no usable filename", "bad_filename");
   if (sink.written() == 0) return InvalidArgument("the uploaded file is empty", "empty_upload");
   upload.set_filename(std::move(filename));
+  upload.set_fields(std::move(metadata), std::move(external_id));
   return upload;
 }
 

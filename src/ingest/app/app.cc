@@ -147,6 +147,10 @@ Result<std::unique_ptr<store::Store>> OpenExistingStore(const config::Config& co
 
 App::~App() = default;
 
+std::unique_ptr<store::BlobStore> OpenBlobStore(const config::Config& config) {
+  return std::make_unique<store::FsBlobStore>(config.store.data_dir + "/blobs");
+}
+
 Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
   std::unique_ptr<App> app(new App());
   app->config_ = config;
@@ -165,7 +169,7 @@ Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
     app->prices_.embedding_per_token["mock:" + config.embed.model] = 0;
     app->prices_.llamaparse_per_credit = 0;
   }
-  app->blobs_ = std::make_unique<store::FsBlobStore>(config.store.data_dir + "/blobs");
+  app->blobs_ = OpenBlobStore(config);
 
   INGEST_ASSIGN_OR_RETURN(text::Encoding encoding, text::ParseEncoding(config.chunk.encoding));
   INGEST_ASSIGN_OR_RETURN(app->tokenizer_, text::Tokenizer::Get(encoding));

@@ -56,6 +56,9 @@ Status RequireExistingStore(const config::Config& config);
 // schema as OpenStore does).
 Result<std::unique_ptr<store::Store>> OpenExistingStore(const config::Config& config, Clock* clock);
 
+// The configured BlobStore (the blobs folder of the data directory).
+std::unique_ptr<store::BlobStore> OpenBlobStore(const config::Config& config);
+
 // Everything the pipeline needs, owned. Not copyable; lives for the command's duration.
 class App {
  public:

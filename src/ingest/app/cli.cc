@@ -32,6 +32,8 @@ int RunCli(int argc, char** argv) {
 
   AddIngestCommand(app, global, &exit_code);
   AddSearchCommand(app, global, &exit_code);
+  AddDocumentsCommand(app, global, &exit_code);
+  AddSyncCommand(app, global, &exit_code);
   AddJobsCommand(app, global, &exit_code);
   AddCostsCommand(app, global, &exit_code);
   AddBudgetCommand(app, global, &exit_code);

@@ -17,6 +17,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -35,6 +37,7 @@
 #include "ingest/pipeline/reclaim.h"
 #include "ingest/pipeline/submit.h"
 #include "ingest/pipeline/worker_pool.h"
+#include "ingest/store/metadata.h"
 
 namespace ingest::app {
 namespace {
@@ -67,7 +70,28 @@ struct IngestArgs {
   bool no_wait = false;
   std::vector<std::string> include;
   std::vector<std::string> exclude;
+  std::vector<std::string> meta;  // --meta KEY=VALUE (repeatable)
+  std::string meta_json;          // --meta-json FILE
+  std::string external_id;        // --external-id ID (one file only)
 };
+
+// The metadata object of --meta-json FILE then --meta KEY=VALUE (later wins), normalised;
+// "" when neither was given (a re-ingest then keeps what the store holds).
+Result<std::string> MetadataFromArgs(const IngestArgs& args) {
+  if (args.meta_json.empty() && args.meta.empty()) return std::string();
+  std::string out = "{}";
+  if (!args.meta_json.empty()) {
+    std::ifstream in(args.meta_json, std::ios::binary);
+    if (!in) return NotFound("cannot read --meta-json " + args.meta_json, "file_unreadable");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    INGEST_ASSIGN_OR_RETURN(out, store::NormalizeMetadata(text));
+  }
+  for (const std::string& kv : args.meta) {
+    INGEST_ASSIGN_OR_RETURN(store::MetadataEquals m, store::ParseMetadataEquals(kv));
+    INGEST_ASSIGN_OR_RETURN(out, store::SetMetadataValue(out, m.key, m.value_json));
+  }
+  return out;
+}
 
 struct Tracked {
   std::string path;
@@ -199,10 +223,22 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
   // The summary reports every failure; per-stage info lines would only interleave with the
   // progress bar. An explicit log.level (INGESTD_LOG_LEVEL) still wins.
   if (config->origins["log.level"] == "default") obs::InitLogging("warn", config->log.format);
+  auto metadata = MetadataFromArgs(args);
+  if (!metadata.ok()) {
+    std::fprintf(stderr, "ingestd: %s\n", metadata.status().message().c_str());
+    return 2;
+  }
   FindOptions find;
   find.include = args.include;
   find.exclude = args.exclude;
   FoundFiles found = FindFiles(args.paths, find);
+  if (!args.external_id.empty() && found.files.size() > 1) {
+    std::fprintf(stderr,
+                 "ingestd: --external-id names one document; %zu files were found (use "
+                 "`ingestd sync DIR` to key a folder's files by path)\n",
+                 found.files.size());
+    return 2;
+  }
   for (const auto& e : found.errors) std::fprintf(stderr, "ingestd: %s\n", e.c_str());
   if (found.files.empty()) {
     // Nothing to submit: a missing path is still an error (exit 1), a folder holding nothing
@@ -250,6 +286,8 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
     t.path = path;
     pipeline::SubmitOptions options;
     options.correlation_id = correlation_id;
+    options.metadata_json = *metadata;
+    options.external_id = args.external_id;
     auto outcome = pipeline::SubmitFile(deps, path, tenant, options);
     if (!outcome.ok()) {
       t.state = store::JobState::kFailed;
@@ -586,6 +624,15 @@ void AddIngestCommand(CLI::App& app, GlobalOptions& global, int* exit_code) {
   cmd->add_flag("--no-wait", args->no_wait,
                 "Submit only and print the document/job ids as JSON; `ingestd worker` processes "
                 "run the jobs");
+  cmd->add_option("--meta", args->meta,
+                  "Metadata KEY=VALUE for every file (repeatable; VALUE is a number, true, false "
+                  "or null when it reads as one, a JSON string when quoted, else a string)")
+      ->allow_extra_args(false);
+  cmd->add_option("--meta-json", args->meta_json,
+                  "Metadata from a file holding a JSON object (--meta entries override its keys)");
+  cmd->add_option("--external-id", args->external_id,
+                  "Your stable key for the one file given: a new file under a known key becomes "
+                  "the next version of that document");
   cmd->callback([&global, exit_code, args] { *exit_code = RunIngest(global, *args); });
 }
 

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "ingest/app/app.h"
 #include "ingest/app/cli.h"
@@ -16,6 +17,7 @@
 #include "ingest/search/hit_json.h"
 #include "ingest/search/space_choice.h"
 #include "ingest/search/vector_search.h"
+#include "ingest/store/metadata.h"
 
 namespace ingest::app {
 namespace {
@@ -26,6 +28,10 @@ struct SearchArgs {
   std::string space;
   bool json = false;
   std::string tenant;
+  std::vector<std::string> filters;  // --filter KEY=VALUE (metadata, repeatable)
+  std::string external_id_prefix;
+  std::string mode = "vector";
+  bool exact = false;
 };
 
 // One line of context for terminal output: whitespace collapsed, cut at a UTF-8 boundary.
@@ -86,6 +92,24 @@ int RunSearch(const GlobalOptions& global, const SearchArgs& args) {
     return 1;
   }
   std::string tenant = args.tenant.empty() ? config->pipeline.tenant : args.tenant;
+  store::IndexFilter filter;
+  filter.tenant = tenant;
+  for (const std::string& f : args.filters) {
+    auto m = store::ParseMetadataEquals(f);
+    if (!m.ok()) {
+      std::fprintf(stderr, "ingestd: --filter: %s\n", m.status().message().c_str());
+      return 2;
+    }
+    filter.metadata.push_back(std::move(m).value());
+  }
+  if (!args.external_id_prefix.empty()) filter.external_id_prefix = args.external_id_prefix;
+  if (args.mode != "vector") {
+    std::fprintf(stderr,
+                 "ingestd: --mode %s: only vector search is built so far (lexical and hybrid "
+                 "are not)\n",
+                 args.mode.c_str());
+    return 2;
+  }
   // Which space to search: the store says which it holds (never created here: an empty answer
   // from a store that does not exist would only mislead).
   std::vector<store::IndexedSpace> held;
@@ -144,8 +168,8 @@ int RunSearch(const GlobalOptions& global, const SearchArgs& args) {
                  embedded.status().ToString().c_str());
     return 1;
   }
-  auto hits = search::SearchExact((*app)->store(), embedder.Space(), embedded->values, args.k,
-                                  std::string_view(tenant));
+  auto hits =
+      search::SearchExact((*app)->store(), embedder.Space(), embedded->values, args.k, filter);
   if (!hits.ok()) {
     std::fprintf(stderr, "ingestd: search failed: %s\n", hits.status().ToString().c_str());
     return 1;
@@ -191,6 +215,16 @@ void AddSearchCommand(CLI::App& app, GlobalOptions& global, int* exit_code) {
                   "the only one, or the configured embedder's)");
   cmd->add_flag("--json", args->json, "JSON array output");
   cmd->add_option("--tenant", args->tenant, "Tenant to search (default: pipeline.tenant)");
+  cmd->add_option("--filter", args->filters,
+                  "Only documents whose metadata has KEY equal to VALUE (repeatable: all must "
+                  "hold; VALUE typed as in `ingest --meta`)")
+      ->allow_extra_args(false);
+  cmd->add_option("--external-id-prefix", args->external_id_prefix,
+                  "Only documents whose external_id starts with this");
+  cmd->add_option("--mode", args->mode, "vector (lexical and hybrid are not built yet)")
+      ->capture_default_str();
+  cmd->add_flag("--exact", args->exact,
+                "Exact scan of every vector (the only search built so far, so the default too)");
   cmd->callback([&global, exit_code, args] { *exit_code = RunSearch(global, *args); });
 }
 

@@ -7,6 +7,7 @@
 
 #include "ingest/common/ids.h"
 #include "ingest/parse/detect.h"
+#include "ingest/store/metadata.h"
 
 namespace ingest::pipeline {
 namespace {
@@ -46,6 +47,9 @@ SubmitOutcome::Existing Classify(const store::Job& job) {
 Result<SubmitOutcome> SubmitFile(const PipelineDeps& deps, const std::string& path,
                                  std::string_view tenant, const SubmitOptions& options) {
   if (tenant.empty()) return InvalidArgument("tenant must not be empty", "bad_tenant");
+  if (!options.external_id.empty()) {
+    INGEST_RETURN_IF_ERROR(store::ValidateExternalId(options.external_id));
+  }
   const UnixMillis started = deps.clock->NowMillis();
   std::error_code ec;
   const auto st = std::filesystem::status(path, ec);
@@ -78,9 +82,14 @@ Result<SubmitOutcome> SubmitFile(const PipelineDeps& deps, const std::string& pa
   doc.blob_key = key;
   doc.created_at = started;
   doc.updated_at = started;
+  doc.external_id = options.external_id;
+  doc.metadata_json = options.metadata_json;
 
   store::Job job;
-  job.id = JobId(doc.id);
+  // A tombstone's first job keeps its id (and its history); a revival gets a fresh one.
+  auto known = deps.store->GetDocument(doc.id);
+  const bool revival = known.ok() && known->deleted_at != 0;
+  job.id = revival ? UuidV4() : JobId(doc.id);
   job.document_id = doc.id;
   job.stage = store::Stage::kParse;
   job.state = store::JobState::kQueued;
@@ -110,12 +119,12 @@ Result<SubmitOutcome> SubmitFile(const PipelineDeps& deps, const std::string& pa
   e.job_id = out.job.id;
   e.document_id = out.document.id;
   e.correlation_id = out.job.correlation_id;
-  e.detail_json = nlohmann::json{{"filename", out.document.filename},
-                                 {"bytes", out.document.bytes},
-                                 {"sha256", out.document.sha256},
-                                 {"mime", out.document.mime},
-                                 {"lane", store::LaneName(out.job.lane)}}
-                      .dump();
+  e.detail_json =
+      nlohmann::json{{"filename", out.document.filename},       {"bytes", out.document.bytes},
+                     {"sha256", out.document.sha256},           {"mime", out.document.mime},
+                     {"external_id", out.document.external_id}, {"version", out.document.version},
+                     {"lane", store::LaneName(out.job.lane)}}
+          .dump();
   INGEST_RETURN_IF_ERROR(deps.store->AppendEvent(e));
   return out;
 }

@@ -16,6 +16,12 @@ struct SubmitOptions {
   store::Lane lane = store::Lane::kBulk;
   int priority = 0;
   std::string correlation_id;  // "" = a fresh UUIDv4
+  // The caller's stable key: an upload under a known external_id becomes the next version
+  // (docs/documents.md). "" = none. Checked by store::ValidateExternalId.
+  std::string external_id;
+  // A JSON object, already normalised (store::NormalizeMetadata). "" = not given (a re-upload
+  // of known bytes keeps the stored metadata).
+  std::string metadata_json;
 };
 
 struct SubmitOutcome {
@@ -39,7 +45,9 @@ struct SubmitOutcome {
 // Store::SubmitDocument with document id = DocumentId(tenant, sha256) and job id =
 // JobId(document id). A new job starts queued at stage parse, due now, with
 // deps.retry.max_attempts; a stage timing "receive" and an event "job.submitted" are recorded.
-// Idempotent: submitting the same bytes again returns the existing rows (created = false).
+// Idempotent: submitting the same bytes again returns the existing rows (created = false),
+// updating metadata and adopting an external_id as Store::SubmitDocument says. Bytes of a
+// deleted or superseded document revive it with a new job (random id; created = true).
 // Thread-safe.
 Result<SubmitOutcome> SubmitFile(const PipelineDeps& deps, const std::string& path,
                                  std::string_view tenant, const SubmitOptions& options = {});

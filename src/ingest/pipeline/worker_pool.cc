@@ -183,11 +183,37 @@ void WorkerPool::RunJob(int index, store::Lease lease, std::mt19937_64& rng) {
       obs::ScopedLogContext log_scope({before.correlation_id, before.id, before.document_id,
                                        std::string(store::StageName(before.stage))});
       ctx.stats = StageStats{};
+      ctx.texts_written.clear();
       const int64_t t0 = deps_.clock->MonotonicMillis();
       const UnixMillis started = deps_.clock->NowMillis();
-      Result<StageResult> result = doc_status.ok()
-                                       ? stages_[static_cast<size_t>(before.stage)]->Run(ctx)
-                                       : Result<StageResult>(doc_status);
+      Result<StageResult> result =
+          !doc_status.ok() ? Result<StageResult>(doc_status)
+          : ctx.document.deleted_at != 0 && before.stage < store::Stage::kIndex
+              ? Result<StageResult>(FailedPrecondition(
+                    "document " + ctx.document.id + " was " + ctx.document.deleted_reason,
+                    "document_deleted"))
+              : stages_[static_cast<size_t>(before.stage)]->Run(ctx);
+      // A document deleted or superseded while the stage ran: what the stage wrote after the
+      // deletion (a parse, vectors) is removed unless something else holds it, and a job before
+      // its index stage stops here, at the stage boundary, before spending more on it
+      // (docs/guide/documents.md). From index on nothing is spent: a version superseded by a
+      // newer one at its own index stage still settles its ledger and completes.
+      if (doc_status.ok() && ctx.document.deleted_at == 0) {
+        if (auto doc = deps_.store->GetDocument(before.document_id);
+            doc.ok() && doc->deleted_at != 0) {
+          ctx.document = std::move(doc).value();
+        }
+      }
+      if (doc_status.ok() && ctx.document.deleted_at != 0) {
+        deps_.store->PurgeUnheldContent(ctx.document.sha256, ctx.texts_written)
+            .status()
+            .IgnoreError();
+        if (result.ok() && before.stage < store::Stage::kIndex) {
+          result = FailedPrecondition(
+              "document " + ctx.document.id + " was " + ctx.document.deleted_reason,
+              "document_deleted");
+        }
+      }
       const UnixMillis finished = deps_.clock->NowMillis();
       const Duration elapsed(deps_.clock->MonotonicMillis() - t0);
       if (ctx.Cancelled()) {
@@ -199,6 +225,8 @@ void WorkerPool::RunJob(int index, store::Lease lease, std::mt19937_64& rng) {
       if (!result.ok()) {
         stage_status = result.status();
         event = StageFailed{stage_status};
+        // The store refuses writes for a tombstone: the job is over, not failed.
+        if (stage_status.reason() == "document_deleted") event = OperatorCancel{};
       } else if (result->kind == StageResult::Kind::kWaiting) {
         event = StageWaiting{result->remote_job_id, result->retry_at};
       }

@@ -8,9 +8,13 @@
 
 namespace ingest::search {
 
-// {document_id, chunk_id, filename, page_start, page_end, heading_path, score,
-//  table_of_contents, text, also_in: [{document_id, chunk_id, filename, page_start, page_end}]}
+// {document_id, chunk_id, filename, external_id, metadata, page_start, page_end, heading_path,
+//  score, table_of_contents, text, also_in: [{document_id, chunk_id, filename, page_start,
+//  page_end}]}
 inline nlohmann::json SearchHitJson(const SearchHit& h) {
+  // Stored metadata was validated on the way in; an unreadable row shows as {}.
+  nlohmann::json metadata = nlohmann::json::parse(h.metadata_json, nullptr, false);
+  if (metadata.is_discarded() || !metadata.is_object()) metadata = nlohmann::json::object();
   nlohmann::json also = nlohmann::json::array();
   for (const TextHolder& t : h.also_in) {
     also.push_back({{"document_id", t.document_id},
@@ -22,6 +26,8 @@ inline nlohmann::json SearchHitJson(const SearchHit& h) {
   return {{"document_id", h.document_id},
           {"chunk_id", h.chunk_id},
           {"filename", h.filename},
+          {"external_id", h.external_id},
+          {"metadata", std::move(metadata)},
           {"page_start", h.page_start},
           {"page_end", h.page_end},
           {"heading_path", h.heading_path},

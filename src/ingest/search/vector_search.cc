@@ -30,6 +30,14 @@ bool CandidateBetter(const Candidate& a, const Candidate& b) {
 Result<std::vector<SearchHit>> SearchExact(store::Store& store, const store::VectorSpace& space,
                                            std::span<const float> query, int k,
                                            std::optional<std::string_view> tenant) {
+  store::IndexFilter filter;
+  if (tenant) filter.tenant = std::string(*tenant);
+  return SearchExact(store, space, query, k, filter);
+}
+
+Result<std::vector<SearchHit>> SearchExact(store::Store& store, const store::VectorSpace& space,
+                                           std::span<const float> query, int k,
+                                           const store::IndexFilter& filter) {
   if (k < 1) return InvalidArgument("k must be at least 1", "invalid_k");
   if (space.dimensions < 1 || query.size() != static_cast<size_t>(space.dimensions)) {
     return InvalidArgument("query has " + std::to_string(query.size()) + " dimensions, index " +
@@ -53,7 +61,7 @@ Result<std::vector<SearchHit>> SearchExact(store::Store& store, const store::Vec
   std::unordered_map<std::string, std::vector<TextHolder>> in_heap;
   const size_t dims = q.size();
   const size_t limit = static_cast<size_t>(k);
-  Status scan = store.ScanIndex(space, tenant, [&](const store::IndexedChunk& c) {
+  Status scan = store.ScanIndex(space, filter, [&](const store::IndexedChunk& c) {
     float score = Dot(q.data(), c.vector, dims);
     if (std::isnan(score)) return;
     if (auto it = in_heap.find(c.chunk->text_sha256); it != in_heap.end()) {
@@ -72,17 +80,20 @@ Result<std::vector<SearchHit>> SearchExact(store::Store& store, const store::Vec
         !Better(score, c.chunk->id, heap.front().hit.score, heap.front().hit.chunk_id)) {
       return;
     }
-    Candidate cand{SearchHit{c.chunk->id,
-                             c.chunk->document_id,
-                             std::string(c.filename),
-                             c.chunk->text,
-                             c.chunk->heading_path,
-                             c.chunk->page_start,
-                             c.chunk->page_end,
-                             score,
-                             toc,
-                             {}},
-                   c.chunk->text_sha256};
+    Candidate cand{
+        SearchHit{c.chunk->id,
+                  c.chunk->document_id,
+                  std::string(c.filename),
+                  c.chunk->text,
+                  c.chunk->heading_path,
+                  std::string(c.external_id),
+                  c.metadata_json.empty() ? std::string("{}") : std::string(c.metadata_json),
+                  c.chunk->page_start,
+                  c.chunk->page_end,
+                  score,
+                  toc,
+                  {}},
+        c.chunk->text_sha256};
     if (heap.size() == limit) {
       std::pop_heap(heap.begin(), heap.end(), CandidateBetter);
       in_heap.erase(heap.back().text_sha256);

@@ -27,6 +27,8 @@ struct TextHolder {
 
 struct SearchHit {
   std::string chunk_id, document_id, filename, text, heading_path;
+  std::string external_id;           // the document's ("" when none)
+  std::string metadata_json = "{}";  // the document's metadata, inherited by the chunk
   int page_start = 0, page_end = 0;
   // The ranking score: cosine similarity in [-1, 1], scaled by kTableOfContentsFactor
   // (search/toc.h) for a table-of-contents or index chunk.
@@ -55,5 +57,11 @@ struct SearchHit {
 Result<std::vector<SearchHit>> SearchExact(store::Store& store, const store::VectorSpace& space,
                                            std::span<const float> query, int k,
                                            std::optional<std::string_view> tenant);
+// The same over the chunks `filter` admits (tenant, metadata, external_id prefix, document):
+// the filter is applied by the store while scanning, so k results come back whenever k
+// matching texts exist. kInvalidArgument "invalid_metadata_key" for a bad filter key.
+Result<std::vector<SearchHit>> SearchExact(store::Store& store, const store::VectorSpace& space,
+                                           std::span<const float> query, int k,
+                                           const store::IndexFilter& filter);
 
 }  // namespace ingest::search

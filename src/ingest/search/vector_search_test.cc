@@ -29,12 +29,13 @@ class FakeIndexStore : public store::Store {
   std::vector<Entry> entries;
   std::optional<Status> scan_error;
 
-  Status ScanIndex(const VectorSpace& space, std::optional<std::string_view> tenant,
+  using store::Store::ScanIndex;
+  Status ScanIndex(const VectorSpace& space, const store::IndexFilter& filter,
                    const std::function<void(const store::IndexedChunk&)>& fn) override {
     if (scan_error) return *scan_error;
     for (const Entry& e : entries) {
-      if (!(e.space == space) || (tenant && *tenant != e.tenant)) continue;
-      fn(store::IndexedChunk{&e.chunk, e.filename, e.vector.data()});
+      if (!(e.space == space) || (filter.tenant && *filter.tenant != e.tenant)) continue;
+      fn(store::IndexedChunk{&e.chunk, e.filename, e.vector.data(), "", "{}"});
     }
     return Status();
   }
@@ -52,6 +53,18 @@ class FakeIndexStore : public store::Store {
     return Unused();
   }
   Result<store::Document> GetDocument(std::string_view) override { return Unused(); }
+  Result<std::vector<store::DocumentListing>> ListDocuments(const store::DocumentFilter&) override {
+    return Unused();
+  }
+  Result<store::DeletedDocument> DeleteDocument(std::string_view, std::string_view,
+                                                UnixMillis) override {
+    return Unused();
+  }
+  Result<int64_t> PurgeUnheldContent(std::string_view, std::span<const std::string>) override {
+    return Unused();
+  }
+  Result<std::vector<std::string>> ListOrphanBlobs(int) override { return Unused(); }
+  Result<bool> ForgetBlob(std::string_view) override { return Unused(); }
   Status UpdateDocumentParseInfo(std::string_view, int, std::string_view,
                                  std::string_view) override {
     return Unused();

@@ -21,6 +21,8 @@ class BlobStore {
   // A local filesystem path from which the blob can be read.
   virtual Result<std::string> LocalPath(std::string_view key) = 0;
   virtual bool Exists(std::string_view key) = 0;
+  // Removes the blob (document deletion, docs/documents.md). Removing a missing blob is Ok.
+  virtual Status Delete(std::string_view key) = 0;
 };
 
 }  // namespace ingest::store

@@ -108,6 +108,13 @@ bool FsBlobStore::Exists(std::string_view key) {
   return fs::is_regular_file(*path, ec);
 }
 
+Status FsBlobStore::Delete(std::string_view key) {
+  INGEST_ASSIGN_OR_RETURN(std::string path, LocalPath(key));
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoStatus("unlink", path, errno);
+  SyncDir(fs::path(path).parent_path().string());
+  return Status::Ok();
+}
+
 Result<std::string> FsBlobStore::Publish(const std::string& tmp, const std::string& key) {
   INGEST_ASSIGN_OR_RETURN(std::string dest, LocalPath(key));
   const std::string dir = fs::path(dest).parent_path().string();

@@ -19,6 +19,7 @@ class FsBlobStore final : public BlobStore {
   // Does not check existence; kInvalidArgument for a key that is not 64 lower-case hex digits.
   Result<std::string> LocalPath(std::string_view key) override;
   bool Exists(std::string_view key) override;
+  Status Delete(std::string_view key) override;
 
  private:
   // Moves the finished temporary file `tmp` to the key's path (creating the fan-out folders).

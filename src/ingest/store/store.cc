@@ -23,4 +23,11 @@ Status Store::CheckSchemaCurrent() {
                             "schema_outdated");
 }
 
+Status Store::ScanIndex(const VectorSpace& space, std::optional<std::string_view> tenant,
+                        const std::function<void(const IndexedChunk&)>& fn) {
+  IndexFilter filter;
+  if (tenant) filter.tenant = std::string(*tenant);
+  return ScanIndex(space, filter, fn);
+}
+
 }  // namespace ingest::store

@@ -83,10 +83,40 @@ class Store {
   Status CheckSchemaCurrent();
 
   // --- documents and jobs -------------------------------------------------------------------
-  // Receive stage: inserts the document and its job in one transaction. When the document id
-  // already exists nothing is written and the existing rows are returned (created = false).
+  // Receive stage: inserts the document and its job in one transaction. The document's
+  // version is 1 + the highest version of the tenant's documents with the same non-empty
+  // external_id (1 without one); metadata_json "" is stored as "{}".
+  // When the document id already exists and is live, no job is written and the existing rows
+  // are returned (created = false; the job is the document's newest); the existing row only
+  // takes doc's metadata when doc.metadata_json is not "" and doc's external_id when it had
+  // none. When it exists as a tombstone (deleted or superseded), it is revived: deleted_at
+  // cleared, filename, blob key, external_id, metadata and version taken from `doc`, and `job`
+  // inserted (created = true); job.id must then be new (kAlreadyExists otherwise).
   virtual Result<SubmitResult> SubmitDocument(const Document& doc, const Job& job) = 0;
+  // Tombstones included (deleted_at != 0).
   virtual Result<Document> GetDocument(std::string_view document_id) = 0;
+  // Live documents only; see DocumentFilter.
+  virtual Result<std::vector<DocumentListing>> ListDocuments(const DocumentFilter& filter) = 0;
+  // Deletes a live document in one transaction, so search never returns it once this returns:
+  // its index entries and chunks go, every vector whose text no remaining chunk holds goes,
+  // the cached parse of its bytes goes unless a live document has the same sha256, and the row
+  // becomes a tombstone (deleted_at = now, deleted_reason = `reason`, metadata "{}"). Jobs,
+  // ledger rows and events stay (jobs are the state machine's: pipeline/delete_document.h
+  // cancels them first; a stage that still runs finds the tombstone: ReplaceChunks and
+  // MarkIndexed refuse it). The blob is not touched: see ListOrphanBlobs. kNotFound for an
+  // unknown or already deleted document.
+  virtual Result<DeletedDocument> DeleteDocument(std::string_view document_id,
+                                                 std::string_view reason, UnixMillis now) = 0;
+  // For a stage that finished writing after its document was deleted: removes the cached parse
+  // of `file_sha256` unless a live document has those bytes, and the vectors (every space) of
+  // `text_sha256s` that no chunk holds. Returns how many rows went.
+  virtual Result<int64_t> PurgeUnheldContent(std::string_view file_sha256,
+                                             std::span<const std::string> text_sha256s) = 0;
+  // Blob keys held only by tombstones (no live document has them), at most `limit`.
+  virtual Result<std::vector<std::string>> ListOrphanBlobs(int limit) = 0;
+  // The blob `key` was removed from the blob store: tombstones forget it (blob_key = ""),
+  // unless a live document took it meanwhile (then nothing changes and false is returned).
+  virtual Result<bool> ForgetBlob(std::string_view key) = 0;
   virtual Status UpdateDocumentParseInfo(std::string_view document_id, int page_count,
                                          std::string_view parser, std::string_view parse_note) = 0;
   virtual Result<Job> GetJob(std::string_view job_id) = 0;
@@ -137,7 +167,8 @@ class Store {
 
   // --- chunks and vectors -------------------------------------------------------------------
   // Makes `chunks` the document's chunk set in one transaction: upserts by id and deletes the
-  // document's chunks whose id is not in the set.
+  // document's chunks whose id is not in the set. kFailedPrecondition "document_deleted" for a
+  // tombstone (a job that raced a delete writes nothing).
   virtual Status ReplaceChunks(std::string_view document_id, std::span<const Chunk> chunks) = 0;
   // In ordinal order.
   virtual Result<std::vector<Chunk>> ListChunks(std::string_view document_id) = 0;
@@ -171,13 +202,21 @@ class Store {
                                 std::span<const float> vector, int64_t max_entries,
                                 UnixMillis now) = 0;
   // Index stage: the document becomes searchable in `space` (its chunks must all have vectors
-  // there: kFailedPrecondition otherwise).
+  // there: kFailedPrecondition otherwise; "document_deleted" for a tombstone). Version swap, in
+  // the same transaction: when the document has an external_id, every live document of the
+  // tenant with that external_id and a lower version is deleted as by DeleteDocument (reason
+  // "superseded"), so a search sees the old version or the new one, never both nor neither.
+  // When a higher version is already indexed, this document is superseded instead (never
+  // indexed). Serialised per (tenant, external_id) across processes.
   virtual Status MarkIndexed(std::string_view document_id, const VectorSpace& space,
                              UnixMillis now) = 0;
-  // Streams every chunk of every document indexed in `space` (optionally one tenant's) with its
-  // vector. The pointers in IndexedChunk are valid only during the callback.
-  virtual Status ScanIndex(const VectorSpace& space, std::optional<std::string_view> tenant,
+  // Streams every chunk of every document indexed in `space` that matches `filter`, with its
+  // vector, from one snapshot. The pointers in IndexedChunk are valid only during the callback.
+  virtual Status ScanIndex(const VectorSpace& space, const IndexFilter& filter,
                            const std::function<void(const IndexedChunk&)>& fn) = 0;
+  // ScanIndex restricted to one tenant's documents only (every tenant when nullopt).
+  Status ScanIndex(const VectorSpace& space, std::optional<std::string_view> tenant,
+                   const std::function<void(const IndexedChunk&)>& fn);
   // The spaces documents are indexed in (only `tenant`'s documents when given), most documents
   // first (ties by model, then dimensions). Empty when nothing is searchable yet.
   virtual Result<std::vector<IndexedSpace>> ListIndexedSpaces(

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ingest/common/clock.h"
@@ -55,6 +56,21 @@ struct Document {
   std::string parse_note;  // e.g. "fell back to local parser: llamaparse unavailable"
   UnixMillis created_at = 0;
   UnixMillis updated_at = 0;
+  // The caller's stable key (a path, a URL), unique per tenant among live documents: a new
+  // upload under a known external_id is a new version of that document (docs/documents.md).
+  // "" = none.
+  std::string external_id;
+  // A JSON object (text), inherited by every chunk and returned with search results. "{}"
+  // when none; "" in a SubmitDocument argument means "not given" (an existing document's
+  // metadata is then kept).
+  std::string metadata_json = "{}";
+  // 1 for the first document under an external_id, then 2, 3... (always 1 without one).
+  int version = 1;
+  // Tombstone: set when the document was deleted or superseded by a newer version. Its chunks,
+  // index entries and unshared vectors are gone; the row stays so ledger rows keep their
+  // document and a re-upload of the same bytes can revive it. 0 = live.
+  UnixMillis deleted_at = 0;
+  std::string deleted_reason;  // "deleted" or "superseded"; "" while live
 };
 
 struct Job {
@@ -156,7 +172,54 @@ struct StoredVector {
 struct IndexedChunk {
   const Chunk* chunk;
   std::string_view filename;
-  const float* vector;  // `dimensions` floats
+  const float* vector;             // `dimensions` floats
+  std::string_view external_id;    // the document's ("" when none)
+  std::string_view metadata_json;  // the document's metadata (a JSON object)
+};
+
+// One metadata condition: the document's metadata has `key` at top level and its value equals
+// `value_json` (a JSON scalar as text: "\"claims\"", "2024", "true"). Type-exact: the string
+// "2024" does not equal the number 2024.
+struct MetadataEquals {
+  std::string key;
+  std::string value_json;
+};
+
+// What Store::ScanIndex streams: chunks of indexed documents matching every condition set.
+struct IndexFilter {
+  std::optional<std::string> tenant;
+  std::vector<MetadataEquals> metadata;
+  std::optional<std::string> external_id_prefix;
+  std::optional<std::string> document_id;
+};
+
+// Store::ListDocuments: live documents matching every condition set, newest first
+// (created_at descending, then id descending). Pagination is keyset: pass the last row's
+// (created_at, id) as `before` to get the next page.
+struct DocumentFilter {
+  std::optional<std::string> tenant;
+  std::optional<JobState> state;                  // the state of the document's newest job
+  std::optional<std::string> external_id;         // exact
+  std::optional<std::string> external_id_prefix;  // "" matches every document with one
+  std::vector<MetadataEquals> metadata;
+  UnixMillis created_from = 0;   // created_at >= created_from (0: no bound)
+  UnixMillis created_until = 0;  // created_at < created_until (0: no bound)
+  std::optional<std::pair<UnixMillis, std::string>> before;  // keyset cursor
+  int limit = 100;                                           // <= 0: no limit
+};
+
+// A document with its newest job, for listings.
+struct DocumentListing {
+  Document document;
+  std::optional<Job> job;  // nullopt when the document has no job
+};
+
+// What Store::DeleteDocument removed.
+struct DeletedDocument {
+  Document document;           // as it was before the delete (deleted_at still 0)
+  int64_t chunks = 0;          // chunk rows removed
+  int64_t vectors = 0;         // vectors removed (no remaining chunk of any document had the text)
+  bool parse_removed = false;  // the cached parse went too (no live document has the bytes)
 };
 
 enum class LedgerState { kReserved, kSettled, kReleased };

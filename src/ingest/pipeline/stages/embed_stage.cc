@@ -99,6 +99,7 @@ Status EmbedStage::EmbedTexts(
       INGEST_RETURN_IF_ERROR(deps_.store->AppendLedger(entry));
     }
     INGEST_RETURN_IF_ERROR(deps_.store->PutVectors(space, vectors));
+    for (const auto& v : vectors) ctx.texts_written.push_back(v.text_sha256);
     ctx.stats.embedded_tokens += out.usage.tokens;
     ctx.stats.vectors_added += static_cast<int64_t>(vectors.size());
   }

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "ingest/common/clock.h"
 #include "ingest/common/result.h"
@@ -42,6 +43,9 @@ struct JobContext {
   // synchronous), so there is nothing to bound.
   UnixMillis deadline = 0;
   StageStats stats;  // reset by the worker before each stage
+  // Text hashes whose vectors the current stage stored (reset before each stage): when the
+  // document turns out deleted meanwhile, the worker removes the ones no chunk holds.
+  std::vector<std::string> texts_written;
 
   bool Cancelled() const { return cancelled.load(std::memory_order_relaxed); }
 };

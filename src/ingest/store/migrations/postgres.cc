@@ -304,7 +304,35 @@ constexpr std::string_view kQueryVectorsDown = R"sql(
 DROP TABLE query_vectors;
 )sql";
 
-constexpr std::array<MigrationStep, 7> kSteps = {{
+// Documents as a living collection (issue 18, docs/documents.md): the caller's external_id and
+// metadata, versions under one external_id, and tombstones for deleted or superseded
+// documents (the row stays for the ledger; chunks, vectors and index entries go). The indexes
+// serve version lookups per external_id, the newest-first document listing and the
+// removal of vectors no chunk holds any more (by text hash, whatever the space) and of
+// parses and blobs no live document holds.
+constexpr std::string_view kDocumentLifecycleUp = R"sql(
+ALTER TABLE documents ADD COLUMN external_id TEXT NOT NULL DEFAULT '',
+                      ADD COLUMN metadata JSONB NOT NULL DEFAULT '{}',
+                      ADD COLUMN version INTEGER NOT NULL DEFAULT 1,
+                      ADD COLUMN deleted_at BIGINT NOT NULL DEFAULT 0,
+                      ADD COLUMN deleted_reason TEXT NOT NULL DEFAULT '';
+CREATE INDEX documents_external ON documents (tenant, external_id, version) WHERE external_id <> '';
+CREATE INDEX documents_listing ON documents (tenant, created_at, id) WHERE deleted_at = 0;
+CREATE INDEX vectors_text ON vectors (text_sha256);
+CREATE INDEX documents_sha256 ON documents (sha256);
+CREATE INDEX documents_blob ON documents (blob_key);
+)sql";
+constexpr std::string_view kDocumentLifecycleDown = R"sql(
+DROP INDEX documents_blob;
+DROP INDEX documents_sha256;
+DROP INDEX vectors_text;
+DROP INDEX documents_listing;
+DROP INDEX documents_external;
+ALTER TABLE documents DROP COLUMN deleted_reason, DROP COLUMN deleted_at,
+                      DROP COLUMN version, DROP COLUMN metadata, DROP COLUMN external_id;
+)sql";
+
+constexpr std::array<MigrationStep, 8> kSteps = {{
     {1, "initial_schema", kInitialUp, kInitialDown},
     {2, "ledger_job_index", kLedgerJobUp, kLedgerJobDown},
     {3, "governor_state", kGovernorUp, kGovernorDown},
@@ -312,6 +340,7 @@ constexpr std::array<MigrationStep, 7> kSteps = {{
     {5, "nano_dollars", kNanoDollarsUp, kNanoDollarsDown},
     {6, "budget_stops", kBudgetStopsUp, kBudgetStopsDown},
     {7, "query_vectors", kQueryVectorsUp, kQueryVectorsDown},
+    {8, "document_lifecycle", kDocumentLifecycleUp, kDocumentLifecycleDown},
 }};
 
 }  // namespace

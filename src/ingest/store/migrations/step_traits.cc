@@ -6,7 +6,7 @@
 namespace ingest::store::migrations {
 namespace {
 
-constexpr std::array<DownLoss, 5> kLosses = {{
+constexpr std::array<DownLoss, 6> kLosses = {{
     {1, "every table: documents, jobs, chunks, vectors, the ledger, budgets and events",
      "SELECT (SELECT count(*) FROM documents) + (SELECT count(*) FROM jobs) + "
      "(SELECT count(*) FROM chunks) + (SELECT count(*) FROM vectors) + "
@@ -28,6 +28,11 @@ constexpr std::array<DownLoss, 5> kLosses = {{
      "stop_reason <> ''"},
     {7, "the query-vector cache (each cached query would be embedded, and paid for, again)",
      "SELECT count(*) FROM query_vectors"},
+    {8,
+     "documents' metadata, external_ids and versions, and the tombstones of deleted documents "
+     "(they would look live again, without chunks)",
+     "SELECT count(*) FROM documents WHERE external_id <> '' OR metadata <> '{}' OR "
+     "version <> 1 OR deleted_at <> 0"},
 }};
 
 // 2 an index; 3 defaulted columns, a table, indexes; 4 a table; 6 defaulted columns; 7 a

@@ -10,6 +10,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "ingest/store/postgres/documents_tx.h"
 #include "ingest/store/postgres/postgres_store_impl.h"
 #include "ingest/store/postgres/rows.h"
 
@@ -49,6 +50,11 @@ Status CheckSpace(const VectorSpace& space) {
 std::string QuoteBytes(pqxx::work& w, std::string_view bytes) {
   return w.quote_raw(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()) +
          "::bytea";
+}
+
+Status DocumentDeleted(const Document& doc) {
+  return FailedPrecondition("document " + doc.id + " was " + doc.deleted_reason,
+                            "document_deleted");
 }
 
 }  // namespace
@@ -125,6 +131,10 @@ Status PostgresStore::ReplaceChunks(std::string_view document_id, std::span<cons
   }
   const std::string doc(document_id);
   Status written = Transact("replace chunks", [&](pqxx::work& w) -> Status {
+    LockChunkWrites(w, /*exclusive=*/false);
+    if (std::optional<Document> d = FindDocumentIn(w, doc); d && d->deleted_at != 0) {
+      return DocumentDeleted(*d);
+    }
     pqxx::result existing = w.exec_params("SELECT id FROM chunks WHERE document_id = $1", doc);
     std::string stale;
     for (const pqxx::row& row : existing) {
@@ -351,25 +361,43 @@ Status PostgresStore::PutQueryVector(const VectorSpace& space, std::string_view 
 Status PostgresStore::MarkIndexed(std::string_view document_id, const VectorSpace& space,
                                   UnixMillis now) {
   INGEST_RETURN_IF_ERROR(CheckSpace(space));
-  const std::string doc(document_id);
+  const std::string id(document_id);
   return Transact("mark indexed", [&](pqxx::work& w) -> Status {
-    if (w.exec_params("SELECT 1 FROM documents WHERE id = $1", doc).empty()) {
-      return NotFound("document " + doc + " not found");
+    std::optional<Document> doc = FindDocumentIn(w, id);
+    if (!doc) return NotFound("document " + id + " not found");
+    if (!doc->external_id.empty()) {
+      // Versions of one external_id swap one at a time; re-read under the lock.
+      LockExternalId(w, doc->tenant, doc->external_id);
+      doc = FindDocumentIn(w, id);
+      if (!doc) return NotFound("document " + id + " not found");
     }
+    if (doc->deleted_at != 0) return DocumentDeleted(*doc);
     pqxx::row missing = w.exec_params1(
         "SELECT COUNT(*) FROM chunks c WHERE c.document_id = $1 AND NOT EXISTS (SELECT 1 FROM "
         "vectors v WHERE v.model = $2 AND v.dimensions = $3 AND v.text_sha256 = c.text_sha256)",
-        doc, space.model, space.dimensions);
+        id, space.model, space.dimensions);
     if (Int(missing[0]) > 0) {
-      return FailedPrecondition(std::to_string(Int(missing[0])) + " chunk(s) of document " + doc +
+      return FailedPrecondition(std::to_string(Int(missing[0])) + " chunk(s) of document " + id +
                                     " have no vector in " + space.model,
                                 "missing_vectors");
+    }
+    if (!doc->external_id.empty() &&
+        !w.exec_params("SELECT 1 FROM documents o JOIN document_index di ON di.document_id = "
+                       "o.id WHERE o.tenant = $1 AND o.external_id = $2 AND o.version > $3 AND "
+                       "o.deleted_at = 0 LIMIT 1",
+                       doc->tenant, doc->external_id, doc->version)
+             .empty()) {
+      // A newer version got here first (versions processed out of order): this one never shows.
+      DeleteDocumentIn(w, *doc, "superseded", now);
+      return Status::Ok();
     }
     w.exec_params(
         "INSERT INTO document_index (document_id, model, dimensions, indexed_at) "
         "VALUES ($1, $2, $3, $4) ON CONFLICT (document_id, model, dimensions) DO UPDATE SET "
         "indexed_at = excluded.indexed_at",
-        doc, space.model, space.dimensions, now);
+        id, space.model, space.dimensions, now);
+    // The version swap: older versions leave the index in the transaction that adds this one.
+    SupersedeOlderIn(w, *doc, now);
     return Status::Ok();
   });
 }
@@ -377,7 +405,7 @@ Status PostgresStore::MarkIndexed(std::string_view document_id, const VectorSpac
 // Streams through a server-side cursor, kScanBatch rows per FETCH: the cursor reads the one
 // snapshot taken when it is opened, and memory stays bounded by one batch whatever the index
 // size. The callback may call the store again; those calls borrow other pooled connections.
-Status PostgresStore::ScanIndex(const VectorSpace& space, std::optional<std::string_view> tenant,
+Status PostgresStore::ScanIndex(const VectorSpace& space, const IndexFilter& filter,
                                 const std::function<void(const IndexedChunk&)>& fn) {
   INGEST_RETURN_IF_ERROR(CheckSpace(space));
   constexpr int kScanBatch = 500;
@@ -386,13 +414,20 @@ Status PostgresStore::ScanIndex(const VectorSpace& space, std::optional<std::str
     std::string sql =
         "DECLARE ingest_scan NO SCROLL CURSOR FOR "
         "SELECT c.id, c.document_id, c.ordinal, c.text, c.text_sha256, c.token_count, "
-        "c.heading_path, c.page_start, c.page_end, d.filename, v.vector "
-        "FROM document_index di JOIN documents d ON d.id = di.document_id "
+        "c.heading_path, c.page_start, c.page_end, d.filename, v.vector, d.external_id, "
+        "d.metadata FROM document_index di JOIN documents d ON d.id = di.document_id "
         "JOIN chunks c ON c.document_id = di.document_id "
         "JOIN vectors v ON v.model = di.model AND v.dimensions = di.dimensions AND "
         "v.text_sha256 = c.text_sha256 WHERE di.model = " +
         w.quote(space.model) + " AND di.dimensions = " + std::to_string(space.dimensions);
-    if (tenant) sql += " AND d.tenant = " + w.quote(std::string(*tenant));
+    if (filter.tenant) sql += " AND d.tenant = " + w.quote(*filter.tenant);
+    if (filter.document_id) sql += " AND di.document_id = " + w.quote(*filter.document_id);
+    if (filter.external_id_prefix) {
+      const std::string p = w.quote(*filter.external_id_prefix);
+      sql += " AND d.external_id <> '' AND substr(d.external_id, 1, length(" + p + ")) = " + p;
+    }
+    INGEST_ASSIGN_OR_RETURN(std::string meta, MetadataConditions(w, filter.metadata));
+    sql += meta;
     sql += " ORDER BY di.document_id, c.ordinal";
     w.exec(sql);
     const std::string fetch = "FETCH FORWARD " + std::to_string(kScanBatch) + " FROM ingest_scan";
@@ -404,7 +439,9 @@ Status PostgresStore::ScanIndex(const VectorSpace& space, std::optional<std::str
         const pqxx::binarystring blob(row[kChunkColumnCount + 1]);
         INGEST_RETURN_IF_ERROR(
             DecodeVector(std::string_view(blob.get(), blob.size()), space.dimensions, &values));
-        const IndexedChunk item{&chunk, TextView(row[kChunkColumnCount]), values.data()};
+        const IndexedChunk item{&chunk, TextView(row[kChunkColumnCount]), values.data(),
+                                TextView(row[kChunkColumnCount + 2]),
+                                TextView(row[kChunkColumnCount + 3])};
         fn(item);
       }
       if (r.size() < static_cast<size_t>(kScanBatch)) break;

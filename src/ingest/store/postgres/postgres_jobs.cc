@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "ingest/store/postgres/documents_tx.h"
 #include "ingest/store/postgres/postgres_store_impl.h"
 #include "ingest/store/postgres/rows.h"
 
@@ -19,11 +20,33 @@ Result<std::optional<Job>> FindJob(pqxx::work& w, std::string_view job_id) {
 }
 
 std::optional<Document> FindDocument(pqxx::work& w, std::string_view id) {
-  static const std::string sql =
-      Cat({"SELECT ", kDocumentColumns, " FROM documents WHERE id = $1"});
-  pqxx::result r = w.exec_params(sql, std::string(id));
-  if (r.empty()) return std::nullopt;
-  return ReadDocument(r[0]);
+  return FindDocumentIn(w, id);
+}
+
+// A re-upload of a live document's bytes: new metadata replaces the stored one, and an
+// external_id is adopted when the document had none (as the next version under it; when the
+// document is already searchable, older versions under that external_id are superseded now,
+// since no index stage will run for it again).
+Status AdoptSubmittedFacts(pqxx::work& w, const Document& in, UnixMillis now, Document* doc) {
+  const bool metadata = !in.metadata_json.empty() && in.metadata_json != doc->metadata_json;
+  const bool external = doc->external_id.empty() && !in.external_id.empty();
+  if (!metadata && !external) return Status::Ok();
+  if (metadata) doc->metadata_json = in.metadata_json;
+  if (external) {
+    LockExternalId(w, doc->tenant, in.external_id);
+    doc->version = NextVersionIn(w, doc->tenant, in.external_id);
+    doc->external_id = in.external_id;
+  }
+  doc->updated_at = now;
+  w.exec_params(
+      "UPDATE documents SET metadata = $1, external_id = $2, version = $3, "
+      "updated_at = $4 WHERE id = $5",
+      doc->metadata_json, doc->external_id, doc->version, now, doc->id);
+  if (external &&
+      !w.exec_params("SELECT 1 FROM document_index WHERE document_id = $1", doc->id).empty()) {
+    SupersedeOlderIn(w, *doc, now);
+  }
+  return Status::Ok();
 }
 
 Status LeaseLost(std::string_view job_id) {
@@ -100,7 +123,8 @@ void ReadOneSnapshot(pqxx::work& w) {
 
 // INSERT ... ON CONFLICT DO NOTHING decides "new or known" atomically: of two processes
 // submitting the same file at once, one inserts and the other (after waiting for the first to
-// commit) inserts nothing and reads the winner's rows.
+// commit) inserts nothing and reads the winner's rows. A tombstone is revived under its row
+// lock (FOR UPDATE), so two revivals of one document make one job.
 Result<SubmitResult> PostgresStore::SubmitDocument(const Document& doc_in, const Job& job_in) {
   if (doc_in.id.empty() || job_in.id.empty() || doc_in.sha256.empty()) {
     return InvalidArgument("document id, sha256 and job id are required", "missing_id");
@@ -109,40 +133,59 @@ Result<SubmitResult> PostgresStore::SubmitDocument(const Document& doc_in, const
   Document doc = doc_in;
   if (doc.created_at == 0) doc.created_at = now;
   if (doc.updated_at == 0) doc.updated_at = doc.created_at;
+  if (doc.metadata_json.empty()) doc.metadata_json = "{}";
+  doc.deleted_at = 0;
+  doc.deleted_reason.clear();
   Job job = job_in;
   job.document_id = doc.id;
   if (job.created_at == 0) job.created_at = now;
   if (job.updated_at == 0) job.updated_at = job.created_at;
 
   return Transact("submit document", [&](pqxx::work& w) -> Result<SubmitResult> {
+    if (!doc.external_id.empty()) LockExternalId(w, doc.tenant, doc.external_id);
+    doc.version = NextVersionIn(w, doc.tenant, doc.external_id);
     static const std::string insert_doc =
         Cat({"INSERT INTO documents (", kDocumentColumns,
-             ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT DO NOTHING "
-             "RETURNING id"});
+             ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) ON CONFLICT "
+             "DO NOTHING RETURNING id"});
     pqxx::result inserted = w.exec_params(
         insert_doc, doc.id, doc.tenant, doc.filename, doc.mime, doc.bytes, doc.sha256, doc.blob_key,
-        doc.page_count, doc.parser, doc.parse_note, doc.created_at, doc.updated_at);
+        doc.page_count, doc.parser, doc.parse_note, doc.created_at, doc.updated_at, doc.external_id,
+        doc.metadata_json, doc.version, doc.deleted_at, doc.deleted_reason);
     if (inserted.empty()) {
-      std::optional<Document> existing = FindDocument(w, doc.id);
-      if (!existing) {
+      static const std::string lock_doc =
+          Cat({"SELECT ", kDocumentColumns, " FROM documents WHERE id = $1 FOR UPDATE"});
+      pqxx::result locked = w.exec_params(lock_doc, doc.id);
+      if (locked.empty()) {
         return AlreadyExists("tenant " + doc.tenant + " already has a document with sha256 " +
                                  doc.sha256 + " under another id",
                              "document_id_mismatch");
       }
-      // The job for a known document: the one submitted with it if its id matches, else the
-      // document's first job.
-      INGEST_ASSIGN_OR_RETURN(std::optional<Job> found, FindJob(w, job.id));
-      if (!found || found->document_id != existing->id) {
-        static const std::string first_job = Cat({"SELECT ", kJobColumns,
-                                                  " FROM jobs WHERE document_id = $1 "
-                                                  "ORDER BY created_at, id LIMIT 1"});
-        pqxx::result r = w.exec_params(first_job, existing->id);
-        if (r.empty())
-          return Internal("document " + existing->id + " has no job", "orphan_document");
+      Document existing = ReadDocument(locked[0]);
+      if (existing.deleted_at != 0) {
+        // A tombstone revived by a new upload of the same bytes: same id (deterministic), new
+        // facts; created_at is the first upload's.
+        w.exec_params(
+            "UPDATE documents SET deleted_at = 0, deleted_reason = '', filename = $1, mime = $2, "
+            "blob_key = $3, external_id = $4, metadata = $5, version = $6, page_count = 0, "
+            "parser = '', parse_note = '', updated_at = $7 WHERE id = $8",
+            doc.filename, doc.mime, doc.blob_key, doc.external_id, doc.metadata_json, doc.version,
+            now, doc.id);
+        doc.created_at = existing.created_at;
+        doc.updated_at = now;
+      } else {
+        INGEST_RETURN_IF_ERROR(AdoptSubmittedFacts(w, doc_in, now, &existing));
+        // The job for a known document: its newest (a revived document has several).
+        static const std::string newest_job = Cat({"SELECT ", kJobColumns,
+                                                   " FROM jobs WHERE document_id = $1 "
+                                                   "ORDER BY created_at DESC, id DESC LIMIT 1"});
+        pqxx::result r = w.exec_params(newest_job, existing.id);
+        if (r.empty()) {
+          return Internal("document " + existing.id + " has no job", "orphan_document");
+        }
         INGEST_ASSIGN_OR_RETURN(Job j, ReadJob(r[0]));
-        found = std::move(j);
+        return SubmitResult{std::move(existing), std::move(j), false};
       }
-      return SubmitResult{std::move(*existing), std::move(*found), false};
     }
     static const std::string insert_job =
         Cat({"INSERT INTO jobs (", kJobColumns,

@@ -32,6 +32,13 @@ class PostgresStore final : public Store {
 
   Result<SubmitResult> SubmitDocument(const Document& doc, const Job& job) override;
   Result<Document> GetDocument(std::string_view document_id) override;
+  Result<std::vector<DocumentListing>> ListDocuments(const DocumentFilter& filter) override;
+  Result<DeletedDocument> DeleteDocument(std::string_view document_id, std::string_view reason,
+                                         UnixMillis now) override;
+  Result<int64_t> PurgeUnheldContent(std::string_view file_sha256,
+                                     std::span<const std::string> text_sha256s) override;
+  Result<std::vector<std::string>> ListOrphanBlobs(int limit) override;
+  Result<bool> ForgetBlob(std::string_view key) override;
   Status UpdateDocumentParseInfo(std::string_view document_id, int page_count,
                                  std::string_view parser, std::string_view parse_note) override;
   Result<Job> GetJob(std::string_view job_id) override;
@@ -70,7 +77,8 @@ class PostgresStore final : public Store {
                         UnixMillis now) override;
   Status MarkIndexed(std::string_view document_id, const VectorSpace& space,
                      UnixMillis now) override;
-  Status ScanIndex(const VectorSpace& space, std::optional<std::string_view> tenant,
+  using Store::ScanIndex;
+  Status ScanIndex(const VectorSpace& space, const IndexFilter& filter,
                    const std::function<void(const IndexedChunk&)>& fn) override;
   Result<std::vector<IndexedSpace>> ListIndexedSpaces(
       std::optional<std::string_view> tenant) override;

@@ -64,6 +64,11 @@ Document ReadDocument(const pqxx::row& r, int c) {
   d.parse_note = Text(r[c + 9]);
   d.created_at = Int(r[c + 10]);
   d.updated_at = Int(r[c + 11]);
+  d.external_id = Text(r[c + 12]);
+  d.metadata_json = Text(r[c + 13]);
+  d.version = static_cast<int>(Int(r[c + 14]));
+  d.deleted_at = Int(r[c + 15]);
+  d.deleted_reason = Text(r[c + 16]);
   return d;
 }
 

@@ -59,6 +59,11 @@ Document ReadDocument(const Stmt& s, int c) {
   d.parse_note = s.Text(c + 9);
   d.created_at = s.Int(c + 10);
   d.updated_at = s.Int(c + 11);
+  d.external_id = s.Text(c + 12);
+  d.metadata_json = s.Text(c + 13);
+  d.version = static_cast<int>(s.Int(c + 14));
+  d.deleted_at = s.Int(c + 15);
+  d.deleted_reason = s.Text(c + 16);
   return d;
 }
 

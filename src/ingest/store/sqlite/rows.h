@@ -20,7 +20,8 @@ inline constexpr int kJobColumnCount = 21;
 
 inline constexpr std::string_view kDocumentColumns =
     "id, tenant, filename, mime, bytes, sha256, blob_key, page_count, parser, parse_note, "
-    "created_at, updated_at";
+    "created_at, updated_at, external_id, metadata, version, deleted_at, deleted_reason";
+inline constexpr int kDocumentColumnCount = 17;
 
 inline constexpr std::string_view kChunkColumns =
     "id, document_id, ordinal, text, text_sha256, token_count, heading_path, page_start, "

@@ -4,6 +4,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "ingest/store/sqlite/documents_tx.h"
 #include "ingest/store/sqlite/rows.h"
 #include "ingest/store/sqlite/sqlite_store_impl.h"
 
@@ -36,6 +37,11 @@ Status CheckSpace(const VectorSpace& space) {
                            "bad_vector_space");
   }
   return Status::Ok();
+}
+
+Status DocumentDeleted(const Document& doc) {
+  return FailedPrecondition("document " + doc.id + " was " + doc.deleted_reason,
+                            "document_deleted");
 }
 
 }  // namespace
@@ -87,6 +93,10 @@ Status SqliteStore::ReplaceChunks(std::string_view document_id, std::span<const 
     }
   }
   INGEST_ASSIGN_OR_RETURN(WriteScope w, BeginWrite());
+  {
+    INGEST_ASSIGN_OR_RETURN(std::optional<Document> doc, FindDocumentIn(*w.conn, document_id));
+    if (doc && doc->deleted_at != 0) return DocumentDeleted(*doc);
+  }
   {
     std::vector<std::string> stale;
     INGEST_ASSIGN_OR_RETURN(Stmt q, w->Prepare("SELECT id FROM chunks WHERE document_id = ?"));
@@ -286,12 +296,9 @@ Status SqliteStore::MarkIndexed(std::string_view document_id, const VectorSpace&
                                 UnixMillis now) {
   INGEST_RETURN_IF_ERROR(CheckSpace(space));
   INGEST_ASSIGN_OR_RETURN(WriteScope w, BeginWrite());
-  {
-    INGEST_ASSIGN_OR_RETURN(Stmt q, w->Prepare("SELECT 1 FROM documents WHERE id = ?"));
-    q.Bind(1, document_id);
-    INGEST_ASSIGN_OR_RETURN(bool found, q.Step());
-    if (!found) return NotFound("document " + std::string(document_id) + " not found");
-  }
+  INGEST_ASSIGN_OR_RETURN(std::optional<Document> doc, FindDocumentIn(*w.conn, document_id));
+  if (!doc) return NotFound("document " + std::string(document_id) + " not found");
+  if (doc->deleted_at != 0) return DocumentDeleted(*doc);
   {
     INGEST_ASSIGN_OR_RETURN(
         Stmt q, w->Prepare("SELECT COUNT(*) FROM chunks c WHERE c.document_id = ? AND NOT "
@@ -306,38 +313,64 @@ Status SqliteStore::MarkIndexed(std::string_view document_id, const VectorSpace&
                                 "missing_vectors");
     }
   }
+  if (!doc->external_id.empty()) {
+    // A newer version got here first (versions processed out of order): this one never shows.
+    INGEST_ASSIGN_OR_RETURN(
+        Stmt q, w->Prepare("SELECT 1 FROM documents o JOIN document_index di ON di.document_id "
+                           "= o.id WHERE o.tenant = ? AND o.external_id = ? AND o.version > ? "
+                           "AND o.deleted_at = 0 LIMIT 1"));
+    q.Bind(1, doc->tenant).Bind(2, doc->external_id).Bind(3, doc->version);
+    INGEST_ASSIGN_OR_RETURN(bool newer, q.Step());
+    if (newer) {
+      INGEST_RETURN_IF_ERROR(DeleteDocumentIn(*w.conn, *doc, "superseded", now).status());
+      return w.txn->Commit();
+    }
+  }
   INGEST_ASSIGN_OR_RETURN(
       Stmt u, w->Prepare("INSERT INTO document_index (document_id, model, dimensions, "
                          "indexed_at) VALUES (?, ?, ?, ?) ON CONFLICT (document_id, model, "
                          "dimensions) DO UPDATE SET indexed_at = excluded.indexed_at"));
   u.Bind(1, document_id).Bind(2, space.model).Bind(3, space.dimensions).Bind(4, now);
   INGEST_RETURN_IF_ERROR(u.Exec());
+  // The version swap: older versions leave the index in the transaction that adds this one.
+  INGEST_RETURN_IF_ERROR(SupersedeOlderIn(*w.conn, *doc, now));
   return w.txn->Commit();
 }
 
 // Streams row by row inside one read transaction: a consistent snapshot (WAL) that never
 // blocks writers, and memory bounded by one row whatever the index size.
-Status SqliteStore::ScanIndex(const VectorSpace& space, std::optional<std::string_view> tenant,
+Status SqliteStore::ScanIndex(const VectorSpace& space, const IndexFilter& filter,
                               const std::function<void(const IndexedChunk&)>& fn) {
   INGEST_RETURN_IF_ERROR(CheckSpace(space));
-  static const std::string sql =
+  SqlConditions c;
+  if (filter.tenant) {
+    c.sql += " AND d.tenant = ?";
+    c.params.push_back(*filter.tenant);
+  }
+  if (filter.document_id) {
+    c.sql += " AND di.document_id = ?";
+    c.params.push_back(*filter.document_id);
+  }
+  if (filter.external_id_prefix) {
+    c.sql += " AND d.external_id <> '' AND substr(d.external_id, 1, length(?)) = ?";
+    c.params.insert(c.params.end(), {*filter.external_id_prefix, *filter.external_id_prefix});
+  }
+  INGEST_RETURN_IF_ERROR(AppendMetadataConditions(filter.metadata, &c));
+  const std::string sql =
       "SELECT c.id, c.document_id, c.ordinal, c.text, c.text_sha256, c.token_count, "
-      "c.heading_path, c.page_start, c.page_end, d.filename, v.vector "
-      "FROM document_index di JOIN documents d ON d.id = di.document_id "
+      "c.heading_path, c.page_start, c.page_end, d.filename, v.vector, d.external_id, "
+      "d.metadata FROM document_index di JOIN documents d ON d.id = di.document_id "
       "JOIN chunks c ON c.document_id = di.document_id "
       "JOIN vectors v ON v.model = di.model AND v.dimensions = di.dimensions AND "
       "v.text_sha256 = c.text_sha256 "
-      "WHERE di.model = ?1 AND di.dimensions = ?2 AND (?3 IS NULL OR d.tenant = ?3) "
-      "ORDER BY di.document_id, c.ordinal";
+      "WHERE di.model = ? AND di.dimensions = ?" +
+      c.sql + " ORDER BY di.document_id, c.ordinal";
   INGEST_ASSIGN_OR_RETURN(ConnectionPool::Handle conn, pool_.Acquire());
   INGEST_ASSIGN_OR_RETURN(std::unique_ptr<Txn> txn, Txn::Begin(&*conn, Txn::Kind::kRead));
   INGEST_ASSIGN_OR_RETURN(Stmt q, conn->Prepare(sql));
   q.Bind(1, space.model).Bind(2, space.dimensions);
-  if (tenant) {
-    q.Bind(3, *tenant);
-  } else {
-    q.BindNull(3);
-  }
+  int i = 3;
+  for (const std::string& p : c.params) q.Bind(i++, p);
   std::vector<float> values;
   for (;;) {
     INGEST_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -345,7 +378,8 @@ Status SqliteStore::ScanIndex(const VectorSpace& space, std::optional<std::strin
     const Chunk chunk = ReadChunk(q);
     // Copied: a SQLite blob pointer carries no float alignment guarantee.
     INGEST_RETURN_IF_ERROR(DecodeVector(q.Blob(kChunkColumnCount + 1), space.dimensions, &values));
-    const IndexedChunk item{&chunk, q.TextView(kChunkColumnCount), values.data()};
+    const IndexedChunk item{&chunk, q.TextView(kChunkColumnCount), values.data(),
+                            q.TextView(kChunkColumnCount + 2), q.TextView(kChunkColumnCount + 3)};
     fn(item);
   }
   return txn->Commit();

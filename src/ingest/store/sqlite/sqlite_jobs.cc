@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "ingest/store/sqlite/documents_tx.h"
 #include "ingest/store/sqlite/rows.h"
 #include "ingest/store/sqlite/sqlite_store_impl.h"
 
@@ -30,12 +31,36 @@ Result<std::optional<Job>> FindJob(Connection& conn, std::string_view job_id) {
 }
 
 Result<std::optional<Document>> FindDocument(Connection& conn, std::string_view id) {
-  static const std::string sql = Cat({"SELECT ", kDocumentColumns, " FROM documents WHERE id = ?"});
-  INGEST_ASSIGN_OR_RETURN(Stmt q, conn.Prepare(sql));
-  q.Bind(1, id);
-  INGEST_ASSIGN_OR_RETURN(bool row, q.Step());
-  if (!row) return std::optional<Document>();
-  return std::optional<Document>(ReadDocument(q));
+  return FindDocumentIn(conn, id);
+}
+
+// A re-upload of a live document's bytes: new metadata replaces the stored one, and an
+// external_id is adopted when the document had none (as the next version under it; when the
+// document is already searchable, older versions under that external_id are superseded now,
+// since no index stage will run for it again).
+Status AdoptSubmittedFacts(Connection& conn, const Document& in, UnixMillis now, Document* doc) {
+  const bool metadata = !in.metadata_json.empty() && in.metadata_json != doc->metadata_json;
+  const bool external = doc->external_id.empty() && !in.external_id.empty();
+  if (!metadata && !external) return Status::Ok();
+  if (metadata) doc->metadata_json = in.metadata_json;
+  if (external) {
+    INGEST_ASSIGN_OR_RETURN(doc->version, NextVersionIn(conn, doc->tenant, in.external_id));
+    doc->external_id = in.external_id;
+  }
+  doc->updated_at = now;
+  INGEST_ASSIGN_OR_RETURN(Stmt u, conn.Prepare("UPDATE documents SET metadata = ?, external_id = "
+                                               "?, version = ?, updated_at = ? WHERE id = ?"));
+  u.Bind(1, doc->metadata_json).Bind(2, doc->external_id).Bind(3, doc->version);
+  u.Bind(4, now).Bind(5, doc->id);
+  INGEST_RETURN_IF_ERROR(u.Exec());
+  if (external) {
+    INGEST_ASSIGN_OR_RETURN(Stmt q,
+                            conn.Prepare("SELECT 1 FROM document_index WHERE document_id = ?"));
+    q.Bind(1, doc->id);
+    INGEST_ASSIGN_OR_RETURN(bool indexed, q.Step());
+    if (indexed) INGEST_RETURN_IF_ERROR(SupersedeOlderIn(conn, *doc, now));
+  }
+  return Status::Ok();
 }
 
 Status LeaseLost(std::string_view job_id) {
@@ -105,46 +130,60 @@ Result<SubmitResult> SqliteStore::SubmitDocument(const Document& doc_in, const J
   if (doc_in.id.empty() || job_in.id.empty() || doc_in.sha256.empty()) {
     return InvalidArgument("document id, sha256 and job id are required", "missing_id");
   }
+  const UnixMillis now = Now();
   INGEST_ASSIGN_OR_RETURN(WriteScope w, BeginWrite());
   INGEST_ASSIGN_OR_RETURN(std::optional<Document> existing, FindDocument(*w.conn, doc_in.id));
-  if (existing) {
-    // The job for a known document: the one submitted with it if its id matches, else the
-    // document's first job.
-    INGEST_ASSIGN_OR_RETURN(std::optional<Job> job, FindJob(*w.conn, job_in.id));
-    if (!job || job->document_id != existing->id) {
-      static const std::string sql = Cat({"SELECT ", kJobColumns,
-                                          " FROM jobs WHERE document_id = ? "
-                                          "ORDER BY created_at, id LIMIT 1"});
-      INGEST_ASSIGN_OR_RETURN(Stmt q, w->Prepare(sql));
-      q.Bind(1, existing->id);
-      INGEST_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) {
-        return Internal("document " + existing->id + " has no job", "orphan_document");
-      }
-      INGEST_ASSIGN_OR_RETURN(Job found, ReadJob(q));
-      job = std::move(found);
-    }
+  if (existing && existing->deleted_at == 0) {
+    INGEST_RETURN_IF_ERROR(AdoptSubmittedFacts(*w.conn, doc_in, now, &*existing));
+    // The job for a known document: its newest (a revived document has several).
+    static const std::string sql = Cat({"SELECT ", kJobColumns,
+                                        " FROM jobs WHERE document_id = ? "
+                                        "ORDER BY created_at DESC, id DESC LIMIT 1"});
+    INGEST_ASSIGN_OR_RETURN(Stmt q, w->Prepare(sql));
+    q.Bind(1, existing->id);
+    INGEST_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return Internal("document " + existing->id + " has no job", "orphan_document");
+    INGEST_ASSIGN_OR_RETURN(Job job, ReadJob(q));
     INGEST_RETURN_IF_ERROR(w.txn->Commit());
-    return SubmitResult{std::move(*existing), std::move(*job), false};
+    return SubmitResult{std::move(*existing), std::move(job), false};
   }
 
-  const UnixMillis now = Now();
   Document doc = doc_in;
   if (doc.created_at == 0) doc.created_at = now;
   if (doc.updated_at == 0) doc.updated_at = doc.created_at;
+  if (doc.metadata_json.empty()) doc.metadata_json = "{}";
+  doc.deleted_at = 0;
+  doc.deleted_reason.clear();
+  INGEST_ASSIGN_OR_RETURN(doc.version, NextVersionIn(*w.conn, doc.tenant, doc.external_id));
   Job job = job_in;
   job.document_id = doc.id;
   if (job.created_at == 0) job.created_at = now;
   if (job.updated_at == 0) job.updated_at = job.created_at;
 
-  static const std::string insert_doc =
-      Cat({"INSERT INTO documents (", kDocumentColumns, ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"});
-  INGEST_ASSIGN_OR_RETURN(Stmt d, w->Prepare(insert_doc));
-  d.Bind(1, doc.id).Bind(2, doc.tenant).Bind(3, doc.filename).Bind(4, doc.mime);
-  d.Bind(5, doc.bytes).Bind(6, doc.sha256).Bind(7, doc.blob_key).Bind(8, doc.page_count);
-  d.Bind(9, doc.parser).Bind(10, doc.parse_note).Bind(11, doc.created_at);
-  d.Bind(12, doc.updated_at);
-  INGEST_RETURN_IF_ERROR(d.Exec());
+  if (existing) {
+    // A tombstone revived by a new upload of the same bytes: same id (deterministic), new
+    // facts; created_at is the first upload's.
+    INGEST_ASSIGN_OR_RETURN(
+        Stmt u, w->Prepare("UPDATE documents SET deleted_at = 0, deleted_reason = '', "
+                           "filename = ?, mime = ?, blob_key = ?, external_id = ?, metadata = ?, "
+                           "version = ?, page_count = 0, parser = '', parse_note = '', "
+                           "updated_at = ? WHERE id = ?"));
+    u.Bind(1, doc.filename).Bind(2, doc.mime).Bind(3, doc.blob_key).Bind(4, doc.external_id);
+    u.Bind(5, doc.metadata_json).Bind(6, doc.version).Bind(7, now).Bind(8, doc.id);
+    INGEST_RETURN_IF_ERROR(u.Exec());
+    doc.created_at = existing->created_at;
+    doc.updated_at = now;
+  } else {
+    static const std::string insert_doc = Cat({"INSERT INTO documents (", kDocumentColumns,
+                                               ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"});
+    INGEST_ASSIGN_OR_RETURN(Stmt d, w->Prepare(insert_doc));
+    d.Bind(1, doc.id).Bind(2, doc.tenant).Bind(3, doc.filename).Bind(4, doc.mime);
+    d.Bind(5, doc.bytes).Bind(6, doc.sha256).Bind(7, doc.blob_key).Bind(8, doc.page_count);
+    d.Bind(9, doc.parser).Bind(10, doc.parse_note).Bind(11, doc.created_at);
+    d.Bind(12, doc.updated_at).Bind(13, doc.external_id).Bind(14, doc.metadata_json);
+    d.Bind(15, doc.version).Bind(16, doc.deleted_at).Bind(17, doc.deleted_reason);
+    INGEST_RETURN_IF_ERROR(d.Exec());
+  }
 
   static const std::string insert_job = Cat(
       {"INSERT INTO jobs (", kJobColumns, ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"});
