@@ -179,17 +179,17 @@ TEST_F(DoctorTest, SecretsPresentMissingAndWhereFrom) {
   EXPECT_NE(Find(checks, "secret:openai.api_key").hint.find("OPENAI_API_KEY_FILE"),
             std::string::npos);
 
-  c = Load({{"INGESTD_EMBEDDER", "openai"}, {"OPENAI_API_KEY", "sk-very-secret-value"}});
+  c = Load({{"INGESTD_EMBEDDER", "openai"}, {"OPENAI_API_KEY", "sk-fake-value"}});
   checks = CheckSecrets(c, Options());
   const CheckResult& env = Find(checks, "secret:openai.api_key");
   EXPECT_EQ(env.status, CheckStatus::kOk);
   EXPECT_NE(env.detail.find("OPENAI_API_KEY"), std::string::npos);
-  EXPECT_EQ(env.detail.find("sk-very-secret-value"), std::string::npos);
+  EXPECT_EQ(env.detail.find("sk-fake-value"), std::string::npos);
 
   // Production prefers files.
   c = Load({{"INGESTD_PROFILE", "production"},
             {"INGESTD_EMBEDDER", "openai"},
-            {"OPENAI_API_KEY", "sk-very-secret-value"}});
+            {"OPENAI_API_KEY", "sk-fake-value"}});
   checks = CheckSecrets(c, Options());
   EXPECT_EQ(Find(checks, "secret:openai.api_key").status, CheckStatus::kWarn);
 

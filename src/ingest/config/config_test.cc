@@ -243,12 +243,12 @@ TEST(ConfigTest, PrintedConfigurationIsAValidFileWithTheSameValues) {
   auto c = LoadConfig(Opts("", {{"INGESTD_CHUNK_MAX_TOKENS", "300"},
                                 {"INGESTD_PRICING_LLAMAPARSE_CREDITS_PER_PAGE", "fast=1"},
                                 {"INGESTD_PRICING_EMBEDDING_PER_1M_USD", "my-model=0"},
-                                {"OPENAI_API_KEY", "sk-secret-printed-never"},
+                                {"OPENAI_API_KEY", "sk-fake-never"},
                                 {"OPENAI_BASE_URL", "http://127.0.0.1:9/v1"},
                                 {"INGESTD_DATA_DIR", "/tmp/data \"quoted\""}}));
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   const std::string printed = Redacted(*c);
-  EXPECT_EQ(printed.find("sk-secret"), std::string::npos);
+  EXPECT_EQ(printed.find("sk-fake"), std::string::npos);
   auto path = WriteTemp("printed.toml", printed);
   auto again = LoadConfig(Opts(path));
   ASSERT_TRUE(again.ok()) << again.status().ToString() << "\n" << printed;

@@ -17,7 +17,7 @@ TEST(LogTest, JsonLineCarriesContextFields) {
   testing::internal::CaptureStderr();
   {
     ScopedLogContext scope({"corr-1", "job-1", "doc-1", "parse"});
-    LogInfo("parsed", {{"pages", 3}, {"note", "sk-secretsecretsecret"}});
+    LogInfo("parsed", {{"pages", 3}, {"note", "sk-fakefakefake"}});
   }
   LogInfo("after");
   std::string out = testing::internal::GetCapturedStderr();
