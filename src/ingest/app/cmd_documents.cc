@@ -152,15 +152,14 @@ int Show(const GlobalOptions& global, const DocumentsArgs& args) {
   if (!o.ok()) return Fail(o.status());
   auto doc = Resolve(*o->store, o->tenant, args);
   if (!doc.ok()) return Fail(doc.status());
-  auto chunks = o->store->ListChunks(doc->id);
-  if (!chunks.ok()) return Fail(chunks.status());
+  // One snapshot (Store::GetDocumentDetail): the document, its newest job and its chunk count
+  // belong together, and no chunk text is read to count them.
+  auto detail = o->store->GetDocumentDetail(doc->id);
+  if (!detail.ok()) return Fail(detail.status());
   std::optional<store::Job> job;
-  store::JobFilter jf;
-  jf.document_id = doc->id;
-  jf.limit = 1;
-  if (auto jobs = o->store->ListJobs(jf); jobs.ok() && !jobs->empty()) job = jobs->front().job;
-  nlohmann::json out = pipeline::DocumentJson(*doc, job);
-  out["chunks"] = chunks->size();
+  if (detail->job) job = detail->job->job;
+  nlohmann::json out = pipeline::DocumentJson(detail->document, job);
+  out["chunks"] = detail->chunks;
   if (args.json) {
     PrintJson(out);
     return 0;
