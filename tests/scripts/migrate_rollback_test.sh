@@ -95,6 +95,12 @@ assert int(a[4]) * 1000 >= int(b[4]) and int(a[4]) * 1000 - int(b[4]) < 1000 * i
   else
     python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("UPDATE budgets SET stopped_at = 1, stop_reason = '"'"'test overrun'"'"'"); c.commit()' "${INGESTD_STORE#sqlite:}"
   fi
+  # `budget set` wrote an audit row: step 9 (access_control) refuses first, naming it.
+  rc=0
+  out="$("$BIN" migrate down --to 5 2>&1)" || rc=$?
+  check "$name: down past step 9 with an audit row is refused at step 9 (rc=$rc)" \
+    bash -c "[ '$rc' = 1 ] && grep -q access_control <<< '$out' && [ '$(version)' = 9 ]"
+  "$BIN" migrate down --to 8 --allow-data-loss > /dev/null
   rc=0
   out="$("$BIN" migrate down --to 5 2>&1)" || rc=$?
   check "$name: down past step 6 with a stopped budget is refused at step 6 (rc=$rc)" \

@@ -332,7 +332,55 @@ ALTER TABLE documents DROP COLUMN deleted_reason, DROP COLUMN deleted_at,
                       DROP COLUMN version, DROP COLUMN metadata, DROP COLUMN external_id;
 )sql";
 
-constexpr std::array<MigrationStep, 8> kSteps = {{
+// Access control (issue 20, docs/security.md): API keys, stored as a lookup prefix and the
+// sha256 of the secret (never the secret), and the append-only audit log of every state
+// change made through the API or the CLI. A trigger refuses UPDATE and DELETE on audit_log.
+constexpr std::string_view kAccessControlUp = R"sql(
+CREATE TABLE api_keys (
+  id             TEXT PRIMARY KEY,
+  name           TEXT NOT NULL DEFAULT '',
+  tenant         TEXT NOT NULL,
+  scopes         TEXT NOT NULL,
+  prefix         TEXT NOT NULL,
+  secret_sha256  TEXT NOT NULL,
+  rate_limit     TEXT NOT NULL DEFAULT '',
+  created_by     TEXT NOT NULL DEFAULT '',
+  rotated_from   TEXT NOT NULL DEFAULT '',
+  created_at     BIGINT NOT NULL,
+  expires_at     BIGINT NOT NULL DEFAULT 0,
+  revoked_at     BIGINT NOT NULL DEFAULT 0,
+  grace_until    BIGINT NOT NULL DEFAULT 0,
+  last_used_at   BIGINT NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX api_keys_prefix ON api_keys (prefix);
+CREATE TABLE audit_log (
+  seq          BIGSERIAL PRIMARY KEY,
+  at           BIGINT NOT NULL,
+  actor        TEXT NOT NULL,
+  action       TEXT NOT NULL,
+  target       TEXT NOT NULL DEFAULT '',
+  detail_json  TEXT NOT NULL DEFAULT '{}',
+  source       TEXT NOT NULL DEFAULT '',
+  result       TEXT NOT NULL
+);
+CREATE INDEX audit_log_at ON audit_log (at);
+CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'audit_log is append-only';
+END
+$$;
+CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+  FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+)sql";
+constexpr std::string_view kAccessControlDown = R"sql(
+DROP TABLE audit_log;
+DROP FUNCTION audit_log_append_only();
+DROP TABLE api_keys;
+)sql";
+
+constexpr std::array<MigrationStep, 9> kSteps = {{
     {1, "initial_schema", kInitialUp, kInitialDown},
     {2, "ledger_job_index", kLedgerJobUp, kLedgerJobDown},
     {3, "governor_state", kGovernorUp, kGovernorDown},
@@ -341,6 +389,7 @@ constexpr std::array<MigrationStep, 8> kSteps = {{
     {6, "budget_stops", kBudgetStopsUp, kBudgetStopsDown},
     {7, "query_vectors", kQueryVectorsUp, kQueryVectorsDown},
     {8, "document_lifecycle", kDocumentLifecycleUp, kDocumentLifecycleDown},
+    {9, "access_control", kAccessControlUp, kAccessControlDown},
 }};
 
 }  // namespace
