@@ -179,6 +179,22 @@ class FakeIndexStore : public store::Store {
   }
   Status UpsertWorker(const store::WorkerInfo&) override { return Unused(); }
   Result<std::vector<store::WorkerInfo>> ListWorkers() override { return Unused(); }
+  Status CreateApiKey(const store::ApiKey&) override { return Unused(); }
+  Result<store::ApiKey> GetApiKey(std::string_view) override { return Unused(); }
+  Result<std::optional<store::ApiKey>> FindApiKeyByPrefix(std::string_view) override {
+    return Unused();
+  }
+  Result<std::vector<store::ApiKey>> ListApiKeys() override { return Unused(); }
+  Status RevokeApiKey(std::string_view, UnixMillis) override { return Unused(); }
+  Result<store::ApiKey> RotateApiKey(std::string_view, const store::ApiKey&, UnixMillis,
+                                     UnixMillis) override {
+    return Unused();
+  }
+  Status TouchApiKey(std::string_view, UnixMillis) override { return Unused(); }
+  Status AppendAudit(const store::AuditEntry&) override { return Unused(); }
+  Result<std::vector<store::AuditEntry>> ListAudit(const store::AuditFilter&) override {
+    return Unused();
+  }
 };
 
 const VectorSpace kSpace{"lexical-v1", 48};

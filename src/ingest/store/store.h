@@ -1,4 +1,5 @@
-// Store: jobs, documents, parses, chunks, vectors, ledger, events and workers (DESIGN §3).
+// Store: jobs, documents, parses, chunks, vectors, ledger, events, workers, API keys and the
+// audit log (DESIGN §3).
 //
 // Thread-safe: one Store is shared by every worker thread of a process. Implementations:
 // sqlite/ (embedded default) and postgres/ (scale-out); both must pass
@@ -318,6 +319,38 @@ class Store {
   // updated_at = now, version bumped). Jobs already due are left alone, so their version does
   // not move under a worker about to lease them. Returns how many were woken.
   virtual Result<int64_t> WakeDeferred(std::span<const std::string> reasons, UnixMillis now) = 0;
+
+  // --- access control: API keys and the audit log (docs/security.md) ------------------------
+  // Inserts a key; created_at 0 = the store clock's now. kInvalidArgument when id, tenant,
+  // scopes, prefix or secret_sha256 is empty; kAlreadyExists when the id or prefix is taken.
+  virtual Status CreateApiKey(const ApiKey& key) = 0;
+  // Revoked, expired and rotated keys included. kNotFound for an unknown id.
+  virtual Result<ApiKey> GetApiKey(std::string_view id) = 0;
+  // The key whose lookup prefix is `prefix` (whatever its state), or nullopt. The caller
+  // compares the secret's digest and checks expiry, revocation and grace.
+  virtual Result<std::optional<ApiKey>> FindApiKeyByPrefix(std::string_view prefix) = 0;
+  // Every key, oldest first (created_at, then id).
+  virtual Result<std::vector<ApiKey>> ListApiKeys() = 0;
+  // revoked_at = now. kNotFound for an unknown id; kFailedPrecondition "key_revoked" when it
+  // already is (nothing written).
+  virtual Status RevokeApiKey(std::string_view id, UnixMillis now) = 0;
+  // Rotation, in one transaction: inserts `replacement` (its id, prefix, secret_sha256 and
+  // created_by; name, tenant, scopes, rate_limit and expires_at are copied from the old key)
+  // with rotated_from = old_id and created_at = now, and sets the old key's grace_until to
+  // `grace_until` (it is accepted until then). kNotFound for an unknown old_id;
+  // kFailedPrecondition "key_revoked", "key_expired" or "key_rotated" (rotate its replacement
+  // instead) when the old key is not live at `now`; nothing is written then. Returns the
+  // replacement as stored.
+  virtual Result<ApiKey> RotateApiKey(std::string_view old_id, const ApiKey& replacement,
+                                      UnixMillis grace_until, UnixMillis now) = 0;
+  // last_used_at = now when it is older. Unknown id: ignored.
+  virtual Status TouchApiKey(std::string_view id, UnixMillis now) = 0;
+  // Appends one row (seq assigned; at 0 = the store clock's now; detail "" stored as "{}").
+  // kInvalidArgument when actor, action or result is empty. There is no update and no delete:
+  // the table itself refuses them (a trigger on both backends).
+  virtual Status AppendAudit(const AuditEntry& entry) = 0;
+  // Rows matching `filter`, in seq order.
+  virtual Result<std::vector<AuditEntry>> ListAudit(const AuditFilter& filter) = 0;
 
   // --- events and workers -------------------------------------------------------------------
   virtual Status AppendEvent(const Event& event) = 0;

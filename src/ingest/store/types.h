@@ -353,6 +353,43 @@ struct Event {
   std::string detail_json;  // "{}" when empty
 };
 
+// An API key (docs/security.md). The secret itself is never stored: only its lookup prefix
+// (which the secret contains) and the sha256 of the whole secret.
+struct ApiKey {
+  std::string id;             // "key_" + prefix
+  std::string name;           // the operator's label; may be empty
+  std::string tenant;         // the tenant it acts for (admin keys: when no X-Tenant is sent)
+  std::string scopes;         // comma-separated, canonical order ("read,ingest,operator,admin")
+  std::string prefix;         // lookup prefix, unique
+  std::string secret_sha256;  // hex sha256 of the whole secret
+  std::string rate_limit;     // "5/s", "300/m"; "" = the configured per-key default
+  std::string created_by;     // the acting identity, as audit rows name it
+  std::string rotated_from;   // the key this one replaced (RotateApiKey); "" if none
+  UnixMillis created_at = 0;
+  UnixMillis expires_at = 0;    // 0 = never
+  UnixMillis revoked_at = 0;    // 0 = not revoked
+  UnixMillis grace_until = 0;   // rotated: accepted until then; 0 = not rotated
+  UnixMillis last_used_at = 0;  // 0 = never used
+};
+
+// One row of the append-only audit log: who did what, when, from where, with what result.
+struct AuditEntry {
+  int64_t seq = 0;  // assigned by the store, increasing
+  UnixMillis at = 0;
+  std::string actor;        // key id, "admin-token", "tokens-file:<tenant>" or "cli:<unix user>"
+  std::string action;       // "key.create", "job.retry", "budget.set", ...
+  std::string target;       // what it acted on (key id, job id, document id, budget scope)
+  std::string detail_json;  // "{}" when empty
+  std::string source;       // the client's address, or "cli"
+  std::string result;       // "ok", or the error's reason (e.g. "job_not_found")
+};
+
+struct AuditFilter {
+  UnixMillis since = 0;   // rows with at >= since
+  int64_t after_seq = 0;  // rows with seq > after_seq (paging)
+  int limit = 1000;       // the first `limit` rows (<= 0: all)
+};
+
 struct WorkerInfo {
   std::string id;
   std::string host;

@@ -117,6 +117,32 @@ TEST_F(DownLossesSqliteTest, LossyStepIsRefusedUnlessAllowed) {
   EXPECT_EQ(Query("SELECT count(*) FROM budgets"), 1);
 }
 
+// The audit log is append-only in the database itself (migration 9's triggers), and step 9
+// down is refused while it holds rows.
+TEST_F(DownLossesSqliteTest, AuditLogRefusesUpdateAndDelete) {
+  auto store = OpenSqliteStore(path_, &clock_);
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->MigrateTo(9).ok());
+  AuditEntry e;
+  e.actor = "cli:tester";
+  e.action = "key.create";
+  e.source = "cli";
+  e.result = "ok";
+  ASSERT_TRUE((*store)->AppendAudit(e).ok());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  for (const char* sql : {"UPDATE audit_log SET result = 'forged'", "DELETE FROM audit_log"}) {
+    char* err = nullptr;
+    EXPECT_NE(sqlite3_exec(db, sql, nullptr, nullptr, &err), SQLITE_OK) << sql;
+    EXPECT_NE(std::string(err != nullptr ? err : "").find("append-only"), std::string::npos);
+    sqlite3_free(err);
+  }
+  sqlite3_close(db);
+  EXPECT_EQ(Query("SELECT count(*) FROM audit_log WHERE result = 'ok'"), 1);
+  EXPECT_EQ((*store)->MigrateTo(8).reason(), "data_loss_refused");
+  EXPECT_EQ(Query("SELECT count(*) FROM audit_log"), 1);
+}
+
 // A newer release applied step L+1. This build (latest L) runs on it only when the newer
 // binary recorded the step as expand-only.
 TEST_F(DownLossesSqliteTest, NewerSchemaIsAcceptedOnlyWhenExpandOnly) {

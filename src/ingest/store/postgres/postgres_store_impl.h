@@ -114,6 +114,17 @@ class PostgresStore final : public Store {
   Status UpsertWorker(const WorkerInfo& worker) override;
   Result<std::vector<WorkerInfo>> ListWorkers() override;
 
+  Status CreateApiKey(const ApiKey& key) override;
+  Result<ApiKey> GetApiKey(std::string_view id) override;
+  Result<std::optional<ApiKey>> FindApiKeyByPrefix(std::string_view prefix) override;
+  Result<std::vector<ApiKey>> ListApiKeys() override;
+  Status RevokeApiKey(std::string_view id, UnixMillis now) override;
+  Result<ApiKey> RotateApiKey(std::string_view old_id, const ApiKey& replacement,
+                              UnixMillis grace_until, UnixMillis now) override;
+  Status TouchApiKey(std::string_view id, UnixMillis now) override;
+  Status AppendAudit(const AuditEntry& entry) override;
+  Result<std::vector<AuditEntry>> ListAudit(const AuditFilter& filter) override;
+
  private:
   // Runs fn(pqxx::work&) -> Status or Result<T> in one transaction on a pooled connection and
   // commits when it returns ok (rolls back otherwise). Exceptions become Status values; a

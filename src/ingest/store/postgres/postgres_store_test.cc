@@ -334,6 +334,34 @@ TEST_F(PostgresStoreTest, NanoDollarMigrationConvertsEveryAmount) {
   EXPECT_EQ(one("SELECT limit_micros FROM " + s + ".budgets"), 50000);
 }
 
+// The audit log is append-only in the database itself: UPDATE, DELETE and TRUNCATE are
+// refused by triggers (migration 9), whoever connects; only dropping the table (migrate down,
+// refused while rows exist unless --allow-data-loss) removes rows.
+TEST_F(PostgresStoreTest, AuditLogRefusesUpdateDeleteAndTruncate) {
+  ASSERT_NE(OpenMigrated(2), nullptr);
+  AuditEntry e;
+  e.actor = "cli:tester";
+  e.action = "key.create";
+  e.target = "key_x";
+  e.source = "cli";
+  e.result = "ok";
+  ASSERT_TRUE(store_->AppendAudit(e).ok());
+  pqxx::connection conn(PgUrl());
+  const std::string s = conn.quote_name(schema_);
+  for (const std::string& sql :
+       {"UPDATE " + s + ".audit_log SET result = 'forged'", "DELETE FROM " + s + ".audit_log",
+        "TRUNCATE " + s + ".audit_log"}) {
+    pqxx::work tx(conn);
+    EXPECT_THROW(tx.exec(sql), pqxx::sql_error) << sql;
+  }
+  auto rows = store_->ListAudit({});
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].result, "ok");
+  EXPECT_EQ(store_->MigrateTo(8).reason(), "data_loss_refused");
+  EXPECT_TRUE(store_->MigrateTo(8, /*allow_data_loss=*/true).ok());
+}
+
 TEST_F(PostgresStoreTest, UnreachableServerIsUnavailable) {
   PostgresStoreOptions o = Options();
   o.url = "postgresql://postgres@127.0.0.1:1/ingestd_test";  // nothing listens on port 1

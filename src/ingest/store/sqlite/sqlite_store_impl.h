@@ -114,6 +114,17 @@ class SqliteStore final : public Store {
   Status UpsertWorker(const WorkerInfo& worker) override;
   Result<std::vector<WorkerInfo>> ListWorkers() override;
 
+  Status CreateApiKey(const ApiKey& key) override;
+  Result<ApiKey> GetApiKey(std::string_view id) override;
+  Result<std::optional<ApiKey>> FindApiKeyByPrefix(std::string_view prefix) override;
+  Result<std::vector<ApiKey>> ListApiKeys() override;
+  Status RevokeApiKey(std::string_view id, UnixMillis now) override;
+  Result<ApiKey> RotateApiKey(std::string_view old_id, const ApiKey& replacement,
+                              UnixMillis grace_until, UnixMillis now) override;
+  Status TouchApiKey(std::string_view id, UnixMillis now) override;
+  Status AppendAudit(const AuditEntry& entry) override;
+  Result<std::vector<AuditEntry>> ListAudit(const AuditFilter& filter) override;
+
  private:
   // A write transaction: holds write_mu_ and a connection inside BEGIN IMMEDIATE.
   struct WriteScope {
