@@ -28,7 +28,9 @@ Status ApiServer::Start(const std::string& host, int port) {
   if (deps_.max_upload_bytes <= 0) return InvalidArgument("ApiDeps.max_upload_bytes must be > 0");
   auto auth = TokenAuthenticator::Create(deps_.admin_token, deps_.tokens_file);
   if (!auth.ok()) return auth.status();
-  auth_ = std::make_unique<TokenAuthenticator>(std::move(*auth));
+  auth_ =
+      std::make_unique<Authenticator>(std::move(*auth), deps_.pipeline.store, deps_.pipeline.clock);
+  limiter_ = std::make_unique<RequestLimiter>();
 
   if (deps_.alerting.has_value() && alerts_ == nullptr) {
     alerts_ = std::make_unique<AlertMonitor>(
@@ -39,6 +41,9 @@ Status ApiServer::Start(const std::string& host, int port) {
   env_->alerts = alerts_.get();
   env_->deps = deps_;
   env_->auth = auth_.get();
+  env_->limiter = limiter_.get();
+  env_->rate_limit_per_key = deps_.rate_limit_per_key;
+  env_->rate_limit_per_tenant = deps_.rate_limit_per_tenant;
   env_->metrics = deps_.metrics;
   env_->stopping = &stopping_;
 
@@ -63,6 +68,7 @@ Status ApiServer::Start(const std::string& host, int port) {
   InstallJobRoutes(*router_, *env_);
   InstallDocumentRoutes(*router_, *env_);
   InstallWebhookRoutes(*router_, *env_);
+  InstallAuditRoutes(*router_, *env_);
 
   // httplib calls this for every response >= 400. Handlers fill their own JSON error bodies;
   // only responses httplib produced itself (no route, body over the payload limit, unreadable

@@ -18,6 +18,7 @@
 #include "ingest/api/alert_monitor.h"
 #include "ingest/api/event_server.h"
 #include "ingest/api/tls_context.h"
+#include "ingest/common/rate_spec.h"
 #include "ingest/common/status.h"
 #include "ingest/obs/metrics.h"
 #include "ingest/pipeline/pipeline_deps.h"
@@ -29,7 +30,8 @@ class Server;
 
 namespace ingest::api {
 
-class TokenAuthenticator;
+class Authenticator;
+class RequestLimiter;
 struct RouteEnv;
 
 // Non-owning; every pointee must outlive the ApiServer.
@@ -39,7 +41,11 @@ struct ApiDeps {
   obs::Metrics* metrics = nullptr;          // null: the server keeps its own registry
   std::string admin_token;                  // "" = no admin access
   std::string tokens_file;                  // "" = no tenant tokens (INGESTD_API_TOKENS_FILE)
-  std::string data_dir;                     // uploads are streamed to <data_dir>/uploads
+  // Request rate limits (docs/security.md): per key or token (a key's own limit wins) and per
+  // tenant; nullopt = none. Enforced by this process alone (request_limiter.h).
+  std::optional<RateSpec> rate_limit_per_key;
+  std::optional<RateSpec> rate_limit_per_tenant;
+  std::string data_dir;  // uploads are streamed to <data_dir>/uploads
   int64_t max_upload_bytes = 256ll << 20;
   std::string default_tenant = "default";  // tenant of admin requests without X-Tenant
   // In-process alerting (alert_monitor.h); nullopt = none (GET /v1/alerts then reports
@@ -86,7 +92,8 @@ class ApiServer {
   ApiDeps deps_;
   ApiOptions options_;
   std::unique_ptr<obs::Metrics> own_metrics_;
-  std::unique_ptr<TokenAuthenticator> auth_;
+  std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<RequestLimiter> limiter_;
   std::unique_ptr<AlertMonitor> alerts_;
   std::unique_ptr<RouteEnv> env_;
   std::unique_ptr<TlsContext> tls_;

@@ -5,12 +5,16 @@
 #include <fstream>
 #include <sstream>
 
+#include "ingest/api/api_key.h"
 #include "ingest/common/hash.h"
+#include "ingest/store/store.h"
 
 namespace ingest::api {
 namespace {
 
 constexpr size_t kMinTokenBytes = 16;
+constexpr int64_t kTouchEveryMs = 60'000;
+constexpr std::string_view kBearer = "Bearer ";
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -25,7 +29,11 @@ Result<TokenAuthenticator> TokenAuthenticator::Create(std::string_view admin_tok
                                                       const std::string& tokens_file) {
   TokenAuthenticator auth;
   if (!admin_token.empty()) {
-    auth.entries_.push_back({Sha256Hex(admin_token), Principal{true, ""}});
+    Principal admin;
+    admin.admin = true;
+    admin.scopes = ScopeSet::All();
+    admin.actor = "admin-token";
+    auth.entries_.push_back({Sha256Hex(admin_token), std::move(admin)});
     auth.has_admin_ = true;
   }
   if (tokens_file.empty()) return auth;
@@ -57,13 +65,16 @@ Result<TokenAuthenticator> TokenAuthenticator::Create(std::string_view admin_tok
                                "bad_tokens_file");
       }
     }
-    auth.entries_.push_back({std::move(digest), Principal{false, std::move(tenant)}});
+    Principal p;
+    p.tenant = std::move(tenant);
+    p.scopes = ScopeSet::Of({Scope::kRead, Scope::kIngest, Scope::kOperator});
+    p.actor = "tokens-file:" + p.tenant;
+    auth.entries_.push_back({std::move(digest), std::move(p)});
   }
   return auth;
 }
 
 Result<Principal> TokenAuthenticator::Authenticate(std::string_view authorization) const {
-  constexpr std::string_view kBearer = "Bearer ";
   if (authorization.size() <= kBearer.size() ||
       authorization.substr(0, kBearer.size()) != kBearer) {
     return Unauthenticated("missing bearer token (Authorization: Bearer <token>)", "missing_token");
@@ -77,6 +88,65 @@ Result<Principal> TokenAuthenticator::Authenticate(std::string_view authorizatio
   }
   if (found == nullptr) return Unauthenticated("invalid token", "invalid_token");
   return found->principal;
+}
+
+Result<Principal> Authenticator::Authenticate(std::string_view authorization) {
+  if (store_ != nullptr && authorization.size() > kBearer.size() &&
+      authorization.substr(0, kBearer.size()) == kBearer) {
+    const std::string_view secret = Trim(authorization.substr(kBearer.size()));
+    if (std::optional<std::string> prefix = ApiKeyPrefix(secret)) {
+      return AuthenticateKey(secret, *prefix);
+    }
+  }
+  return tokens_.Authenticate(authorization);
+}
+
+Result<Principal> Authenticator::AuthenticateKey(std::string_view secret,
+                                                 const std::string& prefix) {
+  auto found = store_->FindApiKeyByPrefix(prefix);
+  if (!found.ok()) {
+    // The credential cannot be checked: not the caller's fault, and not a yes.
+    return Unavailable("API keys cannot be read: " + found.status().message(), "store_unavailable");
+  }
+  const std::string digest = Sha256Hex(secret);
+  if (!found->has_value() || (*found)->secret_sha256.size() != digest.size() ||
+      CRYPTO_memcmp((*found)->secret_sha256.data(), digest.data(), digest.size()) != 0) {
+    return Unauthenticated("invalid token", "invalid_token");
+  }
+  const store::ApiKey& key = **found;
+  const UnixMillis now = clock_->NowMillis();
+  if (key.revoked_at != 0) {
+    return Unauthenticated("API key " + key.id + " was revoked", "key_revoked");
+  }
+  if (key.expires_at != 0 && now >= key.expires_at) {
+    return Unauthenticated("API key " + key.id + " has expired", "key_expired");
+  }
+  if (key.grace_until != 0 && now >= key.grace_until) {
+    return Unauthenticated("API key " + key.id + " was rotated and its grace period has ended",
+                           "key_rotated");
+  }
+  auto scopes = ParseScopes(key.scopes);
+  if (!scopes.ok()) {
+    return Unauthenticated("API key " + key.id + " has unreadable scopes", "invalid_token");
+  }
+  Principal p;
+  p.scopes = *scopes;
+  p.admin = scopes->Has(Scope::kAdmin);
+  p.tenant = key.tenant;
+  p.actor = key.id;
+  if (auto rate = ParseRateSpec(key.rate_limit); rate.ok()) p.rate_limit = *rate;
+  bool touch = false;
+  {
+    std::lock_guard<std::mutex> lock(touch_mu_);
+    UnixMillis& last = touched_[key.id];
+    if (now - last >= kTouchEveryMs) {
+      last = now;
+      touch = true;
+    }
+  }
+  // Best effort: last use is a hint for operators; a failed write must not refuse the caller.
+  if (touch) (void)store_->TouchApiKey(key.id, now);
+  return p;
 }
 
 }  // namespace ingest::api

@@ -86,10 +86,8 @@ Status ReadSearchFilter(const nlohmann::json& body, store::IndexFilter* filter) 
   return Status::Ok();
 }
 
-void Upload(const RouteEnv& env, const httplib::Request& req, httplib::Response& res,
-            const httplib::ContentReader& reader) {
-  auto p = Authorize(env, req);
-  if (!p.ok()) return SendError(res, p.status());
+void Upload(const RouteEnv& env, const Principal& p, const httplib::Request& req,
+            httplib::Response& res, const httplib::ContentReader& reader) {
   auto upload =
       ReceiveUpload(req, reader, env.deps.data_dir + "/uploads", env.deps.max_upload_bytes);
   if (!upload.ok()) return SendError(res, upload.status());
@@ -100,7 +98,7 @@ void Upload(const RouteEnv& env, const httplib::Request& req, httplib::Response&
   options.correlation_id = req.get_header_value("X-Request-Id");
   if (Status st = ReadUploadFields(*upload, &options); !st.ok()) return SendError(res, st);
   auto outcome = pipeline::SubmitFile(env.deps.pipeline, upload->path(),
-                                      EffectiveTenant(env, *p, req), options);
+                                      EffectiveTenant(env, p, req), options);
   if (!outcome.ok()) return SendError(res, outcome.status());
   if (outcome->created && env.deps.workers != nullptr) env.deps.workers->Wake();
   SendJson(res, outcome->created ? 201 : 200,
@@ -127,15 +125,14 @@ Result<store::Document> GetLiveDocument(const RouteEnv& env, const Principal& p,
 
 // Built from one GetDocumentDetail (one snapshot): the job's state and the chunk totals belong
 // together. Another tenant's document is "not found", exactly as an unknown id.
-void ShowDocument(const RouteEnv& env, const httplib::Request& req, httplib::Response& res) {
-  auto p = Authorize(env, req);
-  if (!p.ok()) return SendError(res, p.status());
+void ShowDocument(const RouteEnv& env, const Principal& p, const httplib::Request& req,
+                  httplib::Response& res) {
   const std::string document_id = req.matches[1].str();
   auto detail = env.deps.pipeline.store->GetDocumentDetail(document_id);
   if (!detail.ok() && detail.status().code() != StatusCode::kNotFound) {
     return SendError(res, detail.status());
   }
-  if (!detail.ok() || (!p->admin && detail->document.tenant != p->tenant) ||
+  if (!detail.ok() || (!p.admin && detail->document.tenant != p.tenant) ||
       detail->document.deleted_at != 0) {
     return SendError(res, NotFound("no document " + document_id, "document_not_found"));
   }
@@ -170,11 +167,10 @@ void SendQueryRefused(const RouteEnv& env, httplib::Response& res, const Status&
 }
 
 // GET /v1/documents: the caller's tenant's live documents, newest first, one page at a time.
-void ListDocuments(const RouteEnv& env, const httplib::Request& req, httplib::Response& res) {
-  auto p = Authorize(env, req);
-  if (!p.ok()) return SendError(res, p.status());
+void ListDocuments(const RouteEnv& env, const Principal& p, const httplib::Request& req,
+                   httplib::Response& res) {
   store::DocumentFilter filter;
-  filter.tenant = EffectiveTenant(env, *p, req);
+  filter.tenant = EffectiveTenant(env, p, req);
   auto limit = IntParam(req, "limit", kDefaultPage, 1, kMaxPage);
   if (!limit.ok()) return SendError(res, limit.status());
   filter.limit = *limit + 1;  // one more says whether a next page exists
@@ -220,10 +216,9 @@ void ListDocuments(const RouteEnv& env, const httplib::Request& req, httplib::Re
 }
 
 // GET /v1/documents/{id}/chunks: in ordinal order, offset/limit pages.
-void ListDocumentChunks(const RouteEnv& env, const httplib::Request& req, httplib::Response& res) {
-  auto p = Authorize(env, req);
-  if (!p.ok()) return SendError(res, p.status());
-  auto doc = GetLiveDocument(env, *p, req.matches[1].str());
+void ListDocumentChunks(const RouteEnv& env, const Principal& p, const httplib::Request& req,
+                        httplib::Response& res) {
+  auto doc = GetLiveDocument(env, p, req.matches[1].str());
   if (!doc.ok()) return SendError(res, doc.status());
   auto limit = IntParam(req, "limit", kDefaultPage, 1, kMaxPage);
   if (!limit.ok()) return SendError(res, limit.status());
@@ -241,10 +236,9 @@ void ListDocumentChunks(const RouteEnv& env, const httplib::Request& req, httpli
 }
 
 // DELETE /v1/documents/{id}: 204, then the id is 404 everywhere (search included).
-void DeleteDocument(const RouteEnv& env, const httplib::Request& req, httplib::Response& res) {
-  auto p = Authorize(env, req);
-  if (!p.ok()) return SendError(res, p.status());
-  auto doc = GetLiveDocument(env, *p, req.matches[1].str());
+void DeleteDocument(const RouteEnv& env, const Principal& p, const httplib::Request& req,
+                    httplib::Response& res) {
+  auto doc = GetLiveDocument(env, p, req.matches[1].str());
   if (!doc.ok()) return SendError(res, doc.status());
   auto deleted = pipeline::DeleteDocument(env.deps.pipeline, doc->id);
   if (!deleted.ok()) {
@@ -256,9 +250,8 @@ void DeleteDocument(const RouteEnv& env, const httplib::Request& req, httplib::R
   res.status = 204;
 }
 
-void Search(const RouteEnv& env, const httplib::Request& req, httplib::Response& res) {
-  auto p = Authorize(env, req);
-  if (!p.ok()) return SendError(res, p.status());
+void Search(const RouteEnv& env, const Principal& p, const httplib::Request& req,
+            httplib::Response& res) {
   auto body = ParseJsonObject(req);
   if (!body.ok()) return SendError(res, body.status());
   auto q = body->find("query");
@@ -290,7 +283,7 @@ void Search(const RouteEnv& env, const httplib::Request& req, httplib::Response&
   if (Status st = ReadSearchFilter(*body, &filter); !st.ok()) return SendError(res, st);
   const embed::Embedder& embedder = *env.deps.pipeline.embedder;
   const std::string query = q->get<std::string>();
-  filter.tenant = EffectiveTenant(env, *p, req);
+  filter.tenant = EffectiveTenant(env, p, req);
   // Through the governor, billed to the caller's tenant, with the query vector cache.
   pipeline::QueryRefusal refusal;
   auto embedded =
@@ -312,9 +305,8 @@ void Search(const RouteEnv& env, const httplib::Request& req, httplib::Response&
 // Ledger totals (settled + reserved; released reservations cost nothing), by service, by
 // operation (ingestion: embed, parse; search: query) and, for admin, by tenant. Reads the whole
 // ledger: fine for now, a per-period aggregate comes with budgets.
-void Costs(const RouteEnv& env, const httplib::Request& req, httplib::Response& res) {
-  auto p = Authorize(env, req);
-  if (!p.ok()) return SendError(res, p.status());
+void Costs(const RouteEnv& env, const Principal& p, const httplib::Request& /*req*/,
+           httplib::Response& res) {
   auto ledger = env.deps.pipeline.store->ListLedger(std::nullopt);
   if (!ledger.ok()) return SendError(res, ledger.status());
   struct Total {
@@ -324,7 +316,7 @@ void Costs(const RouteEnv& env, const httplib::Request& req, httplib::Response& 
   std::map<std::string, Total> by_service, by_tenant, by_operation;
   for (const auto& e : *ledger) {
     if (e.state == store::LedgerState::kReleased) continue;
-    if (!p->admin && e.tenant != p->tenant) continue;
+    if (!p.admin && e.tenant != p.tenant) continue;
     for (Total* t :
          {&all, &by_service[e.service], &by_tenant[e.tenant], &by_operation[e.operation]}) {
       t->nanos += e.cost_nanos;
@@ -346,7 +338,7 @@ void Costs(const RouteEnv& env, const httplib::Request& req, httplib::Response& 
   // embed and parse are ingestion; query is search queries' embeddings.
   out["by_operation"] = nlohmann::json::object();
   for (const auto& [s, t] : by_operation) out["by_operation"][s] = json_of(t);
-  if (p->admin) {
+  if (p.admin) {
     out["by_tenant"] = nlohmann::json::object();
     for (const auto& [s, t] : by_tenant) out["by_tenant"][s] = json_of(t);
   }
@@ -357,27 +349,36 @@ void Costs(const RouteEnv& env, const httplib::Request& req, httplib::Response& 
 
 void InstallDocumentRoutes(httplib::Server& server, const RouteEnv& env) {
   server.Post("/v1/documents",
-              [&env](const httplib::Request& req, httplib::Response& res,
-                     const httplib::ContentReader& reader) { Upload(env, req, res, reader); });
-  server.Get("/v1/documents", [&env](const httplib::Request& req, httplib::Response& res) {
-    ListDocuments(env, req, res);
-  });
-  server.Get(
-      R"(/v1/documents/([^/]+))",
-      [&env](const httplib::Request& req, httplib::Response& res) { ShowDocument(env, req, res); });
+              GuardUpload(env, {Scope::kIngest},
+                          [&env](const Principal& p, const httplib::Request& req,
+                                 httplib::Response& res, const httplib::ContentReader& reader) {
+                            Upload(env, p, req, res, reader);
+                          }));
+  server.Get("/v1/documents",
+             Guard(env, {Scope::kRead},
+                   [&env](const Principal& p, const httplib::Request& req, httplib::Response& res) {
+                     ListDocuments(env, p, req, res);
+                   }));
+  server.Get(R"(/v1/documents/([^/]+))",
+             Guard(env, {Scope::kRead},
+                   [&env](const Principal& p, const httplib::Request& req, httplib::Response& res) {
+                     ShowDocument(env, p, req, res);
+                   }));
   server.Get(R"(/v1/documents/([^/]+)/chunks)",
-             [&env](const httplib::Request& req, httplib::Response& res) {
-               ListDocumentChunks(env, req, res);
-             });
+             Guard(env, {Scope::kRead},
+                   [&env](const Principal& p, const httplib::Request& req, httplib::Response& res) {
+                     ListDocumentChunks(env, p, req, res);
+                   }));
   server.Delete(R"(/v1/documents/([^/]+))",
-                [&env](const httplib::Request& req, httplib::Response& res) {
-                  DeleteDocument(env, req, res);
-                });
-  server.Post("/v1/search", [&env](const httplib::Request& req, httplib::Response& res) {
-    Search(env, req, res);
-  });
-  server.Get("/v1/costs",
-             [&env](const httplib::Request& req, httplib::Response& res) { Costs(env, req, res); });
+                Guard(env, {Scope::kIngest, "document.delete"},
+                      [&env](const Principal& p, const httplib::Request& req,
+                             httplib::Response& res) { DeleteDocument(env, p, req, res); }));
+  server.Post("/v1/search", Guard(env, {Scope::kRead},
+                                  [&env](const Principal& p, const httplib::Request& req,
+                                         httplib::Response& res) { Search(env, p, req, res); }));
+  server.Get("/v1/costs", Guard(env, {Scope::kRead},
+                                [&env](const Principal& p, const httplib::Request& req,
+                                       httplib::Response& res) { Costs(env, p, req, res); }));
 }
 
 }  // namespace ingest::api

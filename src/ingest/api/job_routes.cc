@@ -16,9 +16,8 @@ Result<store::JobView> ViewOf(const RouteEnv& env, const store::Job& job) {
   return std::move(detail.view);
 }
 
-void ListJobs(const RouteEnv& env, const httplib::Request& req, httplib::Response& res) {
-  auto p = Authorize(env, req);
-  if (!p.ok()) return SendError(res, p.status());
+void ListJobs(const RouteEnv& env, const Principal& p, const httplib::Request& req,
+              httplib::Response& res) {
   store::JobFilter filter;
   filter.limit = 100;
   if (req.has_param("state")) {
@@ -41,8 +40,8 @@ void ListJobs(const RouteEnv& env, const httplib::Request& req, httplib::Respons
     }
     filter.limit = limit;
   }
-  if (!p->admin) {
-    filter.tenant = p->tenant;
+  if (!p.admin) {
+    filter.tenant = p.tenant;
   } else if (req.has_param("tenant")) {
     filter.tenant = req.get_param_value("tenant");
   }
@@ -56,9 +55,8 @@ void ListJobs(const RouteEnv& env, const httplib::Request& req, httplib::Respons
 // Built from one GetJobDetail (one snapshot): state, error, timings and events always belong
 // together. (Reading the job, then its view, then its timings mixed snapshots: a poller could
 // see "failed" with no error.) Visibility is checked on the same read.
-void ShowJob(const RouteEnv& env, const httplib::Request& req, httplib::Response& res) {
-  auto p = Authorize(env, req);
-  if (!p.ok()) return SendError(res, p.status());
+void ShowJob(const RouteEnv& env, const Principal& p, const httplib::Request& req,
+             httplib::Response& res) {
   const std::string job_id = req.matches[1].str();
   auto detail = env.deps.pipeline.store->GetJobDetail(job_id, 50);
   if (!detail.ok()) {
@@ -68,7 +66,7 @@ void ShowJob(const RouteEnv& env, const httplib::Request& req, httplib::Response
     return SendError(res, detail.status());
   }
   // Another tenant's job is "not found", exactly as an unknown id.
-  if (!p->admin && detail->view.tenant != p->tenant) {
+  if (!p.admin && detail->view.tenant != p.tenant) {
     return SendError(res, NotFound("no job " + job_id, "job_not_found"));
   }
   const store::Job& job = detail->view.job;
@@ -101,11 +99,9 @@ void ShowJob(const RouteEnv& env, const httplib::Request& req, httplib::Response
 
 enum class Action { kRetry, kCancel, kRequeue };
 
-void ActOnJob(const RouteEnv& env, Action action, const httplib::Request& req,
+void ActOnJob(const RouteEnv& env, const Principal& p, Action action, const httplib::Request& req,
               httplib::Response& res) {
-  auto p = Authorize(env, req);
-  if (!p.ok()) return SendError(res, p.status());
-  auto job = GetVisibleJob(env, *p, req.matches[1].str());
+  auto job = GetVisibleJob(env, p, req.matches[1].str());
   if (!job.ok()) return SendError(res, job.status());
   store::Store& store = *env.deps.pipeline.store;
   Clock& clock = *env.deps.pipeline.clock;
@@ -144,24 +140,28 @@ void ActOnJob(const RouteEnv& env, Action action, const httplib::Request& req,
 }  // namespace
 
 void InstallJobRoutes(httplib::Server& server, const RouteEnv& env) {
-  server.Get("/v1/jobs", [&env](const httplib::Request& req, httplib::Response& res) {
-    ListJobs(env, req, res);
-  });
-  server.Get(R"(/v1/jobs/([^/]+))", [&env](const httplib::Request& req, httplib::Response& res) {
-    ShowJob(env, req, res);
-  });
-  server.Post(R"(/v1/jobs/([^/]+)/retry)",
-              [&env](const httplib::Request& req, httplib::Response& res) {
-                ActOnJob(env, Action::kRetry, req, res);
-              });
-  server.Post(R"(/v1/jobs/([^/]+)/cancel)",
-              [&env](const httplib::Request& req, httplib::Response& res) {
-                ActOnJob(env, Action::kCancel, req, res);
-              });
-  server.Post(R"(/v1/jobs/([^/]+)/requeue)",
-              [&env](const httplib::Request& req, httplib::Response& res) {
-                ActOnJob(env, Action::kRequeue, req, res);
-              });
+  server.Get("/v1/jobs", Guard(env, {Scope::kRead},
+                               [&env](const Principal& p, const httplib::Request& req,
+                                      httplib::Response& res) { ListJobs(env, p, req, res); }));
+  server.Get(R"(/v1/jobs/([^/]+))",
+             Guard(env, {Scope::kRead},
+                   [&env](const Principal& p, const httplib::Request& req, httplib::Response& res) {
+                     ShowJob(env, p, req, res);
+                   }));
+  struct ActionRoute {
+    Action action;
+    const char* path;
+    std::string_view audit;
+  };
+  for (const ActionRoute& a :
+       {ActionRoute{Action::kRetry, R"(/v1/jobs/([^/]+)/retry)", "job.retry"},
+        ActionRoute{Action::kCancel, R"(/v1/jobs/([^/]+)/cancel)", "job.cancel"},
+        ActionRoute{Action::kRequeue, R"(/v1/jobs/([^/]+)/requeue)", "job.requeue"}}) {
+    server.Post(a.path, Guard(env, {Scope::kOperator, a.audit},
+                              [&env, action = a.action](
+                                  const Principal& p, const httplib::Request& req,
+                                  httplib::Response& res) { ActOnJob(env, p, action, req, res); }));
+  }
 }
 
 }  // namespace ingest::api

@@ -57,19 +57,18 @@ void Metrics(const RouteEnv& env, httplib::Response& res) {
 
 // Jobs by state for the caller (admin: all tenants), process counters and queue age (admin),
 // and the most recent failed or dead jobs.
-void Stats(const RouteEnv& env, const httplib::Request& req, httplib::Response& res) {
-  auto p = Authorize(env, req);
-  if (!p.ok()) return SendError(res, p.status());
+void Stats(const RouteEnv& env, const Principal& p, const httplib::Request& /*req*/,
+           httplib::Response& res) {
   store::Store& store = *env.deps.pipeline.store;
   nlohmann::json jobs = nlohmann::json::object();
   for (store::JobState s : kAllStates) jobs[std::string(store::JobStateName(s))] = 0;
-  if (p->admin) {
+  if (p.admin) {
     auto counts = store.CountJobsByState();
     if (!counts.ok()) return SendError(res, counts.status());
     for (const auto& [s, n] : *counts) jobs[std::string(store::JobStateName(s))] = n;
   } else {
     store::JobFilter filter;
-    filter.tenant = p->tenant;
+    filter.tenant = p.tenant;
     filter.limit = 0;
     auto all = store.ListJobs(filter);
     if (!all.ok()) return SendError(res, all.status());
@@ -79,11 +78,11 @@ void Stats(const RouteEnv& env, const httplib::Request& req, httplib::Response& 
     }
   }
   const UnixMillis now = env.deps.pipeline.clock->NowMillis();
-  nlohmann::json out = {{"jobs", jobs}, {"admin", p->admin}, {"generated_at", Iso(now)}};
-  auto errors = ErrorsByCodeJson(env, *p);
+  nlohmann::json out = {{"jobs", jobs}, {"admin", p.admin}, {"generated_at", Iso(now)}};
+  auto errors = ErrorsByCodeJson(env, p);
   if (!errors.ok()) return SendError(res, errors.status());
   out["errors_by_code"] = *errors;
-  if (p->admin) {
+  if (p.admin) {
     auto oldest = store.OldestQueuedAt(now);
     if (!oldest.ok()) return SendError(res, oldest.status());
     out["queue_oldest_age_seconds"] = oldest->has_value() ? (now - **oldest) / 1000.0 : 0.0;
@@ -106,10 +105,10 @@ void Stats(const RouteEnv& env, const httplib::Request& req, httplib::Response& 
   }
   auto gov = ReadGovernorView(store, now);
   if (!gov.ok()) return SendError(res, gov.status());
-  out["budgets"] = BudgetsJson(*gov, *p);
+  out["budgets"] = BudgetsJson(*gov, p);
   // Ledger spend (settled + reserved), ingestion and search queries apart; a tenant sees its own.
   auto spend =
-      store.SpendByOperation(p->admin ? std::nullopt : std::optional<std::string_view>(p->tenant));
+      store.SpendByOperation(p.admin ? std::nullopt : std::optional<std::string_view>(p.tenant));
   if (!spend.ok()) return SendError(res, spend.status());
   int64_t ingestion = 0;
   for (const auto& [operation, nanos] : *spend) {
@@ -120,7 +119,7 @@ void Stats(const RouteEnv& env, const httplib::Request& req, httplib::Response& 
                   {"ingestion_nanos", ingestion},
                   {"query_usd", static_cast<double>(query) / 1e9},
                   {"query_nanos", query}};
-  if (p->admin) {
+  if (p.admin) {
     nlohmann::json sections = MetricsSectionsJson(*env.metrics);
     out["stages"] = sections["stages"];
     out["providers"] = ProvidersJson(sections["providers"], *gov);
@@ -130,7 +129,7 @@ void Stats(const RouteEnv& env, const httplib::Request& req, httplib::Response& 
     store::JobFilter filter;
     filter.state = s;
     filter.limit = 10;
-    if (!p->admin) filter.tenant = p->tenant;
+    if (!p.admin) filter.tenant = p.tenant;
     auto some = store.ListJobs(filter);
     if (!some.ok()) return SendError(res, some.status());
     failures.insert(failures.end(), some->begin(), some->end());
@@ -141,7 +140,7 @@ void Stats(const RouteEnv& env, const httplib::Request& req, httplib::Response& 
   nlohmann::json recent = nlohmann::json::array();
   for (const auto& v : failures) recent.push_back(JobJson(v));
   out["recent_failures"] = recent;
-  out["alerts"] = AlertsJson(env, *p);
+  out["alerts"] = AlertsJson(env, p);
   SendJson(res, 200, out);
 }
 
@@ -166,20 +165,22 @@ void InstallOpsRoutes(httplib::Server& server, const RouteEnv& env) {
     res.set_header("Cache-Control", "no-store");
     res.set_content(std::string(DashboardHtml()), "text/html; charset=utf-8");
   });
-  server.Get("/v1/alerts", [&env](const httplib::Request& req, httplib::Response& res) {
-    auto p = Authorize(env, req);
-    if (!p.ok()) return SendError(res, p.status());
-    SendJson(res, 200, AlertsJson(env, *p));
-  });
-  server.Get("/v1/budgets", [&env](const httplib::Request& req, httplib::Response& res) {
-    auto p = Authorize(env, req);
-    if (!p.ok()) return SendError(res, p.status());
-    auto gov = ReadGovernorView(*env.deps.pipeline.store, env.deps.pipeline.clock->NowMillis());
-    if (!gov.ok()) return SendError(res, gov.status());
-    SendJson(res, 200, {{"budgets", BudgetsJson(*gov, *p)}});
-  });
-  server.Get("/v1/stats",
-             [&env](const httplib::Request& req, httplib::Response& res) { Stats(env, req, res); });
+  server.Get("/v1/alerts",
+             Guard(env, {Scope::kRead},
+                   [&env](const Principal& p, const httplib::Request&, httplib::Response& res) {
+                     SendJson(res, 200, AlertsJson(env, p));
+                   }));
+  server.Get("/v1/budgets",
+             Guard(env, {Scope::kRead},
+                   [&env](const Principal& p, const httplib::Request&, httplib::Response& res) {
+                     auto gov = ReadGovernorView(*env.deps.pipeline.store,
+                                                 env.deps.pipeline.clock->NowMillis());
+                     if (!gov.ok()) return SendError(res, gov.status());
+                     SendJson(res, 200, {{"budgets", BudgetsJson(*gov, p)}});
+                   }));
+  server.Get("/v1/stats", Guard(env, {Scope::kRead},
+                                [&env](const Principal& p, const httplib::Request& req,
+                                       httplib::Response& res) { Stats(env, p, req, res); }));
 }
 
 }  // namespace ingest::api

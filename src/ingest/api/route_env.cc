@@ -18,14 +18,11 @@ void SendError(httplib::Response& res, const Status& status) {
   }
 }
 
-Result<Principal> Authorize(const RouteEnv& env, const httplib::Request& req) {
-  return env.auth->Authenticate(req.get_header_value("Authorization"));
-}
-
 std::string EffectiveTenant(const RouteEnv& env, const Principal& p, const httplib::Request& req) {
   if (!p.admin) return p.tenant;
   std::string t = req.get_header_value("X-Tenant");
-  return t.empty() ? env.deps.default_tenant : t;
+  if (!t.empty()) return t;
+  return p.tenant.empty() ? env.deps.default_tenant : p.tenant;
 }
 
 Result<nlohmann::json> ParseJsonObject(const httplib::Request& req) {
@@ -79,8 +76,9 @@ nlohmann::json JobJson(const store::JobView& v) { return pipeline::JobViewJson(v
 std::string RouteTemplate(std::string_view method, std::string_view path) {
   (void)method;
   static constexpr std::string_view kExact[] = {
-      "/",         "/healthz",      "/readyz",    "/metrics",  "/openapi.json", "/v1/jobs",
-      "/v1/stats", "/v1/documents", "/v1/search", "/v1/costs", "/v1/alerts",    "/v1/budgets"};
+      "/",          "/healthz",    "/readyz",       "/metrics",   "/openapi.json",
+      "/v1/jobs",   "/v1/stats",   "/v1/documents", "/v1/search", "/v1/costs",
+      "/v1/alerts", "/v1/budgets", "/v1/audit"};
   for (std::string_view e : kExact) {
     if (path == e) return std::string(e);
   }

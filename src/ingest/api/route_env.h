@@ -5,12 +5,16 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "ingest/api/api_server.h"
 #include "ingest/api/auth.h"
+#include "ingest/api/request_limiter.h"
+#include "ingest/api/scopes.h"
 #include "ingest/common/result.h"
 #include "ingest/store/types.h"
 
@@ -21,7 +25,10 @@ struct GovernorView;
 // Immutable after ApiServer::Start; shared by all handler threads.
 struct RouteEnv {
   ApiDeps deps;
-  const TokenAuthenticator* auth = nullptr;
+  Authenticator* auth = nullptr;                  // thread-safe
+  RequestLimiter* limiter = nullptr;              // thread-safe
+  std::optional<RateSpec> rate_limit_per_key;     // keys without their own limit; tokens
+  std::optional<RateSpec> rate_limit_per_tenant;  // every tenant-bound caller of one tenant
   obs::Metrics* metrics = nullptr;
   AlertMonitor* alerts = nullptr;  // null: alerting not configured
   const std::atomic<bool>* stopping = nullptr;
@@ -30,9 +37,28 @@ struct RouteEnv {
 void SendJson(httplib::Response& res, int http_status, const nlohmann::json& body);
 void SendError(httplib::Response& res, const Status& status);
 
-// The caller's principal from the Authorization header (kUnauthenticated otherwise).
-Result<Principal> Authorize(const RouteEnv& env, const httplib::Request& req);
-// The tenant a request acts as: the token's, or for admin X-Tenant / the default tenant.
+// How an authenticated route is guarded: the one scope it needs, and the audit action it
+// records (empty: not audited; reads, searches and uploads are not).
+struct RoutePolicy {
+  Scope scope = Scope::kAdmin;
+  std::string_view audit_action = {};
+};
+using GuardedHandler =
+    std::function<void(const Principal&, const httplib::Request&, httplib::Response&)>;
+using GuardedReaderHandler = std::function<void(const Principal&, const httplib::Request&,
+                                                httplib::Response&, const httplib::ContentReader&)>;
+// Wraps a handler in the API's one access check, in this order: authentication (401 unless a
+// key, the admin token or a tokens-file token is presented and live), the route's scope (403
+// "missing_scope" naming it), the per-key and per-tenant rate limits (429 "rate_limited" with
+// Retry-After in whole seconds >= 1). Then runs `handler` and, for an audited route, appends
+// one audit row (actor, action, the id in the path, the client's address, "ok" or the error
+// code); a request refused for its scope is audited too, an unauthenticated one is not.
+httplib::Server::Handler Guard(const RouteEnv& env, RoutePolicy policy, GuardedHandler handler);
+httplib::Server::HandlerWithContentReader GuardUpload(const RouteEnv& env, RoutePolicy policy,
+                                                      GuardedReaderHandler handler);
+
+// The tenant a request acts as: the credential's, or for admin X-Tenant, else the admin key's
+// tenant, else the default tenant.
 std::string EffectiveTenant(const RouteEnv& env, const Principal& p, const httplib::Request& req);
 
 // The body as a JSON object (kInvalidArgument "malformed_json" / "expected_object").
@@ -65,6 +91,8 @@ void InstallOpsRoutes(httplib::Server& server, const RouteEnv& env);
 void InstallJobRoutes(httplib::Server& server, const RouteEnv& env);
 void InstallDocumentRoutes(httplib::Server& server, const RouteEnv& env);
 void InstallWebhookRoutes(httplib::Server& server, const RouteEnv& env);
+// GET /v1/audit (admin).
+void InstallAuditRoutes(httplib::Server& server, const RouteEnv& env);
 
 // "/v1/jobs/{id}" for "/v1/jobs/0b1c...": the route template used as a metrics label.
 std::string RouteTemplate(std::string_view method, std::string_view path);

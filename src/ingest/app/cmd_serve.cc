@@ -129,10 +129,13 @@ int RunServe(const GlobalOptions& global, const ServeArgs& args) {
   deps.default_tenant = config->pipeline.tenant;
   deps.alerting = *alerting;
   deps.llamaparse_webhook_secret = config->parse.llamaparse_webhook_secret;
+  // Validated when the configuration was loaded.
+  deps.rate_limit_per_key = ParseRateSpec(config->api.rate_limit_per_key).value();
+  deps.rate_limit_per_tenant = ParseRateSpec(config->api.rate_limit_per_tenant).value();
   if (deps.admin_token.empty() && deps.tokens_file.empty()) {
     obs::LogWarn(
-        "no API tokens configured (INGESTD_ADMIN_TOKEN, INGESTD_API_TOKENS_FILE): "
-        "every /v1 request will be refused");
+        "no admin token or tokens file configured (INGESTD_ADMIN_TOKEN, "
+        "INGESTD_API_TOKENS_FILE): /v1 accepts only API keys (ingestd keys create)");
   }
   api::ApiServer server(std::move(deps), ApiOptionsFor(*config));
   if (Status st = server.Start(host, port); !st.ok()) {
@@ -154,12 +157,23 @@ int RunServe(const GlobalOptions& global, const ServeArgs& args) {
   // previous value when its reload fails.
   std::vector<std::function<void()>> reload_hooks;
   if (tls) {
-    reload_hooks.push_back([&server, &config] {
-      if (Status st = server.ReloadTls(); !st.ok()) {
+    reload_hooks.push_back([&server, &config, &app] {
+      Status st = server.ReloadTls();
+      if (!st.ok()) {
         obs::LogError("reload failed; the previous TLS certificate stays in use",
                       {{"error", st.message()}});
       } else {
         obs::LogInfo("reloaded TLS certificate", {{"cert_file", config->api.tls_cert_file}});
+      }
+      // Who sent the signal is not known here; the row records that it happened, and how.
+      store::AuditEntry e;
+      e.actor = "signal:SIGHUP";
+      e.action = "tls.reload";
+      e.target = config->api.tls_cert_file;
+      e.source = "local";
+      e.result = st.ok() ? "ok" : st.reason();
+      if (Status a = app.store().AppendAudit(e); !a.ok()) {
+        obs::LogError("audit row not written", {{"action", e.action}, {"error", a.message()}});
       }
     });
   }

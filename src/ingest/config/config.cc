@@ -12,6 +12,8 @@
 #include <limits>
 #include <sstream>
 
+#include "ingest/common/rate_spec.h"
+
 extern char** environ;
 
 namespace ingest::config {
@@ -202,6 +204,10 @@ const std::vector<Key>& Keys() {
          &ApiConfig::tls_client_ca_file),
       KB("api.allow_plaintext", "INGESTD_API_ALLOW_PLAINTEXT", &Config::api,
          &ApiConfig::allow_plaintext),
+      KS("api.rate_limit_per_key", "INGESTD_API_RATE_LIMIT_PER_KEY", &Config::api,
+         &ApiConfig::rate_limit_per_key),
+      KS("api.rate_limit_per_tenant", "INGESTD_API_RATE_LIMIT_PER_TENANT", &Config::api,
+         &ApiConfig::rate_limit_per_tenant),
       KS("alert.webhook_url", "INGESTD_ALERT_WEBHOOK_URL", &Config::alert,
          &AlertConfig::webhook_url, Kind::kSecret),
       KS("alert.webhook_format", "INGESTD_ALERT_WEBHOOK_FORMAT", &Config::alert,
@@ -519,6 +525,14 @@ Status ValidateApi(const Config& c) {
         fmt::format("{}: api.tls_client_ca_file needs api.tls_cert_file and api.tls_key_file",
                     OriginOf(c, "api.tls_client_ca_file")),
         "config_invalid");
+  }
+  for (const auto& [key, value] :
+       {std::pair{"api.rate_limit_per_key", &c.api.rate_limit_per_key},
+        std::pair{"api.rate_limit_per_tenant", &c.api.rate_limit_per_tenant}}) {
+    if (auto spec = ParseRateSpec(*value); !spec.ok()) {
+      return InvalidArgument(fmt::format("{}: {}", OriginOf(c, key), spec.status().message()),
+                             "config_invalid");
+    }
   }
   return Status::Ok();
 }

@@ -153,6 +153,9 @@ struct ApiConfig {
   std::string tls_key_file;             // PEM private key
   std::string tls_client_ca_file;       // PEM CA bundle: require client certificates
   bool allow_plaintext = false;         // production: allow plain HTTP off loopback (TLS proxy)
+  // Request rate limits ("N/s" or "N/m"; "" = none), per serve process (docs/security.md):
+  std::string rate_limit_per_key;     // each key without its own --rate-limit, and each token
+  std::string rate_limit_per_tenant;  // all tenant-bound keys and tokens of one tenant together
 };
 
 // In-process alerting of `ingestd serve` (docs/operations/monitoring.md).
