@@ -38,6 +38,8 @@ int RunCli(int argc, char** argv) {
   AddCostsCommand(app, global, &exit_code);
   AddBudgetCommand(app, global, &exit_code);
   AddProvidersCommand(app, global, &exit_code);
+  AddKeysCommand(app, global, &exit_code);
+  AddAuditCommand(app, global, &exit_code);
   AddStatsCommand(app, global, &exit_code);
   AddServeCommand(app, global, &exit_code);
   AddWorkerCommand(app, global, &exit_code);

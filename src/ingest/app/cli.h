@@ -42,5 +42,8 @@ void AddHealthcheckCommand(CLI::App& app, GlobalOptions& global, int* exit_code)
 // Also installs the top-level --version flag.
 void AddVersionCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddStatsCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
+// `ingestd keys ...` (cmd_keys.cc) and `ingestd audit` (cmd_audit.cc): docs/security.md.
+void AddKeysCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
+void AddAuditCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 
 }  // namespace ingest::app

@@ -9,6 +9,7 @@
 
 #include "ingest/app/app.h"
 #include "ingest/app/cli.h"
+#include "ingest/app/cli_audit.h"
 #include "ingest/governor/governor.h"
 #include "ingest/governor/pricing.h"
 
@@ -49,6 +50,13 @@ Result<store::Budget> ScopeOf(const BudgetArgs& args) {
   }
   INGEST_ASSIGN_OR_RETURN(b.period, store::ParseBudgetPeriod(args.period));
   return b;
+}
+
+// "global/day", "tenant:acme/month": a budget's name in audit rows.
+std::string BudgetName(const store::Budget& b) {
+  std::string name(store::BudgetScopeName(b.scope));
+  if (!b.scope_key.empty()) name += ":" + b.scope_key;
+  return name + "/" + std::string(store::BudgetPeriodName(b.period));
 }
 
 // "stopped" (a provider overrun, until acknowledged), "ok", "soft" (at or over the soft-alert
@@ -149,6 +157,8 @@ int Ack(const GlobalOptions& global, const BudgetArgs& args) {
   if (!store.ok()) return Fail(store.status());
   const UnixMillis now = Clock::Real()->NowMillis();
   auto cleared = (*store)->AckBudgets(scope, b.scope_key, b.period, now);
+  AuditCli(**store, "budget.ack", args.all ? "all" : BudgetName(b), nullptr,
+           cleared.ok() ? Status::Ok() : cleared.status());
   if (!cleared.ok()) return Fail(cleared.status());
   const std::vector<std::string> reasons = {std::string(governor::kBudgetStopped),
                                             std::string(governor::kBudgetExceeded)};
@@ -190,7 +200,10 @@ int Set(const GlobalOptions& global, const BudgetArgs& args) {
   budget->updated_at = now;
   auto store = OpenForBudgets(global);
   if (!store.ok()) return Fail(store.status());
-  if (Status s = (*store)->PutBudget(*budget); !s.ok()) return Fail(s);
+  Status put = (*store)->PutBudget(*budget);
+  AuditCli(**store, "budget.set", BudgetName(*budget),
+           {{"hard_nanos", budget->hard_nanos}, {"soft_ratio", budget->soft_ratio}}, put);
+  if (!put.ok()) return Fail(put);
   const std::vector<std::string> reasons = {std::string(governor::kBudgetExceeded)};
   auto woken = (*store)->WakeDeferred(reasons, now);
   if (!woken.ok()) return Fail(woken.status());
@@ -208,10 +221,9 @@ int Delete(const GlobalOptions& global, const BudgetArgs& args) {
   if (!budget.ok()) return Fail(budget.status());
   auto store = OpenForBudgets(global);
   if (!store.ok()) return Fail(store.status());
-  if (Status s = (*store)->DeleteBudget(budget->scope, budget->scope_key, budget->period);
-      !s.ok()) {
-    return Fail(s);
-  }
+  Status deleted = (*store)->DeleteBudget(budget->scope, budget->scope_key, budget->period);
+  AuditCli(**store, "budget.delete", BudgetName(*budget), nullptr, deleted);
+  if (!deleted.ok()) return Fail(deleted);
   const std::vector<std::string> reasons = {std::string(governor::kBudgetExceeded)};
   if (auto woken = (*store)->WakeDeferred(reasons, Clock::Real()->NowMillis()); !woken.ok()) {
     return Fail(woken.status());

@@ -11,6 +11,7 @@
 
 #include "ingest/app/app.h"
 #include "ingest/app/cli.h"
+#include "ingest/app/cli_audit.h"
 #include "ingest/pipeline/delete_document.h"
 #include "ingest/pipeline/document_json.h"
 #include "ingest/store/blob_store.h"
@@ -207,6 +208,8 @@ int Delete(const GlobalOptions& global, const DocumentsArgs& args) {
   deps.blobs = blobs.get();
   deps.clock = Clock::Real();
   auto out = pipeline::DeleteDocument(deps, doc->id);
+  AuditCli(*o->store, "document.delete", doc->id, {{"tenant", doc->tenant}},
+           out.ok() ? Status::Ok() : out.status());
   if (!out.ok()) return Fail(out.status());
   nlohmann::json j = {{"document_id", doc->id},
                       {"external_id", doc->external_id},

@@ -11,6 +11,8 @@
 
 #include "ingest/app/app.h"
 #include "ingest/app/cli.h"
+#include "ingest/app/cli_audit.h"
+#include "ingest/common/time_text.h"
 #include "ingest/pipeline/job_view_json.h"
 #include "ingest/pipeline/operator_actions.h"
 
@@ -177,38 +179,6 @@ int Show(const GlobalOptions& global, const JobsArgs& args) {
   return 0;
 }
 
-// "30m", "2h", "7d", "90s" before `now`, or an ISO-8601 UTC date ("2026-12-07") or time
-// ("2026-12-07T10:00:00Z").
-Result<UnixMillis> ParseSince(const std::string& text, UnixMillis now) {
-  auto bad = [&] {
-    return InvalidArgument("--since \"" + text +
-                               "\": expected a duration (90s, 30m, 2h, 7d) or an ISO-8601 UTC "
-                               "date or time (2026-12-07, 2026-12-07T10:00:00Z)",
-                           "bad_arguments");
-  };
-  if (text.empty()) return bad();
-  const char unit = text.back();
-  const std::string number = text.substr(0, text.size() - 1);
-  if (!number.empty() && number.find_first_not_of("0123456789") == std::string::npos &&
-      number.size() <= 9) {
-    const int64_t n = std::stoll(number);
-    const int64_t per = unit == 's'   ? 1000
-                        : unit == 'm' ? 60'000
-                        : unit == 'h' ? 3'600'000
-                        : unit == 'd' ? 86'400'000
-                                      : 0;
-    if (per > 0) return now - n * per;
-  }
-  std::tm tm{};
-  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (end == nullptr) {
-    tm = std::tm{};
-    end = strptime(text.c_str(), "%Y-%m-%d", &tm);
-  }
-  if (end == nullptr || (*end != '\0' && std::string(end) != "Z")) return bad();
-  return static_cast<UnixMillis>(timegm(&tm)) * 1000;
-}
-
 // `jobs retry|cancel --state S [--code C] [--since T] [--dry-run]`: every matching job, each
 // through the state machine like a single retry/cancel; prints each and the count. Exit 1 when
 // any could not be acted on (e.g. it changed state meanwhile).
@@ -245,6 +215,8 @@ int ActOnMany(const GlobalOptions& global, const JobsArgs& args, const std::stri
     }
     auto result = action == "retry" ? pipeline::RetryJob(**store, *Clock::Real(), j.id)
                                     : pipeline::CancelJob(**store, *Clock::Real(), j.id);
+    AuditCli(**store, "job." + action, j.id, {{"bulk", {{"state", args.state}}}},
+             result.ok() ? Status::Ok() : result.status());
     if (!result.ok()) {
       ++refused;
       std::fprintf(stderr, "ingestd: %s: %s\n", j.id.c_str(), result.status().ToString().c_str());
@@ -294,6 +266,9 @@ int Act(const GlobalOptions& global, const JobsArgs& args, const std::string& ac
     if (!from.ok()) return Fail(from.status());
     result = pipeline::RequeueJob(**store, *Clock::Real(), args.job_id, *from);
   }
+  AuditCli(**store, "job." + action, args.job_id,
+           action == "requeue" ? nlohmann::json{{"from", args.from}} : nlohmann::json(nullptr),
+           result.ok() ? Status::Ok() : result.status());
   if (!result.ok()) return Fail(result.status());
   std::printf("%s: %s at stage %s\n", result->id.c_str(),
               std::string(store::JobStateName(result->state)).c_str(),

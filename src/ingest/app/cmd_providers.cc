@@ -7,6 +7,7 @@
 
 #include "ingest/app/app.h"
 #include "ingest/app/cli.h"
+#include "ingest/app/cli_audit.h"
 #include "ingest/governor/governor.h"
 
 namespace ingest::app {
@@ -77,7 +78,9 @@ int Resume(const GlobalOptions& global, const ProvidersArgs& args) {
   if (!store.ok()) return Fail(store.status());
   governor::PriceTable prices;
   governor::Governor gov(store->get(), Clock::Real(), &prices, {});
-  if (Status s = gov.ResumeProvider(args.name); !s.ok()) return Fail(s);
+  Status resumed = gov.ResumeProvider(args.name);
+  AuditCli(**store, "provider.resume", args.name, nullptr, resumed);
+  if (!resumed.ok()) return Fail(resumed);
   std::printf("%s resumed; jobs deferred by its stop are due now\n", args.name.c_str());
   return 0;
 }

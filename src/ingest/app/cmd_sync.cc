@@ -14,6 +14,7 @@
 
 #include "ingest/app/app.h"
 #include "ingest/app/cli.h"
+#include "ingest/app/cli_audit.h"
 #include "ingest/app/ingest_files.h"
 #include "ingest/app/worker_process.h"
 #include "ingest/common/hash.h"
@@ -165,6 +166,8 @@ int Run(const GlobalOptions& global, const SyncArgs& args) {
     if (args.remove) {
       for (const std::string& id : plan.delete_ids) {
         auto out = pipeline::DeleteDocument(deps, id);
+        AuditCli(app.store(), "document.delete", id, {{"via", "sync --delete"}},
+                 out.ok() ? Status::Ok() : out.status());
         if (!out.ok() && out.status().code() != StatusCode::kNotFound) {
           plan.failures.push_back(Failure(id, out.status()));
         }

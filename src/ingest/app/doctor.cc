@@ -433,8 +433,10 @@ CheckResult CheckApiTokens(const config::Config& c, const DoctorOptions& options
   auto tf = env.find("INGESTD_API_TOKENS_FILE");
   const std::string tokens_file = tf == env.end() ? "" : tf->second;
   if (c.api.admin_token.empty() && tokens_file.empty()) {
-    return Warn("secret:api_tokens", "no API tokens: every /v1 request will be refused",
-                "set INGESTD_ADMIN_TOKEN_FILE (admin) and/or INGESTD_API_TOKENS_FILE (tenants)");
+    return Warn("secret:api_tokens",
+                "no admin token or tokens file: /v1 accepts only API keys from the store",
+                "create keys (ingestd keys create --tenant T --scope read,ingest) and/or set "
+                "INGESTD_ADMIN_TOKEN_FILE (admin)");
   }
   std::vector<std::string> parts;
   if (!c.api.admin_token.empty()) {
@@ -453,7 +455,7 @@ CheckResult CheckApiTokens(const config::Config& c, const DoctorOptions& options
     }
     if (file.status == CheckStatus::kWarn) return file;
     parts.push_back(std::to_string(auth->tenant_token_count()) + " tenant token(s) from " +
-                    tokens_file);
+                    tokens_file + " (deprecated: move them to API keys, docs/security.md)");
   }
   std::string detail;
   for (const auto& p : parts) detail += (detail.empty() ? "" : "; ") + p;
