@@ -4,7 +4,8 @@
 // documented schema (schema.mjs). At the end every documented (route, method, status) must
 // have been seen, except the few listed in NOT_EXERCISED with the reason.
 // Usage: node check_responses.mjs BASE_URL OPENAPI_JSON   (env: INGESTD_ADMIN_TOKEN,
-//        ALPHA_TOKEN, BETA_TOKEN, MAX_BYTES, PDF_BAD)
+//        ALPHA_TOKEN, BETA_TOKEN, MAX_BYTES, PDF_BAD; API keys READ_KEY (scope read),
+//        INGEST_KEY (scope ingest), LIMITED_KEY (scope admin, --rate-limit 1/m))
 import { readFileSync } from "node:fs";
 import { validate } from "./schema.mjs";
 
@@ -194,6 +195,33 @@ report(own?.budgets?.length === 1 && own.budgets[0].key === "alpha", "a tenant s
 await call("/v1/budgets", "get", "/v1/budgets", { expect: 401 });
 await call("/v1/alerts", "get", "/v1/alerts", { expect: 401 });
 await call("/metrics", "get", "/metrics", { expect: 200 });
+
+// The audit log (admin scope): the cancel and the delete above are in it, by tokens-file:alpha.
+const audit = (await call("/v1/audit", "get", "/v1/audit?since=1h", { token: admin, expect: 200 })).json;
+report(audit?.entries?.some((e) => e.action === "document.delete" && e.actor === "tokens-file:alpha" && e.result === "ok"),
+       "the audit log names the tenant token that deleted a document", JSON.stringify(audit?.entries?.slice(-3)));
+await call("/v1/audit", "get", "/v1/audit?limit=0", { token: admin, expect: 400 });
+await call("/v1/audit", "get", "/v1/audit", { expect: 401 });
+
+// Scopes and request rate limits (docs/security.md): every operation that names an
+// x-required-scope answers 403 to a key without that scope, and 429 with Retry-After to a key
+// over its rate limit (LIMITED_KEY allows one request a minute; the first one spends it).
+const readKey = process.env.READ_KEY, ingestKey = process.env.INGEST_KEY, limitedKey = process.env.LIMITED_KEY;
+await fetch(base + "/v1/jobs", { headers: { Authorization: "Bearer " + limitedKey } });
+for (const [template, ops] of Object.entries(doc.paths)) {
+  for (const [method, op] of Object.entries(ops)) {
+    const scope = op["x-required-scope"];
+    if (!scope) continue;
+    const url = template.replace("{id}", "0b1c0000-0000-4000-8000-000000000000");
+    const opts = method === "post" ? { body: "{}", headers: json } : {};
+    await call(template, method, url, { ...opts, token: scope === "read" ? ingestKey : readKey, expect: 403 });
+    await call(template, method, url, { ...opts, token: limitedKey, expect: 429 });
+  }
+}
+const limited = await fetch(base + "/v1/jobs", { headers: { Authorization: "Bearer " + limitedKey } });
+const retryAfter = Number(limited.headers.get("retry-after"));
+report(limited.status === 429 && Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60,
+       `429 carries Retry-After in whole seconds (${limited.headers.get("retry-after")})`);
 
 // Every documented answer was produced at least once.
 for (const [template, ops] of Object.entries(doc.paths)) {

@@ -24,6 +24,11 @@ export INGESTD_ALERT_INTERVAL_S=1
 emulator_start openai "$WORK/emu.out" --api-key sk-emu-openapi
 export INGESTD_EMBEDDER=openai OPENAI_API_KEY=sk-emu-openapi OPENAI_BASE_URL="$EMU_URL/v1"
 "$BIN" budget set --tenant broke --period day --hard 0 > /dev/null
+# API keys for the scope (403) and rate-limit (429) answers of every guarded route.
+READ_KEY="$("$BIN" keys create --tenant alpha --scope read --json | jq -r .secret)"
+INGEST_KEY="$("$BIN" keys create --tenant alpha --scope ingest --json | jq -r .secret)"
+LIMITED_KEY="$("$BIN" keys create --tenant ops --scope admin --rate-limit 1/m --json | jq -r .secret)"
+export READ_KEY INGEST_KEY LIMITED_KEY
 
 "$BIN" serve --listen 127.0.0.1:0 --workers 2 > "$WORK/serve.out" 2> "$WORK/serve.log" &
 pid=$!
