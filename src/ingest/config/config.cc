@@ -530,8 +530,9 @@ Status ValidateApi(const Config& c) {
        {std::pair{"api.rate_limit_per_key", &c.api.rate_limit_per_key},
         std::pair{"api.rate_limit_per_tenant", &c.api.rate_limit_per_tenant}}) {
     if (auto spec = ParseRateSpec(*value); !spec.ok()) {
-      return InvalidArgument(fmt::format("{}: {}", OriginOf(c, key), spec.status().message()),
-                             "config_invalid");
+      return InvalidArgument(
+          fmt::format("{}: {}: {}", OriginOf(c, key), key, spec.status().message()),
+          "config_invalid");
     }
   }
   return Status::Ok();

@@ -110,6 +110,21 @@ TEST(ConfigTest, AlertWebhookFromEnvIsASecretAndItsFormatIsChecked) {
   EXPECT_FALSE(LoadConfig(Opts("", {{"INGESTD_ALERT_INTERVAL_S", "0"}})).ok());
 }
 
+TEST(ConfigTest, RequestRateLimitsAreCheckedAtLoad) {
+  auto path = WriteTemp("rates.toml", "[api]\nrate_limit_per_key = \"20/s\"\n");
+  auto c = LoadConfig(Opts(path, {{"INGESTD_API_RATE_LIMIT_PER_TENANT", "600/m"}}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->api.rate_limit_per_key, "20/s");
+  EXPECT_EQ(c->api.rate_limit_per_tenant, "600/m");
+  EXPECT_TRUE(LoadConfig(Opts()).value().api.rate_limit_per_key.empty());  // no limit by default
+  auto bad = LoadConfig(Opts(WriteTemp("badrate.toml", "[api]\nrate_limit_per_key = \"20/h\"\n")));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("api.rate_limit_per_key"), std::string::npos)
+      << bad.status().message();
+  EXPECT_NE(bad.status().message().find("N/s or N/m"), std::string::npos);
+  EXPECT_FALSE(LoadConfig(Opts("", {{"INGESTD_API_RATE_LIMIT_PER_TENANT", "0/s"}})).ok());
+}
+
 TEST(ConfigTest, ApiKeyAloneNeverEnablesAPaidProvider) {
   auto c = LoadConfig(Opts("", {{"OPENAI_API_KEY", "sk-xxxxxxxxxxxx"}}));
   ASSERT_TRUE(c.ok());
