@@ -1,6 +1,7 @@
 // /v1/documents (upload, show), /v1/search and /v1/costs. Every read is scoped to the caller's
 // tenant; admin requests act for X-Tenant (default: the configured tenant) when they create or
-// search, and see every tenant when they read by id.
+// search, and see every tenant when they read by id. Scopes (guard.cc): ingest to upload and
+// delete (deletes are audited), read for everything else.
 #include <limits>
 #include <map>
 #include <string>

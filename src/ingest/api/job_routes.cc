@@ -1,6 +1,7 @@
 // /v1/jobs: list, show (with per-stage timings, events and cost), retry, cancel, requeue.
 // Actions go through pipeline/operator_actions.h (the state machine); nothing here writes
-// `state`. Tenant tokens see and act on their own tenant's jobs only.
+// `state`. Scopes (guard.cc): read to list and show, operator to act; a tenant-bound credential
+// sees and acts on its own tenant's jobs only. Actions are audited.
 #include <string>
 
 #include "ingest/api/route_env.h"

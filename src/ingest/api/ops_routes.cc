@@ -1,7 +1,8 @@
 // Operational endpoints: liveness, readiness, Prometheus metrics, the OpenAPI document, the
 // dashboard page, the stats it polls, alerts and budgets. /healthz, /readyz, /metrics,
 // /openapi.json and / are unauthenticated (probes and scrapers carry no tokens, and none of them
-// returns tenant data); /v1/stats needs a token and is tenant-scoped.
+// returns tenant data); /v1/stats, /v1/alerts and /v1/budgets need the read scope and are
+// tenant-scoped.
 #include <algorithm>
 #include <chrono>
 
