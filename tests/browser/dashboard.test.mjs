@@ -91,6 +91,13 @@ try {
   check("provider health shows openai rate-limit headroom",
         /requests \d+ \/ 3000 tokens \d+ \/ 1000000/.test(await text(page, '#providers tr[data-provider="openai"]')),
         await text(page, '#providers tr[data-provider="openai"]'));
+  check("hard-limit deferrals are called out above the budgets",
+        (await text(page, "#budget-deferrals")).startsWith("Hard limit: 1 job deferred by a budget"),
+        await text(page, "#budget-deferrals"));
+  check("the deferred job is listed with its reason and the budget's message",
+        (await page.locator('#deferred tr[data-reason="budget_exceeded"]').count()) === 1 &&
+        (await text(page, '#deferred tr[data-reason="budget_exceeded"]')).includes("llamaparse day budget"),
+        await text(page, "#deferred"));
   check("token is not left in the input", (await page.inputValue("#token")) === "");
   await page.screenshot({ path: `${artifacts}/dashboard-initial.png`, fullPage: true });
 
@@ -106,6 +113,14 @@ try {
   await page.waitForFunction(() => Number(document.querySelector("#tile-done")?.textContent) >= 1,
                              null, { timeout: 10000 }).catch(() => {});
   check("Documents done counter goes up", Number(await text(page, "#tile-done")) >= 1);
+  // Throughput is the server's (finished jobs in the store), so it moves without a second poll
+  // baseline: the line has one point per minute of the last 30, and the rate is above zero.
+  await page.waitForFunction(() => Number(document.querySelector("#tile-throughput")?.textContent) > 0,
+                             null, { timeout: 10000 }).catch(() => {});
+  check("Docs / min is above zero right after a document finished",
+        Number(await text(page, "#tile-throughput")) > 0, await text(page, "#tile-throughput"));
+  check("throughput line has 30 points",
+        (await page.locator("#spark polyline").getAttribute("points")).trim().split(" ").length === 30);
   check("stage latencies are listed",
         (await page.locator("#stages tr", { hasText: "embed" }).count()) === 1);
   await page.screenshot({ path: `${artifacts}/dashboard-after-ingest.png`, fullPage: true });

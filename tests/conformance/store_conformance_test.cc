@@ -530,6 +530,49 @@ TEST_P(StoreConformance, CountsAndOldestQueued) {
   EXPECT_EQ(**oldest, t0 + 1000);  // b.txt; a.txt is running, later.txt not due
 }
 
+// The dashboard's throughput: finished jobs per minute, from the store (every worker process).
+TEST_P(StoreConformance, FinishedPerMinuteCountsCompleteAndFailedJobs) {
+  EXPECT_TRUE(store_->FinishedPerMinute(0, std::nullopt)->empty());
+  // Three jobs: one completes in minute m, one fails in minute m+1, one stays queued (the two
+  // due ones are leased in an order the test does not rely on: one per tenant).
+  clock_.Advance(Duration(60'000 - Now() % 60'000));  // to a minute boundary
+  const int64_t m = Now() / 60'000;
+  Submit("done.txt", "acme");
+  Submit("bad.txt", "globex");
+  Submit("waiting.txt", "acme", Lane::kBulk, 0, Now() + 10'000'000);
+  Lease first = MustLease("w");
+  JobUpdate done = Update(Stage::kFinalize, JobState::kComplete);
+  done.completed_at = Now();
+  ASSERT_TRUE(store_->UpdateJob(first.job.id, first.job.version, done, Now()).ok());
+  clock_.Advance(Duration(61'000));
+  Lease second = MustLease("w");
+  ASSERT_TRUE(store_
+                  ->UpdateJob(second.job.id, second.job.version,
+                              Update(Stage::kParse, JobState::kFailed, 1), Now())
+                  .ok());
+
+  auto all = store_->FinishedPerMinute(m * 60'000, std::nullopt);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].minute, m);
+  EXPECT_EQ((*all)[0].completed + (*all)[0].failed, 1);
+  EXPECT_EQ((*all)[1].minute, m + 1);
+  EXPECT_EQ((*all)[0].completed + (*all)[1].completed, 1);
+  EXPECT_EQ((*all)[0].failed + (*all)[1].failed, 1);
+
+  // `since` cuts older minutes; a tenant sees only its own documents' jobs.
+  auto recent = store_->FinishedPerMinute((m + 1) * 60'000, std::nullopt);
+  ASSERT_TRUE(recent.ok());
+  ASSERT_EQ(recent->size(), 1u);
+  EXPECT_EQ((*recent)[0].minute, m + 1);
+  int64_t acme = 0, globex = 0;
+  for (const auto& f : *store_->FinishedPerMinute(0, "acme")) acme += f.completed + f.failed;
+  for (const auto& f : *store_->FinishedPerMinute(0, "globex")) globex += f.completed + f.failed;
+  EXPECT_EQ(acme, 1);
+  EXPECT_EQ(globex, 1);
+  EXPECT_TRUE(store_->FinishedPerMinute(0, "initech")->empty());
+}
+
 TEST_P(StoreConformance, StageTimingsRoundTrip) {
   SubmitResult r = Submit("a.txt");
   ASSERT_TRUE(store_->RecordStageTiming(r.job.id, {Stage::kReceive, 0, 100, 150, "ok"}).ok());

@@ -374,6 +374,18 @@ TEST_F(ApiServerTest, JobCompletesWithTimingsAndTenantsAreIsolated) {
   auto [stb, bstats] = Get("/v1/stats", kBeta);
   EXPECT_EQ(bstats["jobs"]["complete"], 1);
   EXPECT_FALSE(bstats.contains("counters"));
+  // Throughput comes from the store's finished jobs, not from this process's uptime or a
+  // dashboard's polls: 30 minutes, the last one holding both documents (the beta tenant: one).
+  auto finished = [](const json& s) {
+    int64_t n = 0;
+    for (const json& m : s["throughput"]["per_minute"]) n += m["completed"].get<int64_t>();
+    return n;
+  };
+  ASSERT_EQ(stats["throughput"]["per_minute"].size(), 30u) << stats["throughput"].dump();
+  EXPECT_EQ(finished(stats), 2);
+  EXPECT_EQ(finished(bstats), 1);
+  EXPECT_GT(stats["throughput"]["docs_per_minute"].get<double>(), 0.0);
+  EXPECT_EQ(stats["deferred"]["total"], 0);
 
   auto [sc, costs] = Get("/v1/costs", kAlpha);
   EXPECT_EQ(sc, 200);
@@ -415,6 +427,44 @@ TEST_F(ApiServerTest, FailedJobsShowInStatsWithTheirError) {
   EXPECT_TRUE(admin["providers"].is_array());
   EXPECT_FALSE(stats.contains("stages"));
   EXPECT_EQ(admin["alerts"]["enabled"], false);
+}
+
+// A job deferred by a hard budget is shown as such: counted apart from other deferrals and
+// listed with the governor's message, for its tenant and the admin only.
+TEST_F(ApiServerTest, BudgetDeferralsAreListedInStats) {
+  parser_.hook = [](const parse::ParseInput& in, int) -> Result<parse::ParsedDocument> {
+    if (in.filename == "slow.md") return ResourceExhausted("HTTP 429", "rate_limited");
+    return ResourceExhausted("would exceed the global day budget: spent $0.01 > hard limit $0.01",
+                             "budget_exceeded");
+  };
+  StartServer(true);
+  auto [s1, a] = UploadRaw(kAlpha, "capped.md", "one\n");
+  auto [s2, b] = UploadRaw(kAlpha, "slow.md", "two\n");
+  ASSERT_EQ(s1, 201);
+  ASSERT_EQ(s2, 201);
+  json stats;
+  for (int i = 0; i < 500; ++i) {
+    stats = Get("/v1/stats", kAlpha).second;
+    if (stats["deferred"]["total"] == 2) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_EQ(stats["deferred"]["total"], 2) << stats.dump();
+  EXPECT_EQ(stats["deferred"]["budget"], 1);
+  EXPECT_EQ(stats["deferred"]["by_reason"]["budget_exceeded"], 1);
+  EXPECT_EQ(stats["deferred"]["by_reason"]["rate_limited"], 1);
+  ASSERT_EQ(stats["deferred"]["jobs"].size(), 2u);
+  bool seen = false;
+  for (const json& j : stats["deferred"]["jobs"]) {
+    if (j["filename"] != "capped.md") continue;
+    seen = true;
+    EXPECT_EQ(j["defer_reason"], "budget_exceeded");
+    EXPECT_NE(j["last_error_message"].get<std::string>().find("hard limit"), std::string::npos);
+  }
+  EXPECT_TRUE(seen) << stats["deferred"].dump();
+  EXPECT_EQ(Get("/v1/stats", kAdmin).second["deferred"]["budget"], 1);
+  json beta = Get("/v1/stats", kBeta).second;
+  EXPECT_EQ(beta["deferred"]["total"], 0);
+  EXPECT_TRUE(beta["deferred"]["jobs"].empty());
 }
 
 TEST_F(ApiServerTest, MetricsExposeTheFamilies) {

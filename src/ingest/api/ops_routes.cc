@@ -141,6 +141,13 @@ void Stats(const RouteEnv& env, const Principal& p, const httplib::Request& /*re
   nlohmann::json recent = nlohmann::json::array();
   for (const auto& v : failures) recent.push_back(JobJson(v));
   out["recent_failures"] = recent;
+  auto throughput = ThroughputJson(env, p, now);
+  if (!throughput.ok()) return SendError(res, throughput.status());
+  out["throughput"] = std::move(*throughput);
+  auto deferred = DeferredJson(env, p);
+  if (!deferred.ok()) return SendError(res, deferred.status());
+  (*deferred)["total"] = jobs["deferred"];
+  out["deferred"] = std::move(*deferred);
   out["alerts"] = AlertsJson(env, p);
   SendJson(res, 200, out);
 }

@@ -85,6 +85,16 @@ nlohmann::json ProvidersJson(const nlohmann::json& from_metrics, const GovernorV
 // [{"code", "jobs"}] over the most recent failed and dead jobs the principal may see, most
 // frequent first.
 Result<nlohmann::json> ErrorsByCodeJson(const RouteEnv& env, const Principal& p);
+// Documents finished per minute over the last 30 minutes, read from the store (so it covers
+// every worker process and does not depend on when a dashboard tab was opened):
+// {"window_minutes", "per_minute": [{"minute", "completed", "failed"}] oldest first, one entry
+// per minute including empty ones, "docs_per_minute": finished in the last 5 minutes / their
+// elapsed time}.
+Result<nlohmann::json> ThroughputJson(const RouteEnv& env, const Principal& p, UnixMillis now);
+// Jobs waiting in state deferred that the principal may see, the 1000 most recent of them:
+// {"listed_of" (how many were read), "by_reason", "budget" (how many of them wait for a budget:
+// budget_exceeded or budget_stopped), "jobs": the 20 most recent, as JobJson}.
+Result<nlohmann::json> DeferredJson(const RouteEnv& env, const Principal& p);
 std::string Iso(UnixMillis t);
 
 void InstallOpsRoutes(httplib::Server& server, const RouteEnv& env);

@@ -112,4 +112,51 @@ Result<nlohmann::json> ErrorsByCodeJson(const RouteEnv& env, const Principal& p)
   return out;
 }
 
+Result<nlohmann::json> ThroughputJson(const RouteEnv& env, const Principal& p, UnixMillis now) {
+  constexpr int64_t kWindow = 30;  // minutes in the series
+  constexpr int64_t kRate = 5;     // minutes behind docs_per_minute
+  const int64_t last = now / 60'000;
+  const int64_t first = last - kWindow + 1;
+  auto rows = env.deps.pipeline.store->FinishedPerMinute(
+      first * 60'000, p.admin ? std::nullopt : std::optional<std::string_view>(p.tenant));
+  if (!rows.ok()) return rows.status();
+  std::map<int64_t, store::FinishedMinute> by_minute;
+  for (const store::FinishedMinute& f : *rows) by_minute[f.minute] = f;
+  nlohmann::json series = nlohmann::json::array();
+  int64_t recent = 0;
+  for (int64_t m = first; m <= last; ++m) {
+    auto it = by_minute.find(m);
+    const int64_t completed = it == by_minute.end() ? 0 : it->second.completed;
+    const int64_t failed = it == by_minute.end() ? 0 : it->second.failed;
+    if (m > last - kRate) recent += completed + failed;
+    series.push_back({{"minute", Iso(m * 60'000)}, {"completed", completed}, {"failed", failed}});
+  }
+  // The current minute counts for the part of it that has passed.
+  const double elapsed = static_cast<double>(kRate - 1) + static_cast<double>(now % 60'000) / 6e4;
+  return nlohmann::json{{"window_minutes", kWindow},
+                        {"rate_minutes", kRate},
+                        {"per_minute", series},
+                        {"docs_per_minute", elapsed > 0 ? recent / elapsed : 0.0}};
+}
+
+Result<nlohmann::json> DeferredJson(const RouteEnv& env, const Principal& p) {
+  store::JobFilter filter;
+  filter.state = store::JobState::kDeferred;
+  filter.limit = 1000;
+  if (!p.admin) filter.tenant = p.tenant;
+  auto jobs = env.deps.pipeline.store->ListJobs(filter);
+  if (!jobs.ok()) return jobs.status();
+  std::map<std::string, int64_t> by_reason;
+  int64_t budget = 0;
+  nlohmann::json listed = nlohmann::json::array();
+  for (const store::JobView& v : *jobs) {
+    const std::string& reason = v.job.defer_reason.empty() ? "unknown" : v.job.defer_reason;
+    ++by_reason[reason];
+    if (reason == "budget_exceeded" || reason == "budget_stopped") ++budget;
+    if (listed.size() < 20) listed.push_back(JobJson(v));
+  }
+  return nlohmann::json{
+      {"listed_of", jobs->size()}, {"by_reason", by_reason}, {"budget", budget}, {"jobs", listed}};
+}
+
 }  // namespace ingest::api

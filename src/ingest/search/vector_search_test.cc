@@ -77,6 +77,10 @@ class FakeIndexStore : public store::Store {
     return Unused();
   }
   Result<std::optional<UnixMillis>> OldestQueuedAt(UnixMillis) override { return Unused(); }
+  Result<std::vector<store::FinishedMinute>> FinishedPerMinute(
+      UnixMillis, std::optional<std::string_view>) override {
+    return Unused();
+  }
   Result<std::optional<store::Lease>> LeaseNext(std::string_view, Duration, UnixMillis) override {
     return Unused();
   }

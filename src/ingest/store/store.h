@@ -127,6 +127,12 @@ class Store {
   virtual Result<std::vector<std::pair<JobState, int64_t>>> CountJobsByState() = 0;
   // Created time of the oldest job that is queued and due, or nullopt when there is none.
   virtual Result<std::optional<UnixMillis>> OldestQueuedAt(UnixMillis now) = 0;
+  // Jobs that finished at or after `since`, counted per minute (minute = time / 60000; a
+  // complete job at its completed_at, a failed or dead one at its updated_at), ascending by
+  // minute, minutes without a finished job absent. `tenant` restricts to its documents. Read
+  // by the dashboard's throughput (GET /v1/stats), so it covers every worker process.
+  virtual Result<std::vector<FinishedMinute>> FinishedPerMinute(
+      UnixMillis since, std::optional<std::string_view> tenant) = 0;
 
   // Picks the most urgent runnable job and leases it to `owner` until now + ttl. Runnable:
   // state queued/deferred/waiting with next_attempt_at <= now, or running with an expired lease

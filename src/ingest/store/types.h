@@ -415,6 +415,13 @@ struct JobView {
   int64_t cost_nanos = 0;  // settled + reserved ledger cost of this job
 };
 
+// Jobs finished in one minute (Store::FinishedPerMinute).
+struct FinishedMinute {
+  int64_t minute = 0;  // unix time / 60000
+  int64_t completed = 0;
+  int64_t failed = 0;  // failed or dead
+};
+
 struct Migration {
   int version;
   std::string name;

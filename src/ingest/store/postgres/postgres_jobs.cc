@@ -269,6 +269,29 @@ Result<std::vector<std::pair<JobState, int64_t>>> PostgresStore::CountJobsByStat
   });
 }
 
+Result<std::vector<FinishedMinute>> PostgresStore::FinishedPerMinute(
+    UnixMillis since, std::optional<std::string_view> tenant) {
+  using Minutes = std::vector<FinishedMinute>;
+  std::optional<std::string> tenant_key;
+  if (tenant) tenant_key = std::string(*tenant);
+  return Transact("finished per minute", [&](pqxx::work& w) -> Result<Minutes> {
+    pqxx::result r = w.exec_params(
+        "SELECT t / 60000 AS minute, COUNT(*) FILTER (WHERE state = 'complete'), "
+        "COUNT(*) FILTER (WHERE state <> 'complete') FROM ("
+        "SELECT j.state, CASE WHEN j.state = 'complete' THEN j.completed_at ELSE j.updated_at "
+        "END AS t FROM jobs j JOIN documents d ON d.id = j.document_id "
+        "WHERE j.state IN ('complete', 'failed', 'dead') "
+        "AND ($2::text IS NULL OR d.tenant = $2::text)) f "
+        "WHERE t >= $1 GROUP BY minute ORDER BY minute",
+        since, OrNull(tenant_key));
+    Minutes out;
+    for (const pqxx::row& row : r) {
+      out.push_back({.minute = Int(row[0]), .completed = Int(row[1]), .failed = Int(row[2])});
+    }
+    return out;
+  });
+}
+
 Result<std::optional<UnixMillis>> PostgresStore::OldestQueuedAt(UnixMillis now) {
   return Transact("oldest queued", [&](pqxx::work& w) -> Result<std::optional<UnixMillis>> {
     pqxx::row r = w.exec_params1(

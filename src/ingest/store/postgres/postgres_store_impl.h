@@ -45,6 +45,8 @@ class PostgresStore final : public Store {
   Result<std::vector<JobView>> ListJobs(const JobFilter& filter) override;
   Result<std::vector<std::pair<JobState, int64_t>>> CountJobsByState() override;
   Result<std::optional<UnixMillis>> OldestQueuedAt(UnixMillis now) override;
+  Result<std::vector<FinishedMinute>> FinishedPerMinute(
+      UnixMillis since, std::optional<std::string_view> tenant) override;
   Result<std::optional<Lease>> LeaseNext(std::string_view owner, Duration ttl,
                                          UnixMillis now) override;
   Status Heartbeat(Lease* lease, Duration ttl, UnixMillis now) override;

@@ -265,6 +265,26 @@ Result<std::vector<std::pair<JobState, int64_t>>> SqliteStore::CountJobsByState(
   return out;
 }
 
+Result<std::vector<FinishedMinute>> SqliteStore::FinishedPerMinute(
+    UnixMillis since, std::optional<std::string_view> tenant) {
+  static const std::string sql =
+      "SELECT t / 60000 AS minute, SUM(state = 'complete'), SUM(state <> 'complete') FROM ("
+      "SELECT j.state, CASE WHEN j.state = 'complete' THEN j.completed_at ELSE j.updated_at END "
+      "AS t FROM jobs j JOIN documents d ON d.id = j.document_id "
+      "WHERE j.state IN ('complete', 'failed', 'dead') AND (?2 IS NULL OR d.tenant = ?2)) "
+      "WHERE t >= ?1 GROUP BY minute ORDER BY minute";
+  INGEST_ASSIGN_OR_RETURN(ConnectionPool::Handle conn, pool_.Acquire());
+  INGEST_ASSIGN_OR_RETURN(Stmt q, conn->Prepare(sql));
+  q.Bind(1, since).BindOptional(2, tenant);
+  std::vector<FinishedMinute> out;
+  for (;;) {
+    INGEST_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back({.minute = q.Int(0), .completed = q.Int(1), .failed = q.Int(2)});
+  }
+  return out;
+}
+
 Result<std::optional<UnixMillis>> SqliteStore::OldestQueuedAt(UnixMillis now) {
   INGEST_ASSIGN_OR_RETURN(ConnectionPool::Handle conn, pool_.Acquire());
   INGEST_ASSIGN_OR_RETURN(Stmt q, conn->Prepare("SELECT MIN(created_at) FROM jobs WHERE state = "
