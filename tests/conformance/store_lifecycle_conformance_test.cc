@@ -273,6 +273,49 @@ TEST_P(StoreLifecycle, DeleteRemovesEverythingButTheTombstone) {
             StatusCode::kNotFound);
 }
 
+// `ingestd gc`: cache rows nothing live holds are counted, then deleted in batches; rows a
+// live document or a chunk holds stay.
+TEST_P(StoreLifecycle, UnheldContentIsCountedAndDeleted) {
+  EXPECT_EQ(store_->CountUnheldContent()->parses + store_->CountUnheldContent()->vectors, 0);
+  SubmitResult a = Submit("alpha");
+  Index(a.document.id, {"held"});
+  ParseRecord parse;
+  parse.parser = "local";
+  parse.config_hash = "h";
+  parse.pages = {PageText{1, "alpha"}};
+  parse.file_sha256 = a.document.sha256;
+  ASSERT_TRUE(store_->PutParse(parse).ok());  // held by the live document
+  parse.file_sha256 = Sha256Hex("bytes nobody holds");
+  ASSERT_TRUE(store_->PutParse(parse).ok());
+  std::vector<StoredVector> stray = {{Sha256Hex("stray one"), "local", {1.0f, 2.0f}},
+                                     {Sha256Hex("stray two"), "local", {3.0f, 4.0f}}};
+  ASSERT_TRUE(store_->PutVectors(kSpace, stray).ok());
+
+  auto counted = store_->CountUnheldContent();
+  ASSERT_TRUE(counted.ok()) << counted.status().ToString();
+  EXPECT_EQ(counted->parses, 1);
+  EXPECT_GT(counted->parse_bytes, 0);
+  EXPECT_EQ(counted->vectors, 2);
+  EXPECT_GT(counted->vector_bytes, 0);
+
+  auto first = store_->DeleteUnheldContent(1);  // at most one of each kind
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->parses, 1);
+  EXPECT_EQ(first->parse_bytes, counted->parse_bytes);
+  EXPECT_EQ(first->vectors, 1);
+  auto rest = store_->DeleteUnheldContent(0);  // no limit
+  ASSERT_TRUE(rest.ok());
+  EXPECT_EQ(rest->parses, 0);
+  EXPECT_EQ(rest->vectors, 1);
+  EXPECT_EQ(first->vector_bytes + rest->vector_bytes, counted->vector_bytes);
+  auto after = store_->CountUnheldContent();
+  EXPECT_EQ(after->parses + after->vectors, 0);
+  // What is held stays.
+  EXPECT_TRUE(HasVector("held"));
+  EXPECT_TRUE(store_->GetParse(a.document.sha256, "local", "h")->has_value());
+  EXPECT_THAT(Texts(), UnorderedElementsAre("held"));
+}
+
 TEST_P(StoreLifecycle, SameBytesAfterDeleteReviveTheDocumentWithANewJob) {
   SubmitResult a = Submit("alpha", "a", R"({"v":1})");
   Index(a.document.id, {"a0"});

@@ -34,6 +34,7 @@ int RunCli(int argc, char** argv) {
   AddSearchCommand(app, global, &exit_code);
   AddDocumentsCommand(app, global, &exit_code);
   AddSyncCommand(app, global, &exit_code);
+  AddGcCommand(app, global, &exit_code);
   AddJobsCommand(app, global, &exit_code);
   AddCostsCommand(app, global, &exit_code);
   AddBudgetCommand(app, global, &exit_code);

@@ -30,6 +30,7 @@ void AddIngestCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddSearchCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddDocumentsCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddSyncCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
+void AddGcCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddJobsCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddServeCommand(CLI::App& app, GlobalOptions& global, int* exit_code);
 void AddCostsCommand(CLI::App& app, GlobalOptions& global, int* exit_code);

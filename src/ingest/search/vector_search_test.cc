@@ -64,6 +64,8 @@ class FakeIndexStore : public store::Store {
     return Unused();
   }
   Result<std::vector<std::string>> ListOrphanBlobs(int) override { return Unused(); }
+  Result<store::UnheldContent> CountUnheldContent() override { return Unused(); }
+  Result<store::UnheldContent> DeleteUnheldContent(int) override { return Unused(); }
   Result<bool> ForgetBlob(std::string_view) override { return Unused(); }
   Status UpdateDocumentParseInfo(std::string_view, int, std::string_view,
                                  std::string_view) override {

@@ -118,6 +118,12 @@ class Store {
   // The blob `key` was removed from the blob store: tombstones forget it (blob_key = ""),
   // unless a live document took it meanwhile (then nothing changes and false is returned).
   virtual Result<bool> ForgetBlob(std::string_view key) = 0;
+  // Cache rows nothing live holds (`ingestd gc`): parses of bytes no live document has, and
+  // vectors (every space) of texts no chunk has. Counts and payload bytes.
+  virtual Result<UnheldContent> CountUnheldContent() = 0;
+  // Deletes up to `limit` rows of each kind counted by CountUnheldContent, each row checked
+  // again under the same locks as PurgeUnheldContent; returns what went.
+  virtual Result<UnheldContent> DeleteUnheldContent(int limit) = 0;
   virtual Status UpdateDocumentParseInfo(std::string_view document_id, int page_count,
                                          std::string_view parser, std::string_view parse_note) = 0;
   virtual Result<Job> GetJob(std::string_view job_id) = 0;

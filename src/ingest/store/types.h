@@ -415,6 +415,14 @@ struct JobView {
   int64_t cost_nanos = 0;  // settled + reserved ledger cost of this job
 };
 
+// Cache rows no live document or chunk holds (Store::CountUnheldContent, `ingestd gc`).
+struct UnheldContent {
+  int64_t parses = 0;
+  int64_t parse_bytes = 0;  // pages_json + detail_json
+  int64_t vectors = 0;
+  int64_t vector_bytes = 0;
+};
+
 // Jobs finished in one minute (Store::FinishedPerMinute).
 struct FinishedMinute {
   int64_t minute = 0;  // unix time / 60000

@@ -1,4 +1,5 @@
 // Documents as a living collection: listing, deletion (tombstones) and orphan blobs.
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -199,6 +200,59 @@ Result<std::vector<std::string>> PostgresStore::ListOrphanBlobs(int limit) {
     if (limit > 0) sql += " LIMIT " + std::to_string(limit);
     std::vector<std::string> out;
     for (const pqxx::row& row : w.exec(sql)) out.push_back(Text(row[0]));
+    return out;
+  });
+}
+
+namespace {
+
+constexpr const char* kUnheldParses =
+    "FROM parses p WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.sha256 = p.file_sha256 "
+    "AND d.deleted_at = 0)";
+constexpr const char* kUnheldVectors =
+    "FROM vectors v WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.text_sha256 = "
+    "v.text_sha256)";
+
+}  // namespace
+
+Result<UnheldContent> PostgresStore::CountUnheldContent() {
+  return Transact("count unheld content", [&](pqxx::work& w) -> Result<UnheldContent> {
+    UnheldContent out;
+    pqxx::row p = w.exec1(std::string("SELECT COUNT(*), COALESCE(SUM(octet_length(p.pages_json) "
+                                      "+ octet_length(p.detail_json)), 0) ") +
+                          kUnheldParses);
+    out.parses = Int(p[0]);
+    out.parse_bytes = Int(p[1]);
+    pqxx::row v = w.exec1(
+        std::string("SELECT COUNT(*), COALESCE(SUM(octet_length(v.vector)), 0) ") + kUnheldVectors);
+    out.vectors = Int(v[0]);
+    out.vector_bytes = Int(v[1]);
+    return out;
+  });
+}
+
+Result<UnheldContent> PostgresStore::DeleteUnheldContent(int limit) {
+  const int64_t n = limit > 0 ? limit : std::numeric_limits<int64_t>::max();
+  return Transact("delete unheld content", [&](pqxx::work& w) -> Result<UnheldContent> {
+    // Exclusive against chunk writes, as PurgeUnheldContent: a chunk committing meanwhile
+    // either holds its vector before this looks, or waits until the vector is gone and embeds.
+    LockChunkWrites(w, /*exclusive=*/true);
+    UnheldContent out;
+    for (const pqxx::row& r : w.exec_params(
+             std::string("DELETE FROM parses WHERE ctid IN (SELECT p.ctid ") + kUnheldParses +
+                 " LIMIT $1) RETURNING octet_length(pages_json) + "
+                 "octet_length(detail_json)",
+             n)) {
+      ++out.parses;
+      out.parse_bytes += Int(r[0]);
+    }
+    for (const pqxx::row& r :
+         w.exec_params(std::string("DELETE FROM vectors WHERE ctid IN (SELECT v.ctid ") +
+                           kUnheldVectors + " LIMIT $1) RETURNING octet_length(vector)",
+                       n)) {
+      ++out.vectors;
+      out.vector_bytes += Int(r[0]);
+    }
     return out;
   });
 }

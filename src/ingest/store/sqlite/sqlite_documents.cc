@@ -244,6 +244,75 @@ Result<std::vector<std::string>> SqliteStore::ListOrphanBlobs(int limit) {
   return out;
 }
 
+namespace {
+
+constexpr const char* kUnheldParses =
+    "FROM parses p WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.sha256 = p.file_sha256 "
+    "AND d.deleted_at = 0)";
+constexpr const char* kUnheldVectors =
+    "FROM vectors v WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.text_sha256 = "
+    "v.text_sha256)";
+
+}  // namespace
+
+Result<UnheldContent> SqliteStore::CountUnheldContent() {
+  INGEST_ASSIGN_OR_RETURN(ConnectionPool::Handle conn, pool_.Acquire());
+  UnheldContent out;
+  INGEST_ASSIGN_OR_RETURN(
+      Stmt p, conn->Prepare(std::string("SELECT COUNT(*), COALESCE(SUM(length(p.pages_json) + "
+                                        "length(p.detail_json)), 0) ") +
+                            kUnheldParses));
+  INGEST_ASSIGN_OR_RETURN(bool prow, p.Step());
+  if (prow) {
+    out.parses = p.Int(0);
+    out.parse_bytes = p.Int(1);
+  }
+  INGEST_ASSIGN_OR_RETURN(
+      Stmt v, conn->Prepare(std::string("SELECT COUNT(*), COALESCE(SUM(length(v.vector)), 0) ") +
+                            kUnheldVectors));
+  INGEST_ASSIGN_OR_RETURN(bool vrow, v.Step());
+  if (vrow) {
+    out.vectors = v.Int(0);
+    out.vector_bytes = v.Int(1);
+  }
+  return out;
+}
+
+Result<UnheldContent> SqliteStore::DeleteUnheldContent(int limit) {
+  // One write transaction: SQLite's single writer orders it with chunk writes, so a vector
+  // whose chunk commits first is held (kept) and one deleted first is embedded again.
+  INGEST_ASSIGN_OR_RETURN(WriteScope w, BeginWrite());
+  UnheldContent out;
+  const int64_t n = limit > 0 ? limit : -1;
+  {
+    INGEST_ASSIGN_OR_RETURN(
+        Stmt d, w->Prepare(std::string("DELETE FROM parses WHERE rowid IN (SELECT p.rowid ") +
+                           kUnheldParses +
+                           " LIMIT ?1) RETURNING length(pages_json) + length(detail_json)"));
+    d.Bind(1, n);
+    for (;;) {
+      INGEST_ASSIGN_OR_RETURN(bool row, d.Step());
+      if (!row) break;
+      ++out.parses;
+      out.parse_bytes += d.Int(0);
+    }
+  }
+  {
+    INGEST_ASSIGN_OR_RETURN(
+        Stmt d, w->Prepare(std::string("DELETE FROM vectors WHERE rowid IN (SELECT v.rowid ") +
+                           kUnheldVectors + " LIMIT ?1) RETURNING length(vector)"));
+    d.Bind(1, n);
+    for (;;) {
+      INGEST_ASSIGN_OR_RETURN(bool row, d.Step());
+      if (!row) break;
+      ++out.vectors;
+      out.vector_bytes += d.Int(0);
+    }
+  }
+  INGEST_RETURN_IF_ERROR(w.txn->Commit());
+  return out;
+}
+
 Result<bool> SqliteStore::ForgetBlob(std::string_view key) {
   INGEST_ASSIGN_OR_RETURN(WriteScope w, BeginWrite());
   {

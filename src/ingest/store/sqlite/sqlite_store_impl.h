@@ -39,6 +39,8 @@ class SqliteStore final : public Store {
                                      std::span<const std::string> text_sha256s) override;
   Result<std::vector<std::string>> ListOrphanBlobs(int limit) override;
   Result<bool> ForgetBlob(std::string_view key) override;
+  Result<UnheldContent> CountUnheldContent() override;
+  Result<UnheldContent> DeleteUnheldContent(int limit) override;
   Status UpdateDocumentParseInfo(std::string_view document_id, int page_count,
                                  std::string_view parser, std::string_view parse_note) override;
   Result<Job> GetJob(std::string_view job_id) override;
