@@ -227,6 +227,8 @@ Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
     }
     parse::LlamaParseParserOptions llamaparse;
     llamaparse.client.api_key = llamaparse_endpoint.api_key;
+    app->llamaparse_key_ = std::make_shared<SecretCell>(llamaparse_endpoint.api_key);
+    llamaparse.client.api_key_cell = app->llamaparse_key_;
     if (!llamaparse_endpoint.base_url.empty()) {
       llamaparse.client.base_url = llamaparse_endpoint.base_url;
     }
@@ -274,6 +276,8 @@ Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
     openai.base_url = openai_endpoint.base_url.empty() ? std::string(embed::kOpenAiDefaultBaseUrl)
                                                        : openai_endpoint.base_url;
     openai.api_key = openai_endpoint.api_key;
+    app->openai_key_ = std::make_shared<SecretCell>(openai_endpoint.api_key);
+    openai.api_key_cell = app->openai_key_;
     openai.model = config.embed.model;
     openai.dimensions = config.embed.dimensions;
     openai.mock = mock;
@@ -293,6 +297,10 @@ Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
       fallback.model = config.embed.fallback_model;
       fallback.dimensions = config.embed.fallback_dimensions;
       if (!config.embed.fallback_api_key.empty()) fallback.api_key = config.embed.fallback_api_key;
+      // Its own cell: a fallback without a key of its own keeps the primary's as it was at
+      // start (rotate it by giving the fallback its own key).
+      app->openai_fallback_key_ = std::make_shared<SecretCell>(fallback.api_key);
+      fallback.api_key_cell = app->openai_fallback_key_;
       // Its own gate: its own breaker (the point of a fallback is to be asked while the
       // primary's is open) and its own rate buckets; the budgets are the same ("openai").
       INGEST_ASSIGN_OR_RETURN(fallback.gate,
@@ -318,6 +326,70 @@ Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
         governor::EmbeddingCostNanos(app->prices_, app->embedder_->Space().model, 0).status());
   }
   return app;
+}
+
+Result<App::SecretReload> App::ReloadSecrets(const config::Config& fresh) {
+  SecretReload out;
+  // Mode mock: the keys are the in-process emulators' own, fixed for the process.
+  if (config_.mode == "mock") return out;
+  struct Slot {
+    const char* name;      // the setting, as named in messages (never the value)
+    const char* provider;  // the governor's provider to resume after a credentials stop
+    SecretCell* cell;      // nullptr: the provider is not in use
+    std::string value;
+    bool required;  // an empty new value is an error (the fallback's own key is optional)
+  };
+  const Slot slots[] = {
+      {"OPENAI_API_KEY", "openai", openai_key_.get(), fresh.openai.api_key, true},
+      {"embed.fallback_api_key", "openai-fallback", openai_fallback_key_.get(),
+       fresh.embed.fallback_api_key, false},
+      {"LLAMA_CLOUD_API_KEY", "llamaparse", llamaparse_key_.get(), fresh.llamaparse.api_key, true},
+  };
+  for (const Slot& s : slots) {
+    if (s.cell == nullptr) continue;
+    if (s.value.empty()) {
+      if (s.required) out.kept.push_back(s.name);
+      continue;
+    }
+    if (!s.cell->Set(s.value)) continue;
+    out.changed.push_back(s.name);
+    // Refused credentials stopped the provider; a new key is what `providers resume` waits for.
+    auto states = store_->ListProviderStates();
+    if (!states.ok()) return states.status();
+    for (const store::ProviderState& st : *states) {
+      if (st.provider != s.provider || !st.stopped) continue;
+      if (st.reason == "invalid_api_key" || st.reason == "unauthenticated" ||
+          st.reason == "auth_failed" || st.reason == "permission_denied") {
+        INGEST_RETURN_IF_ERROR(governor_->ResumeProvider(st.provider));
+      }
+    }
+  }
+  return out;
+}
+
+void ReloadSecretsFromConfig(const GlobalOptions& global, App& app) {
+  auto fresh = LoadConfigFor(global);
+  if (!fresh.ok()) {
+    obs::LogError("secret reload failed; the previous secrets stay in use",
+                  {{"error", fresh.status().message()}});
+    return;
+  }
+  auto r = app.ReloadSecrets(*fresh);
+  if (!r.ok()) {
+    obs::LogError("secret reload failed", {{"error", r.status().message()}});
+    return;
+  }
+  auto join = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const std::string& n : v) s += (s.empty() ? "" : ",") + n;
+    return s;
+  };
+  if (!r->kept.empty()) {
+    obs::LogError("secret reload: new value empty or missing; the previous one stays in use",
+                  {{"secrets", join(r->kept)}});
+  }
+  obs::LogInfo(r->changed.empty() ? "secrets reloaded: none changed" : "secrets reloaded",
+               {{"changed", join(r->changed)}});
 }
 
 pipeline::PipelineDeps App::Deps() const {

@@ -4,10 +4,12 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ingest/app/cli.h"
 #include "ingest/common/clock.h"
 #include "ingest/common/result.h"
+#include "ingest/common/secret_cell.h"
 #include "ingest/config/config.h"
 #include "ingest/governor/governor.h"
 #include "ingest/governor/pricing.h"
@@ -76,6 +78,18 @@ class App {
   // Non-owning view for the pipeline; valid while this App lives.
   pipeline::PipelineDeps Deps() const;
 
+  // Secret rotation without a restart (SIGHUP in `serve` and `worker`): takes the provider API
+  // keys of `fresh` (the configuration loaded again, so *_FILE files are read again) into the
+  // running clients; the next request uses them. A key that became empty keeps its previous
+  // value (listed in `kept`). A provider stopped for refused credentials (invalid_api_key,
+  // unauthenticated, auth_failed, permission_denied) whose key changed is resumed, so its
+  // deferred jobs run again. Secrets are named, never shown.
+  struct SecretReload {
+    std::vector<std::string> changed;
+    std::vector<std::string> kept;  // empty or missing now: the previous value stays in use
+  };
+  Result<SecretReload> ReloadSecrets(const config::Config& fresh);
+
  private:
   App() = default;
   config::Config config_;
@@ -89,8 +103,18 @@ class App {
   std::unique_ptr<governor::Governor> governor_;
   std::unique_ptr<parse::Parser> parser_;
   std::unique_ptr<embed::Embedder> embedder_;
+  // The provider keys the clients read per request (nullptr: provider not configured).
+  std::shared_ptr<SecretCell> openai_key_;
+  std::shared_ptr<SecretCell> openai_fallback_key_;
+  std::shared_ptr<SecretCell> llamaparse_key_;
   const text::Tokenizer* tokenizer_ = nullptr;
   const text::TokenCounter* embed_tokens_ = nullptr;  // the embedder's exact token counter
 };
+
+// The SIGHUP reload of `serve` and `worker`: loads the configuration again as at start (so
+// *_FILE secrets are read again) and hands it to App::ReloadSecrets. Logs what changed by name
+// (never a value), or why the previous values stay (a configuration that no longer loads, an
+// emptied secret file). Settings other than secrets need a restart.
+void ReloadSecretsFromConfig(const GlobalOptions& global, App& app);
 
 }  // namespace ingest::app

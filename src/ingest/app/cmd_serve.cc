@@ -4,7 +4,8 @@
 //
 // Shutdown on SIGINT/SIGTERM: the server stops accepting and finishes in-flight requests, then
 // the pool stops leasing and lets running stages finish and release their jobs. SIGHUP reloads
-// the TLS certificate and key without dropping connections. An address already in use is an
+// the TLS certificate and key without dropping connections, and the provider API keys
+// (*_FILE secrets; App::ReloadSecrets). An address already in use is an
 // error (exit 2), never a shared port.
 #include <CLI/CLI.hpp>
 #include <csignal>
@@ -156,6 +157,8 @@ int RunServe(const GlobalOptions& global, const ServeArgs& args) {
   // thing that can change under a running server; a hook logs its own outcome and keeps the
   // previous value when its reload fails.
   std::vector<std::function<void()>> reload_hooks;
+  // Provider API keys from *_FILE (or the configuration file): the next request uses them.
+  reload_hooks.push_back([&global, &app] { ReloadSecretsFromConfig(global, app); });
   if (tls) {
     reload_hooks.push_back([&server, &config, &app] {
       Status st = server.ReloadTls();

@@ -6,8 +6,10 @@
 // Shutdown on SIGINT/SIGTERM: stop leasing, let running stages finish and release their jobs
 // (queued at their next stage for any worker), then exit 0. A second signal exits at once;
 // the jobs it held are taken over when their leases expire. kill -9 is the same as that second
-// signal as far as the store is concerned.
+// signal as far as the store is concerned. SIGHUP re-reads the provider API keys (*_FILE
+// secrets) without stopping (App::ReloadSecrets).
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -66,7 +68,7 @@ int RunWorker(const GlobalOptions& global, const WorkerArgs& args) {
   preflight.check_listen = false;
   preflight.check_api_tokens = false;
   if (!RunPreflight(*config, preflight)) return 2;
-  StopSignals signals;  // before any thread starts
+  StopSignals signals(/*reload=*/true);  // before any thread starts; SIGHUP: reload secrets
   auto app_or = App::Open(*config);
   if (!app_or.ok()) {
     std::fprintf(stderr, "ingestd: %s\n", app_or.status().ToString().c_str());
@@ -113,7 +115,13 @@ int RunWorker(const GlobalOptions& global, const WorkerArgs& args) {
                                   {"parser", std::string(app.parser().Name())},
                                   {"embedder", app.embedder().Describe()}});
 
-  const int sig = signals.Wait();
+  int sig = 0;
+  for (;;) {
+    sig = signals.Wait();
+    if (sig != SIGHUP) break;
+    obs::LogInfo("SIGHUP: reloading secrets");
+    ReloadSecretsFromConfig(global, app);
+  }
   obs::LogInfo("worker stopping: finishing running stages", {{"signal", sig}});
   signals.ExitOnNextSignal();
   pool.RequestStop();

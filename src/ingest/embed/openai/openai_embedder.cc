@@ -120,8 +120,9 @@ Status OpenAiEmbedder::SendWithRetries(std::span<const std::string> inputs, int6
   req.method = "POST";
   req.url = url_;
   req.headers.emplace_back("Content-Type", "application/json");
-  if (!options_.api_key.empty()) {
-    req.headers.emplace_back("Authorization", "Bearer " + options_.api_key);
+  const std::string key = options_.api_key_cell ? options_.api_key_cell->Get() : options_.api_key;
+  if (!key.empty()) {
+    req.headers.emplace_back("Authorization", "Bearer " + key);
   }
   if (!options_.organization.empty()) {
     req.headers.emplace_back("OpenAI-Organization", options_.organization);

@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "ingest/common/clock.h"
+#include "ingest/common/secret_cell.h"
 #include "ingest/embed/embedder.h"
 #include "ingest/embed/openai/rate_limits.h"
 #include "ingest/embed/openai/request_packer.h"
@@ -38,6 +39,9 @@ inline constexpr std::string_view kOpenAiDefaultBaseUrl = "https://api.openai.co
 struct OpenAiEmbedderOptions {
   std::string base_url = std::string(kOpenAiDefaultBaseUrl);  // ends in /v1
   std::string api_key;  // sent as Bearer when non-empty (local servers often need none)
+  // When set, read per request instead of `api_key`, so a rotated key (SIGHUP) takes effect on
+  // the next request. Must outlive the embedder.
+  std::shared_ptr<const SecretCell> api_key_cell;
   std::string model = "text-embedding-3-small";
   // 0 = the model's native size, and `dimensions` is not sent. Required (> 0) for models this
   // client does not know. Never sent for text-embedding-ada-002 (the API rejects it).

@@ -126,7 +126,9 @@ std::string LlamaParseClient::Url(std::string_view suffix) const {
 }
 
 Result<http::HttpResponse> LlamaParseClient::Call(http::HttpRequest request) const {
-  request.headers.emplace_back("Authorization", "Bearer " + options_.api_key);
+  request.headers.emplace_back(
+      "Authorization",
+      "Bearer " + (options_.api_key_cell ? options_.api_key_cell->Get() : options_.api_key));
   request.headers.emplace_back("Accept", "application/json");
   http::CallGate* gate = options_.gate;
   if (gate == nullptr) return http_->Send(request);

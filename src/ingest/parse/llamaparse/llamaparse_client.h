@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "ingest/common/result.h"
+#include "ingest/common/secret_cell.h"
 #include "ingest/http/call_gate.h"
 #include "ingest/http/http_client.h"
 
@@ -37,6 +38,8 @@ struct LlamaParseClientOptions {
   // Without "/api/...": the client appends "/api/v1/parsing/...". A trailing '/' is ignored.
   std::string base_url = std::string(kLlamaParseDefaultBaseUrl);
   std::string api_key;  // sent as "Authorization: Bearer <key>"; never logged
+  // When set, read per request instead of `api_key` (rotation on SIGHUP).
+  std::shared_ptr<const SecretCell> api_key_cell;
   // The governor's gate (rate limit, breaker, provider stop), asked before every request.
   // nullptr = ungoverned.
   http::CallGate* gate = nullptr;

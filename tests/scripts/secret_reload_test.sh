@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Secret rotation without a restart: `ingestd serve` and `ingestd worker` re-read the provider
+# API keys from their *_FILE files on SIGHUP (docs/security.md#rotating-secrets).
+#   1. serve starts with a key the OpenAI emulator refuses: the upload is deferred and the
+#      provider stopped (invalid_api_key);
+#   2. the file gets the right key, SIGHUP: the provider resumes and the job completes, the
+#      process never stopped;
+#   3. the file emptied, then removed, SIGHUP each time: the previous key stays in use (logged),
+#      the next upload completes;
+#   4. a worker process survives SIGHUP and logs the reload;
+#   5. no key value appears in any log.
+# Usage: secret_reload_test.sh INGESTD SOURCE_DIR BINARY_DIR
+source "$(dirname "$0")/../lib/common.sh"
+unset OPENAI_API_KEY OPENAI_BASE_URL OPENAI_API_KEY_FILE || true
+
+OLD_KEY="key-refused-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+NEW_KEY="key-accepted-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+emulator_start openai "$WORK/emu.out" --api-key "$NEW_KEY"
+pass "OpenAI emulator accepting only the new key at $EMU_URL"
+
+mkdir -p "$WORK/secrets"
+keyfile="$WORK/secrets/openai"
+printf '%s\n' "$OLD_KEY" > "$keyfile"
+chmod 600 "$keyfile"
+export INGESTD_DATA_DIR="$WORK/data"
+export INGESTD_EMBEDDER=openai OPENAI_BASE_URL="$EMU_URL/v1" OPENAI_API_KEY_FILE="$keyfile"
+export INGESTD_ADMIN_TOKEN="admin-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export INGESTD_LOG_LEVEL=info
+
+"$BIN" serve --listen 127.0.0.1:0 --workers 1 > "$WORK/serve.out" 2> "$WORK/serve.log" &
+pid=$!
+wpid=""
+stop_all() {
+  for p in $pid $wpid; do
+    if kill -0 "$p" 2>/dev/null; then kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; fi
+  done
+  emulators_stop
+}
+trap 'stop_all; rm -rf "$WORK"' EXIT
+
+url=""
+for _ in $(seq 1 200); do
+  line="$(head -n 1 "$WORK/serve.out" 2>/dev/null || true)"
+  if [[ "$line" == "listening on http://"* ]]; then url="${line#listening on }"; break; fi
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.05
+done
+if [ -z "$url" ]; then echo "FAIL - server did not print its address"; cat "$WORK/serve.log"; exit 1; fi
+pass "server listening at $url"
+admin=(-H "Authorization: Bearer $INGESTD_ADMIN_TOKEN")
+
+upload() {  # upload NAME TEXT -> job id
+  printf '# %s\n\n%s\n' "$1" "$2" > "$WORK/$1"
+  curl -s "${admin[@]}" -H "X-Filename: $1" --data-binary @"$WORK/$1" "$url/v1/documents" | jq -r .job_id
+}
+wait_state() {  # wait_state JOB STATE SECONDS -> prints the last state seen
+  local state=""
+  for _ in $(seq 1 $(($3 * 10))); do
+    state=$(curl -s "${admin[@]}" "$url/v1/jobs/$1" | jq -r .state)
+    [ "$state" = "$2" ] && break
+    sleep 0.1
+  done
+  echo "$state"
+}
+hup_and_wait_log() {  # hup_and_wait_log PID LOG TEXT: SIGHUP, then wait for a new line with TEXT
+  local before
+  before=$(grep -c -- "$3" "$2" || true)
+  kill -HUP "$1"
+  for _ in $(seq 1 100); do
+    [ "$(grep -c -- "$3" "$2" || true)" -gt "$before" ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+job1=$(upload first.md "Apples grow in orchards and ripen in autumn.")
+state=$(wait_state "$job1" deferred 30)
+check "with the refused key the upload waits deferred (got $state)" test "$state" = deferred
+check "the provider is stopped for the refused key" \
+  bash -c "\"$BIN\" providers --json | jq -e '.providers[] | select(.provider == \"openai\") | .stopped and .reason == \"invalid_api_key\"' > /dev/null"
+
+printf '%s\n' "$NEW_KEY" > "$keyfile"
+check "SIGHUP reloads the new key (logged by name)" hup_and_wait_log "$pid" "$WORK/serve.log" '"secrets reloaded"'
+check "the reload names OPENAI_API_KEY as changed" \
+  bash -c "grep '\"secrets reloaded\"' '$WORK/serve.log' | tail -1 | grep -q OPENAI_API_KEY"
+state=$(wait_state "$job1" complete 60)
+check "the deferred job completes after the reload, without a restart (got $state)" test "$state" = complete
+check "the server is the same process" kill -0 "$pid"
+
+: > "$keyfile"
+check "an emptied key file is logged and kept" \
+  hup_and_wait_log "$pid" "$WORK/serve.log" 'the previous one stays in use'
+job2=$(upload second.md "Rivers carry water from the mountains to the sea.")
+state=$(wait_state "$job2" complete 60)
+check "uploads still complete with the previous key (got $state)" test "$state" = complete
+
+rm -f "$keyfile"
+check "a missing key file is logged and the previous secrets kept" \
+  hup_and_wait_log "$pid" "$WORK/serve.log" 'secret reload failed; the previous secrets stay in use'
+job3=$(upload third.md "Mountains are high and cold in winter.")
+state=$(wait_state "$job3" complete 60)
+check "uploads still complete after a failed reload (got $state)" test "$state" = complete
+check "the server survived three SIGHUPs" kill -0 "$pid"
+
+# A headless worker: SIGHUP reloads instead of stopping it.
+printf '%s\n' "$NEW_KEY" > "$keyfile"
+chmod 600 "$keyfile"
+"$BIN" worker --workers 1 > "$WORK/worker.out" 2> "$WORK/worker.log" &
+wpid=$!
+for _ in $(seq 1 100); do grep -q '"worker started"' "$WORK/worker.log" && break; sleep 0.05; done
+check "the worker logs the reload on SIGHUP" \
+  hup_and_wait_log "$wpid" "$WORK/worker.log" '"secrets reloaded: none changed"'
+sleep 0.3
+check "the worker is still running after SIGHUP" kill -0 "$wpid"
+
+check "no key value in the server's or the worker's logs" \
+  bash -c "! grep -q -e '$OLD_KEY' -e '$NEW_KEY' '$WORK/serve.log' '$WORK/serve.out' '$WORK/worker.log' '$WORK/worker.out'"
+finish
