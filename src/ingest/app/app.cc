@@ -1,6 +1,8 @@
 #include "ingest/app/app.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <thread>
 
 #include "ingest/app/mock_services.h"
 #include "ingest/common/hash.h"
@@ -208,6 +210,10 @@ Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
   parse::LocalParserOptions parser_options;
   parser_options.limits = limits;
   parser_options.ocr = OcrOptionsFor(config);
+  parser_options.pdf_threads =
+      config.parse.pdf_threads > 0
+          ? config.parse.pdf_threads
+          : static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 8u));
   std::unique_ptr<parse::Parser> local_parser = MakeLocalParser(config, parser_options);
   // Only parse.parser (or mode) switches LlamaParse on; a key alone never does (DESIGN §4).
   // "auto" without a key is the local parser alone: nothing can be paid for.

@@ -106,6 +106,7 @@ const std::vector<Key>& Keys() {
       KN("parse.ocr_min_confidence", "INGESTD_OCR_MIN_CONFIDENCE", &Config::parse,
          &ParseConfig::ocr_min_confidence),
       KN("parse.ocr_threads", "INGESTD_OCR_THREADS", &Config::parse, &ParseConfig::ocr_threads),
+      KN("parse.pdf_threads", "INGESTD_PDF_THREADS", &Config::parse, &ParseConfig::pdf_threads),
       KN("parse.ocr_page_timeout_s", "INGESTD_OCR_PAGE_TIMEOUT_S", &Config::parse,
          &ParseConfig::ocr_page_timeout_s),
       KN("parse.ocr_budget_s", "INGESTD_OCR_BUDGET_S", &Config::parse, &ParseConfig::ocr_budget_s),
@@ -594,6 +595,7 @@ Status Validate(const Config& c) {
     return InvalidArgument("parse.ocr_min_confidence must be at most 100", "config_invalid");
   }
   INGEST_RETURN_IF_ERROR(AtLeast(c, "parse.ocr_threads", c.parse.ocr_threads, 1));
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "parse.pdf_threads", c.parse.pdf_threads, 0));
   INGEST_RETURN_IF_ERROR(AtLeast(c, "parse.ocr_page_timeout_s", c.parse.ocr_page_timeout_s, 1));
   INGEST_RETURN_IF_ERROR(AtLeast(c, "parse.ocr_budget_s", c.parse.ocr_budget_s, 0));
   INGEST_RETURN_IF_ERROR(

@@ -71,6 +71,7 @@ struct ParseConfig {
   int ocr_dpi = 300;
   int ocr_min_confidence = 60;  // mean word confidence 0-100; below: low-confidence page
   int ocr_threads = 1;          // OCR threads per document being parsed
+  int pdf_threads = 0;          // text extraction threads per PDF (0 = one per core, up to 8)
   int ocr_page_timeout_s = 60;  // one page's recognition; past it the page fails alone
   int ocr_budget_s = 1800;      // most extra time one document's OCR may add to timeout_s
   int64_t ocr_max_page_pixels = 40'000'000;  // largest rendered page / decoded image

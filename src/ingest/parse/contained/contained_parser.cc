@@ -64,6 +64,7 @@ Result<ParsedDocument> ContainedParser::Parse(const ParseInput& input) const {
       "max_pages=" + std::to_string(limits.max_pages),
       "max_uncompressed_bytes=" + std::to_string(limits.max_uncompressed_bytes),
       "max_compression_ratio=" + std::to_string(limits.max_compression_ratio),
+      "pdf_threads=" + std::to_string(options_.local.pdf_threads),
       "cpu_seconds=" + std::to_string(sandbox.cpu_seconds),
       "memory_bytes=" + std::to_string(sandbox.memory_bytes),
       "parent_pid=" + std::to_string(::getpid()),

@@ -185,6 +185,9 @@ int RunParseChild(int argc, char** argv) {
   options.limits.max_pages = static_cast<int>(Int(args, "max_pages"));
   options.limits.max_uncompressed_bytes = Int(args, "max_uncompressed_bytes");
   options.limits.max_compression_ratio = Int(args, "max_compression_ratio");
+  options.pdf_threads = args.count("pdf_threads") > 0
+                            ? static_cast<int>(std::max<int64_t>(1, Int(args, "pdf_threads")))
+                            : 1;
   if (ocr) {
     OcrOptions& o = options.ocr;
     o.enabled = true;

@@ -179,7 +179,8 @@ Result<ParsedDocument> LocalParser::Parse(const ParseInput& input) const {
   OcrOutcome ocr;
   switch (type) {
     case DocType::kPdf: {
-      INGEST_ASSIGN_OR_RETURN(doc.pages, ExtractPdfPages(input.path, limits.max_pages));
+      INGEST_ASSIGN_OR_RETURN(doc.pages,
+                              ExtractPdfPages(input.path, limits.max_pages, options_.pdf_threads));
       if (options_.ocr.enabled) {
         INGEST_RETURN_IF_ERROR(OcrThinPdfPages(input.path, options_.ocr, &doc.pages, &ocr));
         doc.parser = ParserOfPages(ocr.page_parsers, doc.parser);

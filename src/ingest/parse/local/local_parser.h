@@ -29,6 +29,9 @@ namespace ingest::parse {
 struct LocalParserOptions {
   ParseLimits limits;
   OcrOptions ocr;  // ocr.enabled false: no OCR (scanned pages stay empty, images unsupported)
+  // Text extraction threads for one PDF (ExtractPdfPages); the output does not depend on it,
+  // so it is not part of ConfigHash.
+  int pdf_threads = 1;
 };
 
 class LocalParser final : public Parser {

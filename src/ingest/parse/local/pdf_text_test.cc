@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "ingest/parse/testing/minimal_pdf.h"
 
@@ -48,6 +49,33 @@ TEST_F(PdfTextTest, OnePageTextPerPageWithNumbers) {
   EXPECT_NE((*pages)[1].text.find("bravo page two"), std::string::npos);
   EXPECT_EQ((*pages)[1].text.find("alpha"), std::string::npos);
   EXPECT_NE((*pages)[2].text.find("charlie page three"), std::string::npos);
+}
+
+// One document's pages spread over threads (each with its own poppler document) come back in
+// order, numbered, with the same text as a single-threaded extraction.
+TEST_F(PdfTextTest, ThreadsSplitPagesAndKeepOrderAndText) {
+  std::vector<std::string> contents;
+  for (int i = 1; i <= 70; ++i) {
+    contents.push_back(PdfTextAt(72, 700, "marker page " + std::to_string(i)) +
+                       PdfTextAt(72, 600, "body text of page " + std::to_string(i)));
+  }
+  const std::string path = Write("seventy.pdf", MakePdf(contents));
+  auto one = ExtractPdfPages(path, 100, 1);
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  for (int threads : {2, 3, 4, 16}) {
+    auto many = ExtractPdfPages(path, 100, threads);
+    ASSERT_TRUE(many.ok()) << many.status().ToString();
+    ASSERT_EQ(many->size(), 70u);
+    for (size_t i = 0; i < many->size(); ++i) {
+      EXPECT_EQ((*many)[i].page, static_cast<int>(i) + 1) << threads;
+      EXPECT_EQ((*many)[i].text, (*one)[i].text) << "page " << i + 1 << ", " << threads;
+      EXPECT_NE((*many)[i].text.find("marker page " + std::to_string(i + 1) + "\n"),
+                std::string::npos)
+          << (*many)[i].text;
+    }
+  }
+  // The page limit is still checked first, whatever the threads.
+  EXPECT_EQ(ExtractPdfPages(path, 69, 4).status().reason(), "too_many_pages");
 }
 
 // Two columns whose lines sit at the same heights: a physical-layout extraction interleaves
