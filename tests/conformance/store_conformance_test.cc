@@ -565,9 +565,17 @@ TEST_P(StoreConformance, FinishedPerMinuteCountsCompleteAndFailedJobs) {
   ASSERT_TRUE(recent.ok());
   ASSERT_EQ(recent->size(), 1u);
   EXPECT_EQ((*recent)[0].minute, m + 1);
-  int64_t acme = 0, globex = 0;
-  for (const auto& f : *store_->FinishedPerMinute(0, "acme")) acme += f.completed + f.failed;
-  for (const auto& f : *store_->FinishedPerMinute(0, "globex")) globex += f.completed + f.failed;
+  auto finished = [&](std::string_view tenant) {
+    auto rows = store_->FinishedPerMinute(0, tenant);
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    int64_t n = 0;
+    if (rows.ok()) {
+      for (const FinishedMinute& f : *rows) n += f.completed + f.failed;
+    }
+    return n;
+  };
+  const int64_t acme = finished("acme");
+  const int64_t globex = finished("globex");
   EXPECT_EQ(acme, 1);
   EXPECT_EQ(globex, 1);
   EXPECT_TRUE(store_->FinishedPerMinute(0, "initech")->empty());

@@ -432,7 +432,7 @@ TEST_F(ApiServerTest, FailedJobsShowInStatsWithTheirError) {
 // A job deferred by a hard budget is shown as such: counted apart from other deferrals and
 // listed with the governor's message, for its tenant and the admin only.
 TEST_F(ApiServerTest, BudgetDeferralsAreListedInStats) {
-  parser_.hook = [](const parse::ParseInput& in, int) -> Result<parse::ParsedDocument> {
+  parser_.hook = [](const parse::ParseInput& in, int) {
     if (in.filename == "slow.md") return ResourceExhausted("HTTP 429", "rate_limited");
     return ResourceExhausted("would exceed the global day budget: spent $0.01 > hard limit $0.01",
                              "budget_exceeded");
