@@ -63,6 +63,9 @@ check "the blob file is still there after the dry runs" test -f "$blob_file"
 check "--apply deletes exactly the leftovers" \
   jqe '.dry_run == false and .blobs.count == 1 and .parses.count == 1 and .vectors.count == 2 and .vectors.bytes == 32' "$WORK/apply.json"
 check "the orphan blob file is gone" test ! -e "$blob_file"
+"$BIN" audit --json > "$WORK/audit.json"
+check "gc --apply is in the audit log with the acting user and what it deleted" \
+  jqe '[.[] | select(.action == "gc.apply")] | length == 1 and .[0].result == "ok" and (.[0].actor | startswith("cli:")) and .[0].detail.vectors == 2' "$WORK/audit.json"
 "$BIN" gc --json > "$WORK/after.json"
 check "a second run finds nothing" \
   jqe '.blobs.count == 0 and .parses.count == 0 and .vectors.count == 0' "$WORK/after.json"

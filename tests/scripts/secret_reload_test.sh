@@ -12,6 +12,7 @@
 # Usage: secret_reload_test.sh INGESTD SOURCE_DIR BINARY_DIR
 source "$(dirname "$0")/../lib/common.sh"
 unset OPENAI_API_KEY OPENAI_BASE_URL OPENAI_API_KEY_FILE || true
+jqe() { jq -e "$@" > /dev/null; }  # a jq condition as a check, without echoing its value
 
 OLD_KEY="key-refused-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 NEW_KEY="key-accepted-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
@@ -113,6 +114,14 @@ check "the worker logs the reload on SIGHUP" \
 sleep 0.3
 check "the worker is still running after SIGHUP" kill -0 "$wpid"
 
+"$BIN" audit --json > "$WORK/audit.json"
+check "every reload is in the audit log: changed, kept, failed (actor signal:SIGHUP)" \
+  jqe '[.[] | select(.action == "secrets.reload" and .actor == "signal:SIGHUP")] as $r
+         | ($r | map(select(.result == "ok" and (.detail.changed | index("OPENAI_API_KEY")))) | length) >= 1
+         and ($r | map(select(.result == "secret_missing")) | length) == 1
+         and ($r | map(select(.result != "ok" and .result != "secret_missing")) | length) == 1' \
+  "$WORK/audit.json"
+check "no key value in the audit log" bash -c "! grep -q -e '$OLD_KEY' -e '$NEW_KEY' '$WORK/audit.json'"
 check "no key value in the server's or the worker's logs" \
   bash -c "! grep -q -e '$OLD_KEY' -e '$NEW_KEY' '$WORK/serve.log' '$WORK/serve.out' '$WORK/worker.log' '$WORK/worker.out'"
 finish

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "ingest/app/mock_services.h"
@@ -378,9 +379,28 @@ void ReloadSecretsFromConfig(const GlobalOptions& global, App& app) {
   if (!fresh.ok()) {
     obs::LogError("secret reload failed; the previous secrets stay in use",
                   {{"error", fresh.status().message()}});
+    store::AuditEntry e;
+    e.actor = "signal:SIGHUP";
+    e.action = "secrets.reload";
+    e.source = "local";
+    e.result = fresh.status().reason().empty() ? "config_error" : fresh.status().reason();
+    if (Status a = app.store().AppendAudit(e); !a.ok()) {
+      obs::LogError("audit row not written", {{"action", e.action}, {"error", a.message()}});
+    }
     return;
   }
   auto r = app.ReloadSecrets(*fresh);
+  // Who sent the signal is not known here; the row records that it happened and what changed
+  // (by name), as for the TLS reload.
+  store::AuditEntry e;
+  e.actor = "signal:SIGHUP";
+  e.action = "secrets.reload";
+  e.source = "local";
+  e.result = r.ok() ? (r->kept.empty() ? "ok" : "secret_missing") : r.status().reason();
+  if (r.ok()) e.detail_json = nlohmann::json{{"changed", r->changed}, {"kept", r->kept}}.dump();
+  if (Status a = app.store().AppendAudit(e); !a.ok()) {
+    obs::LogError("audit row not written", {{"action", e.action}, {"error", a.message()}});
+  }
   if (!r.ok()) {
     obs::LogError("secret reload failed", {{"error", r.status().message()}});
     return;

@@ -11,6 +11,7 @@
 
 #include "ingest/app/app.h"
 #include "ingest/app/cli.h"
+#include "ingest/app/cli_audit.h"
 #include "ingest/pipeline/delete_document.h"
 #include "ingest/store/blob_store.h"
 
@@ -54,13 +55,18 @@ int RunGc(const GlobalOptions& global, const GcArgs& args) {
     constexpr int kBatch = 5000;  // rows of each kind per transaction
     for (;;) {
       auto batch = s.DeleteUnheldContent(kBatch);
-      if (!batch.ok()) return fail(batch.status());
+      if (!batch.ok()) {
+        AuditCli(s, "gc.apply", "store", {{"blobs", blobs}}, batch.status());
+        return fail(batch.status());
+      }
       rows.parses += batch->parses;
       rows.parse_bytes += batch->parse_bytes;
       rows.vectors += batch->vectors;
       rows.vector_bytes += batch->vector_bytes;
       if (batch->parses < kBatch && batch->vectors < kBatch) break;
     }
+    AuditCli(s, "gc.apply", "store",
+             {{"blobs", blobs}, {"parses", rows.parses}, {"vectors", rows.vectors}}, Status::Ok());
   }
   if (args.json) {
     nlohmann::json out{
