@@ -7,8 +7,10 @@
 #      process never stopped;
 #   3. the file emptied, then removed, SIGHUP each time: the previous key stays in use (logged),
 #      the next upload completes;
-#   4. a worker process survives SIGHUP and logs the reload;
-#   5. no key value appears in any log.
+#   4. the admin token file and the tenant tokens file are read again: new tokens in, old ones
+#      out; a malformed tokens file keeps the tokens in use;
+#   5. a worker process survives SIGHUP and logs the reload;
+#   6. every reload is an audit row; no key or token value appears in any log.
 # Usage: secret_reload_test.sh INGESTD SOURCE_DIR BINARY_DIR
 source "$(dirname "$0")/../lib/common.sh"
 unset OPENAI_API_KEY OPENAI_BASE_URL OPENAI_API_KEY_FILE || true
@@ -25,7 +27,14 @@ printf '%s\n' "$OLD_KEY" > "$keyfile"
 chmod 600 "$keyfile"
 export INGESTD_DATA_DIR="$WORK/data"
 export INGESTD_EMBEDDER=openai OPENAI_BASE_URL="$EMU_URL/v1" OPENAI_API_KEY_FILE="$keyfile"
-export INGESTD_ADMIN_TOKEN="admin-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+ADMIN_OLD="admin-old-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+ADMIN_NEW="admin-new-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+ALPHA_OLD="alpha-old-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+ALPHA_NEW="alpha-new-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+printf '%s\n' "$ADMIN_OLD" > "$WORK/secrets/admin"
+printf 'alpha %s\n' "$ALPHA_OLD" > "$WORK/secrets/tokens"
+chmod 600 "$WORK/secrets/admin" "$WORK/secrets/tokens"
+export INGESTD_ADMIN_TOKEN_FILE="$WORK/secrets/admin" INGESTD_API_TOKENS_FILE="$WORK/secrets/tokens"
 export INGESTD_LOG_LEVEL=info
 
 "$BIN" serve --listen 127.0.0.1:0 --workers 1 > "$WORK/serve.out" 2> "$WORK/serve.log" &
@@ -48,7 +57,7 @@ for _ in $(seq 1 200); do
 done
 if [ -z "$url" ]; then echo "FAIL - server did not print its address"; cat "$WORK/serve.log"; exit 1; fi
 pass "server listening at $url"
-admin=(-H "Authorization: Bearer $INGESTD_ADMIN_TOKEN")
+admin=(-H "Authorization: Bearer $ADMIN_OLD")
 
 upload() {  # upload NAME TEXT -> job id
   printf '# %s\n\n%s\n' "$1" "$2" > "$WORK/$1"
@@ -103,6 +112,27 @@ state=$(wait_state "$job3" complete 60)
 check "uploads still complete after a failed reload (got $state)" test "$state" = complete
 check "the server survived three SIGHUPs" kill -0 "$pid"
 
+# API tokens: the admin token file and the tenant tokens file are read again on SIGHUP.
+code() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" "$url/v1/jobs"; }
+check "before: the old admin and alpha tokens are accepted" \
+  test "$(code "$ADMIN_OLD")$(code "$ALPHA_OLD")" = "200200"
+printf '%s\n' "$ADMIN_NEW" > "$WORK/secrets/admin.new"
+printf 'alpha %s\n' "$ALPHA_NEW" > "$WORK/secrets/tokens.new"
+chmod 600 "$WORK/secrets/admin.new" "$WORK/secrets/tokens.new"
+mv "$WORK/secrets/admin.new" "$WORK/secrets/admin"
+mv "$WORK/secrets/tokens.new" "$WORK/secrets/tokens"
+check "SIGHUP reloads the API tokens" hup_and_wait_log "$pid" "$WORK/serve.log" '"API tokens reloaded"'
+check "after: the new admin and alpha tokens are accepted" \
+  test "$(code "$ADMIN_NEW")$(code "$ALPHA_NEW")" = "200200"
+check "after: the old admin and alpha tokens are refused (401)" \
+  test "$(code "$ADMIN_OLD")$(code "$ALPHA_OLD")" = "401401"
+printf 'a line without a token\n' > "$WORK/secrets/tokens"
+check "a malformed tokens file is logged and the previous tokens kept" \
+  hup_and_wait_log "$pid" "$WORK/serve.log" 'token reload failed; the previous tokens stay in use'
+check "the tokens in use still work after the failed reload" \
+  test "$(code "$ADMIN_NEW")$(code "$ALPHA_NEW")" = "200200"
+admin=(-H "Authorization: Bearer $ADMIN_NEW")
+
 # A headless worker: SIGHUP reloads instead of stopping it.
 printf '%s\n' "$NEW_KEY" > "$keyfile"
 chmod 600 "$keyfile"
@@ -121,7 +151,10 @@ check "every reload is in the audit log: changed, kept, failed (actor signal:SIG
          and ($r | map(select(.result == "secret_missing")) | length) == 1
          and ($r | map(select(.result != "ok" and .result != "secret_missing")) | length) == 1' \
   "$WORK/audit.json"
-check "no key value in the audit log" bash -c "! grep -q -e '$OLD_KEY' -e '$NEW_KEY' '$WORK/audit.json'"
+check "token reloads are in the audit log (one ok, one refused)" \
+  jqe '[.[] | select(.action == "tokens.reload")] | (map(select(.result == "ok")) | length) >= 1 and (map(select(.result != "ok")) | length) == 1' "$WORK/audit.json"
+check "no key or token value in the audit log" \
+  bash -c "! grep -q -e '$OLD_KEY' -e '$NEW_KEY' -e '$ADMIN_NEW' -e '$ALPHA_NEW' '$WORK/audit.json'"
 check "no key value in the server's or the worker's logs" \
-  bash -c "! grep -q -e '$OLD_KEY' -e '$NEW_KEY' '$WORK/serve.log' '$WORK/serve.out' '$WORK/worker.log' '$WORK/worker.out'"
+  bash -c "! grep -q -e '$OLD_KEY' -e '$NEW_KEY' -e '$ADMIN_OLD' -e '$ADMIN_NEW' -e '$ALPHA_OLD' -e '$ALPHA_NEW' '$WORK/serve.log' '$WORK/serve.out' '$WORK/worker.log' '$WORK/worker.out'"
 finish

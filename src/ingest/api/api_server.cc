@@ -120,6 +120,20 @@ Status ApiServer::Start(const std::string& host, int port) {
   return Status::Ok();
 }
 
+Result<size_t> ApiServer::ReloadTokens(const std::string& admin_token) {
+  if (auth_ == nullptr) return FailedPrecondition("API server not started");
+  if (admin_token.empty() && !deps_.admin_token.empty()) {
+    return FailedPrecondition(
+        "the admin token is now empty or missing; the previous one stays in use", "secret_missing");
+  }
+  INGEST_ASSIGN_OR_RETURN(TokenAuthenticator fresh,
+                          TokenAuthenticator::Create(admin_token, deps_.tokens_file));
+  const size_t tenants = fresh.tenant_token_count();
+  auth_->ReplaceTokens(std::move(fresh));
+  deps_.admin_token = admin_token;
+  return tenants;
+}
+
 Status ApiServer::ReloadTls() {
   if (tls_ == nullptr) return Status::Ok();
   return tls_->Reload();

@@ -83,6 +83,11 @@ class ApiServer {
   // Re-reads the TLS certificate and key (SIGHUP): new connections use them, open ones are
   // not disturbed. On error the previous ones stay in use. Ok (nothing to do) without TLS.
   Status ReloadTls();
+  // Re-reads the admin token and the tenant tokens file (SIGHUP), as Start loaded them from
+  // ApiDeps; `admin_token` is the newly loaded configuration's. On error (a malformed tokens
+  // file, or an admin token that became empty while one was in use) the previous tokens stay
+  // in use and the error says why. Returns how many tenant tokens are in use.
+  Result<size_t> ReloadTokens(const std::string& admin_token);
   // The alert monitor when ApiDeps.alerting was set (after Start), else null.
   AlertMonitor* alerts() { return alerts_.get(); }
   // Stops accepting, finishes in-flight requests, joins the thread. Idempotent.

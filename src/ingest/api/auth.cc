@@ -98,7 +98,18 @@ Result<Principal> Authenticator::Authenticate(std::string_view authorization) {
       return AuthenticateKey(secret, *prefix);
     }
   }
-  return tokens_.Authenticate(authorization);
+  return tokens()->Authenticate(authorization);
+}
+
+std::shared_ptr<const TokenAuthenticator> Authenticator::tokens() const {
+  std::lock_guard<std::mutex> lock(tokens_mu_);
+  return tokens_;
+}
+
+void Authenticator::ReplaceTokens(TokenAuthenticator tokens) {
+  auto fresh = std::make_shared<const TokenAuthenticator>(std::move(tokens));
+  std::lock_guard<std::mutex> lock(tokens_mu_);
+  tokens_ = std::move(fresh);
 }
 
 Result<Principal> Authenticator::AuthenticateKey(std::string_view secret,

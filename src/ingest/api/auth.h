@@ -13,6 +13,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -72,19 +73,26 @@ class Authenticator {
  public:
   // `store` may be null (then only the configured tokens are accepted).
   Authenticator(TokenAuthenticator tokens, store::Store* store, Clock* clock)
-      : tokens_(std::move(tokens)), store_(store), clock_(clock) {}
+      : tokens_(std::make_shared<const TokenAuthenticator>(std::move(tokens))),
+        store_(store),
+        clock_(clock) {}
 
   // kUnauthenticated: "missing_token", "invalid_token" (unknown), "key_revoked",
   // "key_expired" or "key_rotated" (a rotated key after its grace period). kUnavailable when
   // the store cannot be read.
   Result<Principal> Authenticate(std::string_view authorization);
 
-  const TokenAuthenticator& tokens() const { return tokens_; }
+  // The configured tokens (admin token, tokens file) in use now.
+  std::shared_ptr<const TokenAuthenticator> tokens() const;
+  // Swaps in newly loaded tokens (SIGHUP): requests from then on are checked against them;
+  // one in progress finishes with the set it started with.
+  void ReplaceTokens(TokenAuthenticator tokens);
 
  private:
   Result<Principal> AuthenticateKey(std::string_view secret, const std::string& prefix);
 
-  const TokenAuthenticator tokens_;
+  mutable std::mutex tokens_mu_;
+  std::shared_ptr<const TokenAuthenticator> tokens_;  // GUARDED_BY(tokens_mu_)
   store::Store* const store_;
   Clock* const clock_;
   // When each key's last_used_at was last written by this process: at most once a minute per

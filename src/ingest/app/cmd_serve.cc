@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -159,6 +160,27 @@ int RunServe(const GlobalOptions& global, const ServeArgs& args) {
   std::vector<std::function<void()>> reload_hooks;
   // Provider API keys from *_FILE (or the configuration file): the next request uses them.
   reload_hooks.push_back([&global, &app] { ReloadSecretsFromConfig(global, app); });
+  // The admin token (INGESTD_ADMIN_TOKEN_FILE) and the tenant tokens file, read again.
+  reload_hooks.push_back([&global, &app, &server] {
+    auto fresh = LoadConfigFor(global);
+    if (!fresh.ok()) return;  // logged and audited by the secrets hook above
+    auto tenants = server.ReloadTokens(fresh->api.admin_token);
+    store::AuditEntry e;
+    e.actor = "signal:SIGHUP";
+    e.action = "tokens.reload";
+    e.source = "local";
+    e.result = tenants.ok() ? "ok" : tenants.status().reason();
+    if (tenants.ok()) e.detail_json = nlohmann::json{{"tenant_tokens", *tenants}}.dump();
+    if (Status a = app.store().AppendAudit(e); !a.ok()) {
+      obs::LogError("audit row not written", {{"action", e.action}, {"error", a.message()}});
+    }
+    if (!tenants.ok()) {
+      obs::LogError("token reload failed; the previous tokens stay in use",
+                    {{"error", tenants.status().message()}});
+      return;
+    }
+    obs::LogInfo("API tokens reloaded", {{"tenant_tokens", *tenants}});
+  });
   if (tls) {
     reload_hooks.push_back([&server, &config, &app] {
       Status st = server.ReloadTls();
