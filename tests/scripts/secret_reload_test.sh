@@ -112,7 +112,10 @@ state=$(wait_state "$job3" complete 60)
 check "uploads still complete after a failed reload (got $state)" test "$state" = complete
 check "the server survived three SIGHUPs" kill -0 "$pid"
 
-# API tokens: the admin token file and the tenant tokens file are read again on SIGHUP.
+# API tokens: the admin token file and the tenant tokens file are read again on SIGHUP (the
+# configuration must load again for that: the provider key file comes back first).
+printf '%s\n' "$NEW_KEY" > "$keyfile"
+chmod 600 "$keyfile"
 code() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" "$url/v1/jobs"; }
 check "before: the old admin and alpha tokens are accepted" \
   test "$(code "$ADMIN_OLD")$(code "$ALPHA_OLD")" = "200200"
@@ -134,8 +137,6 @@ check "the tokens in use still work after the failed reload" \
 admin=(-H "Authorization: Bearer $ADMIN_NEW")
 
 # A headless worker: SIGHUP reloads instead of stopping it.
-printf '%s\n' "$NEW_KEY" > "$keyfile"
-chmod 600 "$keyfile"
 "$BIN" worker --workers 1 > "$WORK/worker.out" 2> "$WORK/worker.log" &
 wpid=$!
 for _ in $(seq 1 100); do grep -q '"worker started"' "$WORK/worker.log" && break; sleep 0.05; done
