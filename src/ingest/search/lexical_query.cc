@@ -1,9 +1,33 @@
 #include "ingest/search/lexical_query.h"
 
 #include <algorithm>
+#include <array>
+#include <string_view>
 
 namespace ingest::search {
 namespace {
+
+// Common English function words, sorted. In most chunks, they weigh almost nothing in a text
+// score but make a query match nearly every chunk, which the backend must then all score: a
+// query "what is the refund policy" would rank the whole store for "the".
+constexpr std::array<std::string_view, 101> kStopWords = {
+    "a",     "about",    "after",      "all",       "also",      "am",     "an",     "and",
+    "any",   "are",      "as",         "at",        "be",        "been",   "being",  "both",
+    "but",   "by",       "can",        "could",     "did",       "do",     "does",   "doing",
+    "each",  "for",      "from",       "had",       "has",       "have",   "having", "he",
+    "her",   "here",     "hers",       "him",       "his",       "how",    "i",      "if",
+    "in",    "into",     "is",         "it",        "its",       "itself", "just",   "me",
+    "more",  "most",     "my",         "of",        "on",        "or",     "other",  "our",
+    "ours",  "she",      "should",     "so",        "some",      "such",   "than",   "that",
+    "the",   "their",    "theirs",     "them",      "then",      "there",  "these",  "they",
+    "this",  "those",    "through",    "to",        "too",       "until",  "up",     "very",
+    "was",   "we",       "were",       "what",      "when",      "where",  "which",  "while",
+    "who",   "whom",     "why",        "will",      "with",      "would",  "you",    "your",
+    "yours", "yourself", "yourselves", "ourselves", "themselves"};
+
+bool IsStopWord(std::string_view word) {
+  return std::find(kStopWords.begin(), kStopWords.end(), word) != kStopWords.end();
+}
 
 bool IsWordByte(unsigned char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
@@ -20,9 +44,9 @@ void CutAtBoundary(std::string* s, size_t max) {
 }  // namespace
 
 std::vector<std::string> LexicalTerms(std::string_view text) {
-  std::vector<std::string> terms;
+  std::vector<std::string> words, stop_words;
   size_t i = 0;
-  while (i < text.size() && terms.size() < kMaxLexicalTerms) {
+  while (i < text.size() && words.size() < kMaxLexicalTerms) {
     while (i < text.size() && !IsWordByte(static_cast<unsigned char>(text[i]))) ++i;
     std::string word;
     while (i < text.size() && IsWordByte(static_cast<unsigned char>(text[i]))) {
@@ -32,11 +56,14 @@ std::vector<std::string> LexicalTerms(std::string_view text) {
     }
     CutAtBoundary(&word, kMaxLexicalTermBytes);
     if (word.empty()) continue;
-    if (std::find(terms.begin(), terms.end(), word) == terms.end()) {
-      terms.push_back(std::move(word));
-    }
+    std::vector<std::string>& into = IsStopWord(word) ? stop_words : words;
+    if (std::find(into.begin(), into.end(), word) == into.end()) into.push_back(std::move(word));
   }
-  return terms;
+  if (words.empty()) {
+    stop_words.resize(std::min(stop_words.size(), kMaxLexicalTerms));
+    return stop_words;
+  }
+  return words;
 }
 
 }  // namespace ingest::search

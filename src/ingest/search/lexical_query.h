@@ -16,7 +16,9 @@ inline constexpr size_t kMaxLexicalTermBytes = 64;
 // lower-cased. Everything else separates words, so query syntax of either backend ("foo, AND(,
 // NEAR, *, ^, :, column filters, tsquery operators) never reaches it as syntax: `"foo` is the
 // word foo. A term longer than kMaxLexicalTermBytes is cut at a UTF-8 boundary; words beyond
-// kMaxLexicalTerms are dropped. No words (empty text, only punctuation): empty.
+// kMaxLexicalTerms are dropped. Common English function words ("the", "is", "what": a short
+// fixed list) are dropped too, unless the text has no other word (a query "what is it" still
+// searches). No words (empty text, only punctuation): empty.
 std::vector<std::string> LexicalTerms(std::string_view text);
 
 }  // namespace ingest::search

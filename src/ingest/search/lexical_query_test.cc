@@ -13,7 +13,7 @@ using ::testing::IsEmpty;
 
 TEST(LexicalTermsTest, WordsLowerCasedInOrderOnce) {
   EXPECT_THAT(LexicalTerms("Refund policy: the REFUND window, refund"),
-              ElementsAre("refund", "policy", "the", "window"));
+              ElementsAre("refund", "policy", "window"));
   EXPECT_THAT(LexicalTerms("ISO-8601 v2.3"), ElementsAre("iso", "8601", "v2", "3"));
 }
 
@@ -22,9 +22,18 @@ TEST(LexicalTermsTest, QuerySyntaxBecomesPlainWords) {
   EXPECT_THAT(LexicalTerms("\"foo"), ElementsAre("foo"));
   EXPECT_THAT(LexicalTerms("AND("), ElementsAre("and"));
   EXPECT_THAT(LexicalTerms("NEAR(a b, 3) OR text:x* ^y - !z & w | v <-> u"),
-              ElementsAre("near", "a", "b", "3", "or", "text", "x", "y", "z", "w", "v", "u"));
+              ElementsAre("near", "b", "3", "text", "x", "y", "z", "w", "v", "u"));
   EXPECT_THAT(LexicalTerms("\"\"\" ((( ))) *** :: ''' \\\\"), IsEmpty());
   EXPECT_THAT(LexicalTerms(""), IsEmpty());
+}
+
+// Function words are dropped when the query has other words (they would match nearly every
+// chunk and weigh nothing), kept when it has only them.
+TEST(LexicalTermsTest, StopWordsOnlyWhenNothingElse) {
+  EXPECT_THAT(LexicalTerms("What is the refund policy of the shop?"),
+              ElementsAre("refund", "policy", "shop"));
+  EXPECT_THAT(LexicalTerms("What is it"), ElementsAre("what", "is", "it"));
+  EXPECT_THAT(LexicalTerms("The Who"), ElementsAre("the", "who"));
 }
 
 TEST(LexicalTermsTest, NonAsciiLettersStayInWords) {
