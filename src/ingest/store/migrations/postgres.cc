@@ -371,7 +371,7 @@ constexpr std::array<MigrationStep, 9> kSteps = {{
     {6, "budget_stops", kBudgetStopsUp, kBudgetStopsDown},
     {7, "query_vectors", kQueryVectorsUp, kQueryVectorsDown},
     {8, "document_lifecycle", kDocumentLifecycleUp, kDocumentLifecycleDown},
-    {9, "fts", kFullTextUp, kFullTextDown},
+    {11, "fts", kFullTextUp, kFullTextDown},
 }};
 
 }  // namespace

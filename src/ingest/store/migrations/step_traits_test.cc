@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 
 // Down steps that drop only what nothing needs after a rollback: embed_claims (leases that
 // expire within seconds), fts (the full-text index, derived from chunks, rebuilt by its up step).
-const std::set<int> kTransient = {4, 9};
+const std::set<int> kTransient = {4, 11};
 
 bool DropsOrRewrites(std::string_view sql) {
   for (std::string_view w : {"DROP TABLE", "DROP COLUMN", "UPDATE ", "DELETE ", "TRUNCATE"}) {
