@@ -12,8 +12,9 @@
 # Queries: the section titles of each manual's table of contents ("1.1 The R environment . . 2"
 # -> "The R environment"), read with pdftotext; titles of fewer than three words are left out.
 # A result is relevant when it is not a table-of-contents chunk and its heading path or text
-# holds the title (case and spacing ignored). One `ingestd search -k 100 --json` per query gives
-# both rankings: "after" is the order returned; "before" re-ranks by raw similarity (a
+# holds the title (case and spacing ignored). One `ingestd search --mode vector -k 100 --json`
+# per query (vector mode: this measures the cosine ranking, not the hybrid default) gives both
+# rankings: "after" is the order returned; "before" re-ranks by raw similarity (a
 # table-of-contents chunk's score is halved, so doubled back) and expands each result's
 # `also_in` copies into results of their own, as search returned them before.
 # Prints MRR@10, hit@1, the share of queries whose first result is a table of contents, and the
@@ -69,7 +70,8 @@ def metrics(rankings):
 
 before, after = [], []
 for title in titles:
-    out = subprocess.run([bin, "search", title, "-k", "100", "--json"], capture_output=True,
+    out = subprocess.run([bin, "search", title, "--mode", "vector", "-k", "100", "--json"],
+                         capture_output=True,
                          text=True, check=True).stdout
     hits = json.loads(out)
     a = [{"toc": h["table_of_contents"], "text": h["text"], "heading_path": h["heading_path"],

@@ -138,6 +138,14 @@ await call("/v1/search", "post", "/v1/search", { body: "{}", headers: json, expe
 await call("/v1/search", "post", "/v1/search",
   { token: admin, body: JSON.stringify({ query: "a question nobody asked", k: 3 }),
     headers: { ...json, "X-Tenant": "broke" }, expect: 429 });
+// A lexical search embeds nothing: the spent budget does not stop it, and it answers alike.
+const lexical = (await call("/v1/search", "post", "/v1/search",
+  { token: admin, body: JSON.stringify({ query: "a question nobody asked", mode: "lexical", k: 3 }),
+    headers: { ...json, "X-Tenant": "broke" }, expect: 200 })).json;
+report(lexical?.mode === "lexical" && lexical?.model === null && Array.isArray(lexical?.results),
+       "a lexical search embeds nothing, so a spent budget does not stop it", JSON.stringify(lexical));
+await call("/v1/search", "post", "/v1/search",
+  { token: alpha, body: JSON.stringify({ query: "apples", mode: "bm25" }), headers: json, expect: 400 });
 
 // Documents as a collection: metadata and external_id on upload, listing, chunks, filtered
 // search, deletion (issue 18).
@@ -163,6 +171,12 @@ const filtered = (await call("/v1/search", "post", "/v1/search", { token: alpha,
   body: JSON.stringify({ query: "pears storage", k: 5, filter: { metadata: { team: "orchard" } } }) })).json;
 report(filtered?.results?.length > 0 && filtered.results.every((r) => r.document_id === pears.document_id && r.metadata.year === 2024),
        "a filtered search returns the labelled document's chunks with their metadata", JSON.stringify(filtered?.results?.map((r) => r.document_id)));
+report(filtered?.mode === "hybrid" && filtered.results[0]?.ranks?.lexical >= 1 && filtered.results[0]?.ranks?.vector >= 1,
+       "the default search is hybrid and says where each result ranked in both lists", JSON.stringify(filtered?.results?.[0]?.ranks));
+const byText = (await call("/v1/search", "post", "/v1/search", { token: alpha, headers: json, expect: 200,
+  body: JSON.stringify({ query: "ripen", mode: "lexical", k: 5, filter: { metadata: { team: "orchard" } } }) })).json;
+report(byText?.results?.length === 1 && byText.results[0].document_id === pears.document_id && byText.results[0].ranks.vector === null,
+       "a filtered lexical search finds the labelled document by a word of its text", JSON.stringify(byText?.results));
 await call("/v1/documents/{id}", "delete", `/v1/documents/${pears.document_id}`, { expect: 401 });
 await call("/v1/documents/{id}", "delete", `/v1/documents/${pears.document_id}`, { token: beta, expect: 404 });
 await call("/v1/documents/{id}", "delete", `/v1/documents/${pears.document_id}`, { token: alpha, expect: 204 });
@@ -170,6 +184,9 @@ await call("/v1/documents/{id}", "delete", `/v1/documents/${pears.document_id}`,
 const after = (await call("/v1/search", "post", "/v1/search",
   { token: alpha, headers: json, body: JSON.stringify({ query: "pears storage", k: 100 }), expect: 200 })).json;
 report(after?.results?.every((r) => r.document_id !== pears.document_id), "search never returns the deleted document");
+const afterText = (await call("/v1/search", "post", "/v1/search",
+  { token: alpha, headers: json, body: JSON.stringify({ query: "pears ripen storage", mode: "lexical", k: 100 }), expect: 200 })).json;
+report(afterText?.results?.every((r) => r.document_id !== pears.document_id), "lexical search never returns the deleted document");
 
 // The seeded governor rows raise alerts within a few evaluations; wait for them so the alert
 // schema is checked on real items.

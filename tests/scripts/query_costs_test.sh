@@ -5,7 +5,8 @@
 # ledger row with operation "query" and the caller's tenant, that `costs --json` equals the
 # emulator's bill, that a repeated query (CLI or API: the cache is in the store) sends nothing,
 # and that with a hard budget spent the CLI exits non-zero and the API answers 429 naming the
-# budget, with no request reaching the emulator.
+# budget, with no request reaching the emulator, while lexical searches (nothing to embed) are
+# still answered and write no ledger row.
 # Usage: query_costs_test.sh INGESTD SOURCE_DIR BINARY_DIR
 source "$(dirname "$0")/../lib/common.sh"
 
@@ -132,6 +133,18 @@ check "429 carries Retry-After" grep -qi '^retry-after: [0-9]' "$WORK/refused.js
 code=$(search_api default "quick brown fox" "$WORK/cached.json")
 check "a cached query costs nothing and is still answered (200)" test "$code" = 200
 check "the emulator received no request while the budget was spent" test "$(requests)" -eq "$before"
+# A lexical search embeds nothing: answered while the budget is spent, nothing sent or ledgered.
+rows_before=$("$BIN" costs --json | jq '.operations.query.rows')
+check "CLI lexical search over the hard budget is answered (nothing to embed)" \
+  bash -c "'$BIN' search 'lazy dog jumps' --mode lexical --json > '$WORK/lex.json' &&
+           jq -e 'length > 0 and .[0].ranks.vector == null and .[0].ranks.lexical == 1' '$WORK/lex.json' >/dev/null"
+code=$(curl -s -o "$WORK/lex_api.json" -w '%{http_code}' "${admin[@]}" -H "X-Tenant: default" \
+  --data '{"query": "lazy dog jumps", "mode": "lexical", "k": 3}' "$url/v1/search")
+check "API lexical search over the hard budget -> 200, nothing embedded" \
+  bash -c "test $code = 200 && jq -e '.mode == \"lexical\" and .model == null and (.results | length) > 0' '$WORK/lex_api.json' >/dev/null"
+check "the lexical searches sent nothing" test "$(requests)" -eq "$before"
+check "the lexical searches wrote no ledger row" \
+  test "$("$BIN" costs --json | jq '.operations.query.rows')" = "$rows_before"
 
 curl -s "$url/metrics" > "$WORK/metrics.txt"
 check "metrics: queries by outcome" \

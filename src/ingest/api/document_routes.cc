@@ -14,6 +14,7 @@
 #include "ingest/pipeline/query_embedding.h"
 #include "ingest/pipeline/submit.h"
 #include "ingest/search/hit_json.h"
+#include "ingest/search/hybrid_search.h"
 #include "ingest/search/vector_search.h"
 #include "ingest/store/metadata.h"
 
@@ -26,7 +27,7 @@ constexpr int kMaxK = search::kMaxResults;
 constexpr int kDefaultPage = 100;
 constexpr int kMaxPage = 1000;
 // Results a search may skip (offset).
-constexpr int kMaxOffset = 1000;
+constexpr int kMaxOffset = search::kMaxOffset;
 
 Result<int> IntParam(const httplib::Request& req, const char* name, int fallback, int lo, int hi) {
   if (!req.has_param(name)) return fallback;
@@ -275,32 +276,49 @@ void Search(const RouteEnv& env, const Principal& p, const httplib::Request& req
     }
     offset = static_cast<int>(ov->get<int64_t>());
   }
-  if (auto mv = body->find("mode"); mv != body->end() && *mv != "vector") {
-    return SendError(res, InvalidArgument("mode must be \"vector\" (lexical and hybrid search "
-                                          "are not built yet)",
-                                          "invalid_mode"));
+  search::SearchMode mode = search::kDefaultSearchMode;
+  if (auto mv = body->find("mode"); mv != body->end()) {
+    if (!mv->is_string()) {
+      return SendError(res, InvalidArgument("mode must be a string", "invalid_mode"));
+    }
+    auto parsed = search::ParseSearchMode(mv->get<std::string>());
+    if (!parsed.ok()) return SendError(res, parsed.status());
+    mode = *parsed;
   }
   store::IndexFilter filter;
   if (Status st = ReadSearchFilter(*body, &filter); !st.ok()) return SendError(res, st);
   const embed::Embedder& embedder = *env.deps.pipeline.embedder;
   const std::string query = q->get<std::string>();
   filter.tenant = EffectiveTenant(env, p, req);
-  // Through the governor, billed to the caller's tenant, with the query vector cache.
-  pipeline::QueryRefusal refusal;
-  auto embedded =
-      pipeline::EmbedQuery(env.deps.pipeline, query, *filter.tenant, env.metrics, &refusal);
-  if (!embedded.ok()) return SendQueryRefused(env, res, embedded.status(), refusal);
-  auto hits = search::SearchExact(*env.deps.pipeline.store, embedder.Space(), embedded->values,
-                                  k + offset, filter);
+  search::SearchRequest request;
+  request.mode = mode;
+  request.text = query;
+  request.k = k;
+  request.offset = offset;
+  request.filter = filter;
+  nlohmann::json out = {{"mode", std::string(search::SearchModeName(mode))}};
+  std::optional<pipeline::QueryVector> embedded;
+  if (search::NeedsQueryVector(mode)) {
+    // Through the governor, billed to the caller's tenant, with the query vector cache.
+    pipeline::QueryRefusal refusal;
+    auto e = pipeline::EmbedQuery(env.deps.pipeline, query, *filter.tenant, env.metrics, &refusal);
+    if (!e.ok()) return SendQueryRefused(env, res, e.status(), refusal);
+    embedded = std::move(e).value();
+    request.vector = embedded->values;
+    request.space = embedder.Space();
+    out["model"] = embedder.Space().model;
+    out["query_cached"] = embedded->cached;
+  } else {
+    // Lexical: nothing is embedded (no provider call, no spend).
+    out["model"] = nullptr;
+    out["query_cached"] = false;
+  }
+  auto hits = search::SearchChunks(*env.deps.pipeline.store, request);
   if (!hits.ok()) return SendError(res, hits.status());
   nlohmann::json results = nlohmann::json::array();
-  for (size_t i = static_cast<size_t>(offset); i < hits->size(); ++i) {
-    results.push_back(search::SearchHitJson((*hits)[i]));
-  }
-  SendJson(res, 200,
-           {{"model", embedder.Space().model},
-            {"query_cached", embedded->cached},
-            {"results", results}});
+  for (const search::SearchHit& h : *hits) results.push_back(search::SearchHitJson(h));
+  out["results"] = std::move(results);
+  SendJson(res, 200, out);
 }
 
 // Ledger totals (settled + reserved; released reservations cost nothing), by service, by

@@ -89,6 +89,14 @@ Result<std::unique_ptr<store::Store>> OpenStore(const config::Config& config, Cl
             "PostgreSQL store: " + current.message() + " (never done automatically)",
             current.reason());
       }
+      // Applied by `migrate up` only: re-indexing a shared database is an explicit step.
+      auto language = store->TextSearchLanguage();
+      if (language.ok() && *language != config.search.fts_language) {
+        obs::LogWarn(
+            "search.fts_language differs from the store's full-text language; run "
+            "`ingestd migrate up` to re-index",
+            {{"configured", config.search.fts_language}, {"store", *language}});
+      }
     }
     return store;
   }
@@ -119,8 +127,16 @@ Result<std::unique_ptr<store::Store>> OpenStore(const config::Config& config, Cl
                                     "); upgrade ingestd or run an older build's migrate down",
                                 "schema_too_new");
     }
+    INGEST_RETURN_IF_ERROR(store->SetTextSearchLanguage(config.search.fts_language));
   }
   return store;
+}
+
+bool FullTextIndexed(const store::Store& store, int version) {
+  for (const store::Migration& m : store.KnownMigrations()) {
+    if (m.name == "fts") return m.version <= version;
+  }
+  return false;
 }
 
 Status RequireExistingStore(const config::Config& config) {

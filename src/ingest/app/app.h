@@ -58,6 +58,9 @@ Status RequireExistingStore(const config::Config& config);
 // schema as OpenStore does).
 Result<std::unique_ptr<store::Store>> OpenExistingStore(const config::Config& config, Clock* clock);
 
+// Whether the schema at `version` has the full-text index (the migration named "fts").
+bool FullTextIndexed(const store::Store& store, int version);
+
 // The configured BlobStore (the blobs folder of the data directory).
 std::unique_ptr<store::BlobStore> OpenBlobStore(const config::Config& config);
 

@@ -41,6 +41,11 @@ void AddMigrateCommand(CLI::App& app, GlobalOptions& global, int* exit_code) {
     Status s = (*store)->MigrateTo(to);
     if (!s.ok()) return void(*exit_code = Fail(s));
     std::printf("schema at version %d (was %d)\n", to, *before);
+    // The full-text language is the configuration's from here on (re-indexes on a change).
+    if (FullTextIndexed(**store, to)) {
+      Status lang = (*store)->SetTextSearchLanguage(config->search.fts_language);
+      if (!lang.ok()) return void(*exit_code = Fail(lang));
+    }
   });
 
   CLI::App* down = cmd->add_subcommand("down", "Roll back --steps migrations (default 1)");

@@ -1,7 +1,9 @@
-// `ingestd search QUERY [-k N] [--space MODEL] [--json]`: exact cosine search in one embedding
-// space of the store: the configured embedder's when chosen explicitly, else the only space the
-// store's documents are indexed in (several: an error naming them). A store that does not exist
-// or holds nothing searchable is an error on stderr (exit 1), never an empty answer.
+// `ingestd search QUERY [-k N] [--offset N] [--mode hybrid|vector|lexical] [--space MODEL]
+// [--json]`: search in one embedding space of the store: the configured embedder's when chosen
+// explicitly, else the only space the store's documents are indexed in (several: an error
+// naming them). Hybrid (the default) fuses the exact cosine ranking with the full-text one;
+// lexical needs no embedder at all (no query is embedded, nothing is spent). A store that does
+// not exist or holds nothing searchable is an error on stderr (exit 1), never an empty answer.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -15,6 +17,7 @@
 #include "ingest/pipeline/pipeline_deps.h"
 #include "ingest/pipeline/query_embedding.h"
 #include "ingest/search/hit_json.h"
+#include "ingest/search/hybrid_search.h"
 #include "ingest/search/space_choice.h"
 #include "ingest/search/vector_search.h"
 #include "ingest/store/metadata.h"
@@ -30,7 +33,8 @@ struct SearchArgs {
   std::string tenant;
   std::vector<std::string> filters;  // --filter KEY=VALUE (metadata, repeatable)
   std::string external_id_prefix;
-  std::string mode = "vector";
+  std::string mode = "hybrid";
+  int offset = 0;
   bool exact = false;
 };
 
@@ -85,6 +89,35 @@ constexpr std::string_view kHowToChoose =
     "Choose one with --space MODEL, or configure the embedder that wrote it (embed.provider, "
     "embed.model, embed.dimensions; env INGESTD_EMBEDDER, INGESTD_EMBED_MODEL)";
 
+// The answer: a JSON array (--json), or a numbered list with one line of context per hit.
+int PrintHits(const SearchArgs& args, const std::vector<search::SearchHit>& hits,
+              const std::string& what) {
+  if (args.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& h : hits) out.push_back(search::SearchHitJson(h));
+    std::puts(out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    return 0;
+  }
+  std::printf("%zu %s in %s\n", hits.size(), hits.size() == 1 ? "result" : "results", what.c_str());
+  auto pages = [](int start, int end) {
+    return start == end ? "p." + std::to_string(start)
+                        : "pp." + std::to_string(start) + "-" + std::to_string(end);
+  };
+  int rank = args.offset;
+  for (const auto& h : hits) {
+    std::printf("\n%d. %.4f  %s  %s%s%s%s\n   %s\n", ++rank, h.score, h.filename.c_str(),
+                pages(h.page_start, h.page_end).c_str(), h.heading_path.empty() ? "" : "  ",
+                h.heading_path.c_str(), h.table_of_contents ? "  (table of contents)" : "",
+                Snippet(h.text, 240).c_str());
+    // The same text elsewhere: one result, every place listed.
+    for (const auto& t : h.also_in) {
+      std::printf("   also in %s  %s\n", t.filename.c_str(),
+                  pages(t.page_start, t.page_end).c_str());
+    }
+  }
+  return 0;
+}
+
 int RunSearch(const GlobalOptions& global, const SearchArgs& args) {
   auto config = LoadConfigFor(global);
   if (!config.ok()) {
@@ -103,11 +136,9 @@ int RunSearch(const GlobalOptions& global, const SearchArgs& args) {
     filter.metadata.push_back(std::move(m).value());
   }
   if (!args.external_id_prefix.empty()) filter.external_id_prefix = args.external_id_prefix;
-  if (args.mode != "vector") {
-    std::fprintf(stderr,
-                 "ingestd: --mode %s: only vector search is built so far (lexical and hybrid "
-                 "are not)\n",
-                 args.mode.c_str());
+  auto mode = search::ParseSearchMode(args.mode);
+  if (!mode.ok()) {
+    std::fprintf(stderr, "ingestd: --mode: %s\n", mode.status().message().c_str());
     return 2;
   }
   // Which space to search: the store says which it holds (never created here: an empty answer
@@ -132,6 +163,35 @@ int RunSearch(const GlobalOptions& global, const SearchArgs& args) {
                  "ingest some first (`ingestd ingest PATH...`)\n",
                  config->store.url.c_str(), tenant.c_str());
     return 1;
+  }
+  search::SearchRequest request;
+  request.mode = *mode;
+  request.text = args.query;
+  request.k = args.k;
+  request.offset = args.offset;
+  request.filter = filter;
+  if (!search::NeedsQueryVector(*mode)) {
+    // Nothing to embed: the store alone answers, whatever embedder is configured.
+    if (!args.space.empty()) {
+      auto chosen =
+          search::ChooseSearchSpace(held, store::VectorSpace{args.space, 0}, kHowToChoose);
+      if (!chosen.ok()) {
+        std::fprintf(stderr, "ingestd: %s\n", chosen.status().message().c_str());
+        return 1;
+      }
+      request.space = *chosen;
+    }
+    auto store = OpenExistingStore(*config, Clock::Real());
+    if (!store.ok()) {
+      std::fprintf(stderr, "ingestd: %s\n", store.status().message().c_str());
+      return 1;
+    }
+    auto hits = search::SearchChunks(**store, request);
+    if (!hits.ok()) {
+      std::fprintf(stderr, "ingestd: search failed: %s\n", hits.status().ToString().c_str());
+      return 1;
+    }
+    return PrintHits(args, *hits, "the full-text index, lexical search (nothing embedded)");
   }
   config::Config effective = *config;
   if (!args.space.empty()) {
@@ -168,44 +228,24 @@ int RunSearch(const GlobalOptions& global, const SearchArgs& args) {
                  embedded.status().ToString().c_str());
     return 1;
   }
-  auto hits =
-      search::SearchExact((*app)->store(), embedder.Space(), embedded->values, args.k, filter);
+  request.vector = embedded->values;
+  request.space = embedder.Space();
+  auto hits = search::SearchChunks((*app)->store(), request);
   if (!hits.ok()) {
     std::fprintf(stderr, "ingestd: search failed: %s\n", hits.status().ToString().c_str());
     return 1;
   }
-  if (args.json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& h : *hits) out.push_back(search::SearchHitJson(h));
-    std::puts(out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-    return 0;
-  }
-  std::printf("%zu %s in %s (%s)\n", hits->size(), hits->size() == 1 ? "result" : "results",
-              embedder.Space().model.c_str(), embedder.Describe().c_str());
-  auto pages = [](int start, int end) {
-    return start == end ? "p." + std::to_string(start)
-                        : "pp." + std::to_string(start) + "-" + std::to_string(end);
-  };
-  int rank = 0;
-  for (const auto& h : *hits) {
-    std::printf("\n%d. %.4f  %s  %s%s%s%s\n   %s\n", ++rank, h.score, h.filename.c_str(),
-                pages(h.page_start, h.page_end).c_str(), h.heading_path.empty() ? "" : "  ",
-                h.heading_path.c_str(), h.table_of_contents ? "  (table of contents)" : "",
-                Snippet(h.text, 240).c_str());
-    // The same text elsewhere: one result, every place listed.
-    for (const auto& t : h.also_in) {
-      std::printf("   also in %s  %s\n", t.filename.c_str(),
-                  pages(t.page_start, t.page_end).c_str());
-    }
-  }
-  return 0;
+  return PrintHits(args, *hits,
+                   embedder.Space().model + " (" + embedder.Describe() + "), " +
+                       std::string(search::SearchModeName(*mode)) + " search");
 }
 
 }  // namespace
 
 void AddSearchCommand(CLI::App& app, GlobalOptions& global, int* exit_code) {
   auto args = std::make_shared<SearchArgs>();
-  CLI::App* cmd = app.add_subcommand("search", "Nearest chunks to QUERY (exact cosine)");
+  CLI::App* cmd = app.add_subcommand(
+      "search", "Chunks best matching QUERY (hybrid: full text + exact cosine; --mode)");
   cmd->add_option("query", args->query, "Query text")->required();
   cmd->add_option("-k", args->k, "Number of results (default 5, at most 100)")
       ->check(CLI::Range(1, search::kMaxResults))
@@ -221,10 +261,17 @@ void AddSearchCommand(CLI::App& app, GlobalOptions& global, int* exit_code) {
       ->allow_extra_args(false);
   cmd->add_option("--external-id-prefix", args->external_id_prefix,
                   "Only documents whose external_id starts with this");
-  cmd->add_option("--mode", args->mode, "vector (lexical and hybrid are not built yet)")
+  cmd->add_option("--offset", args->offset, "Results to skip (pagination; at most 1000)")
+      ->check(CLI::Range(0, search::kMaxOffset))
+      ->capture_default_str();
+  cmd->add_option("--mode", args->mode,
+                  "hybrid (full text and vectors, fused by reciprocal rank), vector (exact "
+                  "cosine) or lexical (full text only: embeds nothing)")
+      ->check(CLI::IsMember({"hybrid", "vector", "lexical"}))
       ->capture_default_str();
   cmd->add_flag("--exact", args->exact,
-                "Exact scan of every vector (the only search built so far, so the default too)");
+                "Exact scan of every vector (the only vector search built so far, so the "
+                "default too)");
   cmd->callback([&global, exit_code, args] { *exit_code = RunSearch(global, *args); });
 }
 

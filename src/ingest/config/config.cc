@@ -218,6 +218,8 @@ const std::vector<Key>& Keys() {
          &AlertConfig::repeat_interval_s),
       KS("log.level", "INGESTD_LOG_LEVEL", &Config::log, &LogConfig::level),
       KS("log.format", "INGESTD_LOG_FORMAT", &Config::log, &LogConfig::format),
+      KS("search.fts_language", "INGESTD_FTS_LANGUAGE", &Config::search,
+         &SearchConfig::fts_language),
   };
   return keys;
 }
@@ -565,6 +567,16 @@ Status Validate(const Config& c) {
   INGEST_RETURN_IF_ERROR(
       OneOf(c, "log.level", c.log.level, {"trace", "debug", "info", "warn", "error"}));
   INGEST_RETURN_IF_ERROR(OneOf(c, "log.format", c.log.format, {"json", "text", "auto"}));
+  // A text search configuration's name (PostgreSQL checks that it exists at `migrate up`).
+  if (c.search.fts_language.empty() ||
+      c.search.fts_language.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") !=
+          std::string::npos) {
+    return InvalidArgument(
+        "search.fts_language must be a lower-case text search configuration "
+        "name such as english or simple, got \"" +
+            c.search.fts_language + "\"",
+        "config_invalid");
+  }
   INGEST_RETURN_IF_ERROR(AtLeast(c, "pipeline.workers", c.pipeline.workers, 0));
   INGEST_RETURN_IF_ERROR(AtLeast(c, "pipeline.lease_ttl_s", c.pipeline.lease_ttl_s, 2));
   INGEST_RETURN_IF_ERROR(AtLeast(c, "pipeline.max_attempts", c.pipeline.max_attempts, 1));

@@ -167,6 +167,12 @@ struct AlertConfig {
   int repeat_interval_s = 4 * 3600;             // re-send a still-firing alert after this
 };
 
+struct SearchConfig {
+  // Full-text search language (PostgreSQL text search configuration; `ingestd migrate up`
+  // applies it). SQLite always stems English (FTS5 porter): only "english" is accepted there.
+  std::string fts_language = "english";
+};
+
 struct LogConfig {
   std::string level = "info";   // trace|debug|info|warn|error
   std::string format = "auto";  // json | text | auto (text on a terminal, else json)
@@ -187,6 +193,7 @@ struct Config {
   ApiConfig api;
   AlertConfig alert;
   LogConfig log;
+  SearchConfig search;
 
   // Where each effective key came from: "default", "FILE:LINE", "env NAME", "file NAME_FILE".
   std::map<std::string, std::string> origins;

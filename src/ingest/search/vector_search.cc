@@ -80,20 +80,20 @@ Result<std::vector<SearchHit>> SearchExact(store::Store& store, const store::Vec
         !Better(score, c.chunk->id, heap.front().hit.score, heap.front().hit.chunk_id)) {
       return;
     }
-    Candidate cand{
-        SearchHit{c.chunk->id,
-                  c.chunk->document_id,
-                  std::string(c.filename),
-                  c.chunk->text,
-                  c.chunk->heading_path,
-                  std::string(c.external_id),
-                  c.metadata_json.empty() ? std::string("{}") : std::string(c.metadata_json),
-                  c.chunk->page_start,
-                  c.chunk->page_end,
-                  score,
-                  toc,
-                  {}},
-        c.chunk->text_sha256};
+    Candidate cand;
+    SearchHit& h = cand.hit;
+    h.chunk_id = c.chunk->id;
+    h.document_id = c.chunk->document_id;
+    h.filename = std::string(c.filename);
+    h.text = c.chunk->text;
+    h.heading_path = c.chunk->heading_path;
+    h.external_id = std::string(c.external_id);
+    h.metadata_json = c.metadata_json.empty() ? std::string("{}") : std::string(c.metadata_json);
+    h.page_start = c.chunk->page_start;
+    h.page_end = c.chunk->page_end;
+    h.score = score;
+    h.table_of_contents = toc;
+    cand.text_sha256 = c.chunk->text_sha256;
     if (heap.size() == limit) {
       std::pop_heap(heap.begin(), heap.end(), CandidateBetter);
       in_heap.erase(heap.back().text_sha256);
@@ -111,6 +111,9 @@ Result<std::vector<SearchHit>> SearchExact(store::Store& store, const store::Vec
   hits.reserve(heap.size());
   for (Candidate& c : heap) {
     c.hit.also_in = std::move(in_heap[c.text_sha256]);
+    c.hit.text_sha256 = std::move(c.text_sha256);
+    c.hit.vector_rank = static_cast<int>(hits.size()) + 1;
+    c.hit.vector_score = c.hit.score;
     hits.push_back(std::move(c.hit));
   }
   return hits;

@@ -1,6 +1,7 @@
 // Exact nearest-neighbour search over the stored index (DESIGN §2, search/).
 #pragma once
 
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -36,6 +37,13 @@ struct SearchHit {
   bool table_of_contents = false;
   // Every other chunk with the same text, in scan order (identical texts are one result).
   std::vector<TextHolder> also_in;
+  std::string text_sha256;  // the text's hash: identical texts are one result in every mode
+  // Per-mode ranks (1 = best) and scores of the text in the lists a hybrid search fused
+  // (search/fusion.h); 0 / NaN when the text was not in that list. A single-mode search sets
+  // its own.
+  int vector_rank = 0, lexical_rank = 0;
+  float vector_score = std::numeric_limits<float>::quiet_NaN();
+  float lexical_score = std::numeric_limits<float>::quiet_NaN();
 };
 
 // The `k` distinct chunk texts indexed in `space` (only `tenant`'s when given) most similar to

@@ -134,6 +134,14 @@ class FakeIndexStore : public store::Store {
     return Unused();
   }
   Status MarkIndexed(std::string_view, const VectorSpace&, UnixMillis) override { return Unused(); }
+  Result<std::vector<store::TextMatch>> SearchText(std::span<const std::string>,
+                                                   const store::IndexFilter&,
+                                                   const std::optional<VectorSpace>&,
+                                                   int) override {
+    return Unused();
+  }
+  Result<std::string> TextSearchLanguage() override { return Unused(); }
+  Status SetTextSearchLanguage(std::string_view) override { return Unused(); }
   Status AppendLedger(const store::LedgerEntry&) override { return Unused(); }
   Result<std::vector<store::LedgerEntry>> ListLedger(std::optional<std::string_view>) override {
     return Unused();

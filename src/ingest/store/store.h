@@ -235,6 +235,29 @@ class Store {
   virtual Result<std::vector<IndexedSpace>> ListIndexedSpaces(
       std::optional<std::string_view> tenant) = 0;
 
+  // Full-text search over the chunks of live documents indexed in `space` (in any space when
+  // nullopt) that `filter` admits: best `limit` chunks first (score descending, then chunk id).
+  // A chunk matches when it holds any of `terms` (OR) after the backend's normalisation:
+  // SQLite FTS5 with the unicode61 tokenizer and the Porter (English) stemmer, ranked by
+  // bm25(); PostgreSQL a tsvector in the text search language (TextSearchLanguage) with a GIN
+  // index, ranked by ts_rank_cd. A term is any text: the store quotes it (a term is searched
+  // as a phrase of its words, never parsed as query syntax), so `"foo` or `AND(` are plain
+  // words. No terms, or terms without a word: no rows. limit < 1: kInvalidArgument
+  // ("invalid_k"); a bad metadata key: kInvalidArgument ("invalid_metadata_key").
+  virtual Result<std::vector<TextMatch>> SearchText(std::span<const std::string> terms,
+                                                    const IndexFilter& filter,
+                                                    const std::optional<VectorSpace>& space,
+                                                    int limit) = 0;
+  // The language chunk text is indexed in for SearchText. PostgreSQL: a text search
+  // configuration ("english", "simple", "german"...; migration 10 starts with "english").
+  // SQLite: always "english" (FTS5's Porter stemmer).
+  virtual Result<std::string> TextSearchLanguage() = 0;
+  // Sets it. PostgreSQL: when it changes, every chunk's tsvector is recomputed in the same
+  // transaction (so searches see the old language or the new one, never a mix);
+  // kInvalidArgument ("invalid_fts_language") for a configuration the server does not have.
+  // SQLite: kInvalidArgument for anything but "english".
+  virtual Status SetTextSearchLanguage(std::string_view language) = 0;
+
   // --- ledger -------------------------------------------------------------------------------
   virtual Status AppendLedger(const LedgerEntry& entry) = 0;
   virtual Result<std::vector<LedgerEntry>> ListLedger(

@@ -177,6 +177,17 @@ struct IndexedChunk {
   std::string_view metadata_json;  // the document's metadata (a JSON object)
 };
 
+// Store::SearchText: one chunk matching a full-text query, with its document's fields.
+struct TextMatch {
+  Chunk chunk;
+  std::string filename;
+  std::string external_id;           // the document's ("" when none)
+  std::string metadata_json = "{}";  // the document's metadata
+  // Higher is better. SQLite: -bm25() of FTS5 (Okapi BM25, k1 = 1.2, b = 0.75); PostgreSQL:
+  // ts_rank_cd (cover density, not BM25). Comparable only within one answer.
+  double score = 0;
+};
+
 // One metadata condition: the document's metadata has `key` at top level and its value equals
 // `value_json` (a JSON scalar as text: "\"claims\"", "2024", "true"). Type-exact: the string
 // "2024" does not equal the number 2024.

@@ -378,9 +378,37 @@ constexpr std::string_view kAccessControlDown = R"sql(
 DROP TABLE audit_log;
 DROP FUNCTION audit_log_append_only();
 DROP TABLE api_keys;
+// Full-text search (issue 18, docs/search.md): each chunk's tsvector in the text search
+// language of text_search_config (one row; `ingestd migrate up` sets search.fts_language,
+// Store::SetTextSearchLanguage), filled by a trigger on insert and on a text change, so every
+// writer (this release and the previous one) keeps it in step; a GIN index serves @@.
+constexpr std::string_view kFullTextUp = R"sql(
+CREATE TABLE text_search_config (
+  id        BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (id),
+  language  REGCONFIG NOT NULL
+);
+INSERT INTO text_search_config (id, language) VALUES (TRUE, 'english');
+ALTER TABLE chunks ADD COLUMN fts TSVECTOR;
+CREATE FUNCTION chunks_fts_fill() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.fts := to_tsvector((SELECT language FROM text_search_config), NEW.text);
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER chunks_fts_fill BEFORE INSERT OR UPDATE OF text ON chunks
+  FOR EACH ROW EXECUTE FUNCTION chunks_fts_fill();
+UPDATE chunks SET fts = to_tsvector('english'::regconfig, text);
+CREATE INDEX chunks_fts ON chunks USING GIN (fts);
+)sql";
+constexpr std::string_view kFullTextDown = R"sql(
+DROP INDEX chunks_fts;
+DROP TRIGGER chunks_fts_fill ON chunks;
+DROP FUNCTION chunks_fts_fill();
+ALTER TABLE chunks DROP COLUMN fts;
+DROP TABLE text_search_config;
 )sql";
 
-constexpr std::array<MigrationStep, 9> kSteps = {{
+constexpr std::array<MigrationStep, 10> kSteps = {{
     {1, "initial_schema", kInitialUp, kInitialDown},
     {2, "ledger_job_index", kLedgerJobUp, kLedgerJobDown},
     {3, "governor_state", kGovernorUp, kGovernorDown},
@@ -390,6 +418,7 @@ constexpr std::array<MigrationStep, 9> kSteps = {{
     {7, "query_vectors", kQueryVectorsUp, kQueryVectorsDown},
     {8, "document_lifecycle", kDocumentLifecycleUp, kDocumentLifecycleDown},
     {9, "access_control", kAccessControlUp, kAccessControlDown},
+    {10, "fts", kFullTextUp, kFullTextDown},
 }};
 
 }  // namespace

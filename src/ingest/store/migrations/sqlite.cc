@@ -379,9 +379,50 @@ BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 constexpr std::string_view kAccessControlDown = R"sql(
 DROP TABLE audit_log;
 DROP TABLE api_keys;
+// Full-text search (issue 18, docs/search.md): a contentless FTS5 index of chunk text, kept in
+// step with `chunks` by triggers (inserts, deletes, text updates, document deletions through
+// the cascade), backfilled here. Contentless: the text is stored once, in `chunks`. FTS5 needs
+// integer row ids and `chunks` is keyed by a text id whose implicit rowid VACUUM may renumber,
+// so chunk_fts_rows gives each chunk a stable one. A contentless row is removed with FTS5's
+// 'delete' command, which must be given the text it indexed: the old row's, in the triggers.
+constexpr std::string_view kFullTextUp = R"sql(
+CREATE TABLE chunk_fts_rows (
+  fts_rowid  INTEGER PRIMARY KEY,
+  chunk_id   TEXT NOT NULL UNIQUE
+);
+CREATE VIRTUAL TABLE chunks_fts USING fts5(
+  text, content = '', tokenize = 'porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER chunks_fts_insert AFTER INSERT ON chunks BEGIN
+  INSERT INTO chunk_fts_rows (chunk_id) VALUES (new.id);
+  INSERT INTO chunks_fts (rowid, text)
+    SELECT fts_rowid, new.text FROM chunk_fts_rows WHERE chunk_id = new.id;
+END;
+CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks BEGIN
+  INSERT INTO chunks_fts (chunks_fts, rowid, text)
+    SELECT 'delete', fts_rowid, old.text FROM chunk_fts_rows WHERE chunk_id = old.id;
+  DELETE FROM chunk_fts_rows WHERE chunk_id = old.id;
+END;
+CREATE TRIGGER chunks_fts_update AFTER UPDATE OF text ON chunks
+  WHEN old.text IS NOT new.text BEGIN
+  INSERT INTO chunks_fts (chunks_fts, rowid, text)
+    SELECT 'delete', fts_rowid, old.text FROM chunk_fts_rows WHERE chunk_id = old.id;
+  INSERT INTO chunks_fts (rowid, text)
+    SELECT fts_rowid, new.text FROM chunk_fts_rows WHERE chunk_id = new.id;
+END;
+INSERT INTO chunk_fts_rows (chunk_id) SELECT id FROM chunks ORDER BY id;
+INSERT INTO chunks_fts (rowid, text)
+  SELECT r.fts_rowid, c.text FROM chunk_fts_rows r JOIN chunks c ON c.id = r.chunk_id;
+)sql";
+constexpr std::string_view kFullTextDown = R"sql(
+DROP TRIGGER chunks_fts_update;
+DROP TRIGGER chunks_fts_delete;
+DROP TRIGGER chunks_fts_insert;
+DROP TABLE chunks_fts;
+DROP TABLE chunk_fts_rows;
 )sql";
 
-constexpr std::array<MigrationStep, 9> kSteps = {{
+constexpr std::array<MigrationStep, 10> kSteps = {{
     {1, "initial_schema", kInitialUp, kInitialDown},
     {2, "ledger_job_index", kLedgerJobUp, kLedgerJobDown},
     {3, "governor_state", kGovernorUp, kGovernorDown},
@@ -391,6 +432,7 @@ constexpr std::array<MigrationStep, 9> kSteps = {{
     {7, "query_vectors", kQueryVectorsUp, kQueryVectorsDown},
     {8, "document_lifecycle", kDocumentLifecycleUp, kDocumentLifecycleDown},
     {9, "access_control", kAccessControlUp, kAccessControlDown},
+    {10, "fts", kFullTextUp, kFullTextDown},
 }};
 
 }  // namespace

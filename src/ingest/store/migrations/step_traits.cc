@@ -38,9 +38,9 @@ constexpr std::array<DownLoss, 7> kLosses = {{
 }};
 
 // 2 an index; 3 defaulted columns, a table, indexes; 4 a table; 6 defaulted columns; 7 a
-// table; 9 two tables. Not 1 (everything) nor 5 (renames the amount columns: an older binary
-// cannot read them).
-constexpr std::array<int, 6> kExpandOnly = {2, 3, 4, 6, 7, 9};
+// table; 9 two tables; 10 the full-text index (tables, triggers, a column its trigger fills).
+// Not 1 (everything) nor 5 (renames the amount columns: an older binary cannot read them).
+constexpr std::array<int, 7> kExpandOnly = {2, 3, 4, 6, 7, 9, 10};
 
 }  // namespace
 

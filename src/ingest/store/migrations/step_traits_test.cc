@@ -20,8 +20,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Down steps that drop a table of short-lived leases, which nothing needs after a rollback.
-const std::set<int> kTransient = {4};  // embed_claims: claims expire within seconds
+// Down steps that drop only what nothing needs after a rollback: embed_claims (leases that
+// expire within seconds), fts (the full-text index, derived from chunks, rebuilt by its up step).
+const std::set<int> kTransient = {4, 10};
 
 bool DropsOrRewrites(std::string_view sql) {
   for (std::string_view w : {"DROP TABLE", "DROP COLUMN", "UPDATE ", "DELETE ", "TRUNCATE"}) {

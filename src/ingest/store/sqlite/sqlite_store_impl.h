@@ -87,6 +87,13 @@ class SqliteStore final : public Store {
   Result<std::vector<IndexedSpace>> ListIndexedSpaces(
       std::optional<std::string_view> tenant) override;
 
+  Result<std::vector<TextMatch>> SearchText(std::span<const std::string> terms,
+                                            const IndexFilter& filter,
+                                            const std::optional<VectorSpace>& space,
+                                            int limit) override;
+  Result<std::string> TextSearchLanguage() override;
+  Status SetTextSearchLanguage(std::string_view language) override;
+
   Status AppendLedger(const LedgerEntry& entry) override;
   Result<std::vector<LedgerEntry>> ListLedger(std::optional<std::string_view> document_id) override;
   Result<std::map<std::string, int64_t>> SpendByOperation(
