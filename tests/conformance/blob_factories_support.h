@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -23,5 +24,8 @@ struct BlobFactory {
 };
 
 std::vector<BlobFactory> BlobFactories();
+
+// gtest prints a test's parameter in its listing (and ctest's test names): the backend's name.
+inline void PrintTo(const BlobFactory& f, std::ostream* os) { *os << f.name; }
 
 }  // namespace ingest::testing
