@@ -352,7 +352,9 @@ CheckResult CheckBlobs(const config::Config& config) {
     } else if (reachable.reason() == "blob_store_unavailable") {
       hint = "check blobs.s3_endpoint / INGESTD_BLOBS_S3_ENDPOINT and the network";
     }
-    return Fail("blobs", what + ": " + reachable.message(), hint);
+    // One line: a server's error may span several ("ERROR: ...\nLINE 1: ...").
+    const std::string message = reachable.message();
+    return Fail("blobs", what + ": " + message.substr(0, message.find('\n')), hint);
   }
   return Ok("blobs", what + " reachable");
 }
