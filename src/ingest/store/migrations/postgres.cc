@@ -414,7 +414,7 @@ constexpr std::array<MigrationStep, 10> kSteps = {{
     {7, "query_vectors", kQueryVectorsUp, kQueryVectorsDown},
     {8, "document_lifecycle", kDocumentLifecycleUp, kDocumentLifecycleDown},
     {9, "access_control", kAccessControlUp, kAccessControlDown},
-    {10, "blob_chunks", kBlobChunksUp, kBlobChunksDown},
+    {13, "blob_chunks", kBlobChunksUp, kBlobChunksDown},
 }};
 
 }  // namespace

@@ -35,14 +35,14 @@ constexpr std::array<DownLoss, 8> kLosses = {{
      "version <> 1 OR deleted_at <> 0"},
     {9, "the API keys (every key stops working) and the audit log",
      "SELECT (SELECT count(*) FROM api_keys) + (SELECT count(*) FROM audit_log)"},
-    {10, "blobs stored in the database (the original uploads of every document using them)",
+    {13, "blobs stored in the database (the original uploads of every document using them)",
      "SELECT (SELECT count(*) FROM blobs) + (SELECT count(*) FROM blob_chunks)"},
 }};
 
 // 2 an index; 3 defaulted columns, a table, indexes; 4 a table; 6 defaulted columns; 7 a
-// table; 9 two tables; 10 two tables. Not 1 (everything) nor 5 (renames the amount columns: an
+// table; 9 two tables; 13 two tables. Not 1 (everything) nor 5 (renames the amount columns: an
 // older binary cannot read them).
-constexpr std::array<int, 7> kExpandOnly = {2, 3, 4, 6, 7, 9, 10};
+constexpr std::array<int, 7> kExpandOnly = {2, 3, 4, 6, 7, 9, 13};
 
 }  // namespace
 
