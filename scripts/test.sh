@@ -25,8 +25,9 @@ export INGEST_BUILD_JOBS="${INGEST_BUILD_JOBS:-$(nproc)}"
 scripts/build.sh ci
 
 # Node packages pinned by lock files: tokenizer/chunker peers for conformance tests
-# (tests/peers) and playwright-core for the dashboard's browser test (tests/browser).
-for dir in tests/peers tests/browser; do
+# (tests/peers), playwright-core for the dashboard's browser test (tests/browser) and s3rver, the
+# fake S3 server of the BlobStore conformance suite (tests/s3).
+for dir in tests/peers tests/browser tests/s3; do
   if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" ]; then
     npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
   fi

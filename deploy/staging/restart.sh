@@ -16,6 +16,11 @@ new_bin="${2:-}"
 set -a
 source "$STAGING_ENV"
 set +a
+# The process's own data directory (up.sh start_node): nothing on disk is shared.
+if [ -f "$STAGING_DIR/datadirs/$name" ]; then
+  INGESTD_DATA_DIR="$(cat "$STAGING_DIR/datadirs/$name")"
+  export INGESTD_DATA_DIR
+fi
 addr="$(cat "$STAGING_DIR/addrs/$name")"
 old="$(cat "$STAGING_DIR/pids/$name.pid")"
 eval "cmd=($(cat "$STAGING_DIR/cmds/$name"))"

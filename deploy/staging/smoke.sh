@@ -102,13 +102,17 @@ wait_for() {  # wait_for TIMEOUT_S COMMAND...: retries COMMAND every second
 }
 
 # --- every process passes the doctor -----------------------------------------------------------
+# Each with its own data directory (up.sh start_node), as the process runs.
+node_dir() { cat "$STAGING_DIR/datadirs/$1" 2> /dev/null || echo "$INGESTD_DATA_DIR"; }
 for n in worker-1 worker-2; do
-  check "doctor --online --worker passes for $n" "$BIN" doctor --online --worker
+  check "doctor --online --worker passes for $n" \
+    env INGESTD_DATA_DIR="$(node_dir "$n")" "$BIN" doctor --online --worker
 done
 for i in 1 2; do
   # The replica holds its listen address, so the doctor checks an ephemeral one (its /readyz
   # below is the check that the replica itself serves).
-  check "doctor --online passes for serve-$i" "$BIN" doctor --online --listen 127.0.0.1:0
+  check "doctor --online passes for serve-$i" \
+    env INGESTD_DATA_DIR="$(node_dir "serve-$i")" "$BIN" doctor --online --listen 127.0.0.1:0
 done
 
 # --- replicas -----------------------------------------------------------------------------------

@@ -157,10 +157,21 @@ set +a
 "$BIN" migrate up > "$LOGS/migrate.log" 2>&1
 
 # --- workers and replicas -----------------------------------------------------------------------
-start worker-1 "$BIN" worker --workers 2 --metrics-listen 127.0.0.1:0
-start worker-2 "$BIN" worker --workers 2 --metrics-listen 127.0.0.1:0
-start serve-1 "$BIN" serve --listen 127.0.0.1:0 --workers 1
-start serve-2 "$BIN" serve --listen 127.0.0.1:0 --workers 1
+# Each process gets a data directory of its own (logs, the local blob cache): they share nothing
+# but the database, blobs included (blobs.url defaults to the PostgreSQL store), as separate
+# machines would. restart.sh starts a process again on the same directory.
+start_node() {
+  local name="$1"
+  shift
+  mkdir -p "$STAGING_DIR/nodes/$name"
+  echo "$STAGING_DIR/nodes/$name" > "$STAGING_DIR/datadirs/$name"
+  INGESTD_DATA_DIR="$STAGING_DIR/nodes/$name" start "$name" "$@"
+}
+mkdir -p "$STAGING_DIR/datadirs"
+start_node worker-1 "$BIN" worker --workers 2 --metrics-listen 127.0.0.1:0
+start_node worker-2 "$BIN" worker --workers 2 --metrics-listen 127.0.0.1:0
+start_node serve-1 "$BIN" serve --listen 127.0.0.1:0 --workers 1
+start_node serve-2 "$BIN" serve --listen 127.0.0.1:0 --workers 1
 worker1_url="$(first_url worker-1 'metrics on')"
 worker2_url="$(first_url worker-2 'metrics on')"
 serve1_url="$(first_url serve-1 'listening on')"

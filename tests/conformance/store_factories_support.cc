@@ -172,6 +172,10 @@ std::unique_ptr<store::Store> MakePostgres(Clock* clock) {
 
 }  // namespace
 
+const char* TestPostgresUrl() { return PostgresUrl(); }
+bool TestsInCi() { return InCi(); }
+std::string NewPostgresSchema() { return Schemas().Make(); }
+
 std::vector<StoreFactory> StoreFactories() {
   std::vector<StoreFactory> out;
   out.push_back({"sqlite", MakeSqlite, FreshSqlite});

@@ -26,4 +26,12 @@ struct StoreFactory {
 
 std::vector<StoreFactory> StoreFactories();
 
+// INGESTD_TEST_PG_URL, or nullptr when unset or empty.
+const char* TestPostgresUrl();
+// CI=true: a backend that cannot be provided fails its tests instead of skipping them.
+bool TestsInCi();
+// A fresh, empty schema on INGESTD_TEST_PG_URL, dropped when the test run ends; "" when it
+// cannot be created (logged).
+std::string NewPostgresSchema();
+
 }  // namespace ingest::testing

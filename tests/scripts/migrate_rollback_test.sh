@@ -129,7 +129,26 @@ if [ -n "${INGESTD_TEST_PG_URL:-}" ]; then
   base="${INGESTD_TEST_PG_URL%%\?*}"
   export INGESTD_STORE="${base%/*}/$db"
   "$BIN" migrate up > /dev/null
-  run_backend postgres
+  # The guard of each step on its own: blobs in a folder, so the blob tables stay empty and
+  # their step loses nothing (blobs in the database are the next check).
+  INGESTD_BLOBS_URL="file://$WORK/postgres/blobs" run_backend postgres
+  psql -XAtq "$INGESTD_TEST_PG_URL" -c "DROP DATABASE IF EXISTS $db" > /dev/null 2>&1 || true
+
+  # Blobs in the database (the default on PostgreSQL): the step that made their tables refuses
+  # to drop them, and nothing below it is touched.
+  psql -XAtq "$INGESTD_TEST_PG_URL" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" > /dev/null
+  "$BIN" migrate up > /dev/null
+  mkdir -p "$WORK/pg-blobs"
+  printf 'An original kept in the database.\n' > "$WORK/pg-blobs/kept.txt"
+  INGESTD_DATA_DIR="$WORK/pg-blobs/data" INGESTD_EMBEDDER=local "$BIN" ingest "$WORK/pg-blobs/kept.txt" > /dev/null 2>&1
+  blob_step="$("$BIN" migrate status | awk '$3 == "blob_chunks" {print $1}')"
+  latest="$(version)"
+  rc=0
+  out="$("$BIN" migrate down --to $((blob_step - 1)) 2>&1)" || rc=$?
+  check "postgres: down past blob_chunks with blobs in the database is refused (rc=$rc)" \
+    bash -c "[ '$rc' = 1 ] && grep -q blob_chunks <<< '$out' && grep -q -- '--allow-data-loss' <<< '$out'"
+  check "postgres: ... the blob is still stored (version $(version))" \
+    bash -c "[ '$(version)' -ge '$blob_step' ] && [ \"\$(psql -XAtq '$INGESTD_STORE' -c 'SELECT count(*) FROM blobs')\" = 1 ]"
   psql -XAtq "$INGESTD_TEST_PG_URL" -c "DROP DATABASE IF EXISTS $db" > /dev/null 2>&1 || true
 elif [ "${CI:-}" = "true" ]; then
   fail "INGESTD_TEST_PG_URL is not set (CI requires PostgreSQL)"

@@ -17,6 +17,9 @@
 #include "ingest/parse/local/local_parser.h"
 #include "ingest/parse/routing_parser.h"
 #include "ingest/pipeline/pipeline_deps.h"
+#include "ingest/store/blobs/layered_blob_store.h"
+#include "ingest/store/blobs/postgres_blob_store.h"
+#include "ingest/store/blobs/s3_blob_store.h"
 #include "ingest/store/fs_blob_store.h"
 #include "ingest/store/postgres/postgres_store.h"
 #include "ingest/store/sqlite/sqlite_store.h"
@@ -166,8 +169,59 @@ Result<std::unique_ptr<store::Store>> OpenExistingStore(const config::Config& co
 
 App::~App() = default;
 
-std::unique_ptr<store::BlobStore> OpenBlobStore(const config::Config& config) {
-  return std::make_unique<store::FsBlobStore>(config.store.data_dir + "/blobs");
+Result<std::unique_ptr<store::BlobStore>> OpenBlobStore(const config::Config& config) {
+  // A Config built in code (not by LoadConfig) may leave blobs.url empty: the default then is
+  // the one LoadConfig would pick.
+  std::string url = config.blobs.url;
+  if (url.empty()) {
+    url = config::SqlitePath(config).empty() ? config.store.url
+                                             : "file://" + config.store.data_dir + "/blobs";
+  }
+  store::blobs::BlobCacheOptions cache;
+  cache.dir = config::BlobCacheDir(config);
+  cache.max_bytes = config.blobs.cache_max_mb << 20;
+  cache.grace = std::chrono::seconds(config.blobs.cache_grace_s);
+  enum class Kind { kFolder, kPostgres, kS3, kUnknown };
+  Kind kind = Kind::kUnknown;
+  if (url.rfind("file://", 0) == 0) kind = Kind::kFolder;
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+    kind = Kind::kPostgres;
+  }
+  if (url.rfind("s3://", 0) == 0) kind = Kind::kS3;
+  switch (kind) {
+    case Kind::kFolder:
+      return std::unique_ptr<store::BlobStore>(new store::FsBlobStore(url.substr(7)));
+    case Kind::kPostgres: {
+      store::PostgresBlobStoreOptions pg;
+      pg.url = url;
+      pg.cache = cache;
+      INGEST_ASSIGN_OR_RETURN(std::unique_ptr<store::BlobStore> db,
+                              store::OpenPostgresBlobStore(pg));
+      // A PostgreSQL deployment from before blobs lived in the database has them in the data
+      // directory's folder: keep reading those (docs/operations/blobs.md).
+      const std::string older = config.store.data_dir + "/blobs";
+      std::error_code ec;
+      if (std::filesystem::is_directory(older, ec)) {
+        return std::unique_ptr<store::BlobStore>(new store::LayeredBlobStore(
+            std::move(db), std::make_unique<store::FsBlobStore>(older)));
+      }
+      return db;
+    }
+    case Kind::kS3: {
+      store::S3BlobStoreOptions s3;
+      INGEST_RETURN_IF_ERROR(store::ParseS3Url(url, &s3));
+      s3.endpoint = config.blobs.s3_endpoint;
+      s3.region = config.blobs.s3_region;
+      s3.access_key_id = config.blobs.s3_access_key_id;
+      s3.secret_access_key = config.blobs.s3_secret_access_key;
+      s3.session_token = config.blobs.s3_session_token;
+      s3.cache = cache;
+      return store::OpenS3BlobStore(s3);
+    }
+    case Kind::kUnknown:
+      break;
+  }
+  return InvalidArgument("blobs.url must be file://, postgresql:// or s3://", "bad_blobs_url");
 }
 
 Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
@@ -188,7 +242,7 @@ Result<std::unique_ptr<App>> App::Open(const config::Config& config) {
     app->prices_.embedding_per_token["mock:" + config.embed.model] = 0;
     app->prices_.llamaparse_per_credit = 0;
   }
-  app->blobs_ = OpenBlobStore(config);
+  INGEST_ASSIGN_OR_RETURN(app->blobs_, OpenBlobStore(config));
 
   INGEST_ASSIGN_OR_RETURN(text::Encoding encoding, text::ParseEncoding(config.chunk.encoding));
   INGEST_ASSIGN_OR_RETURN(app->tokenizer_, text::Tokenizer::Get(encoding));

@@ -61,8 +61,10 @@ Result<std::unique_ptr<store::Store>> OpenExistingStore(const config::Config& co
 // Whether the schema at `version` has the full-text index (the migration named "fts").
 bool FullTextIndexed(const store::Store& store, int version);
 
-// The configured BlobStore (the blobs folder of the data directory).
-std::unique_ptr<store::BlobStore> OpenBlobStore(const config::Config& config);
+// The configured BlobStore (blobs.url: a folder, the PostgreSQL database, or an S3 bucket;
+// docs/operations/blobs.md). Does not contact a remote store: `ingestd doctor` checks that.
+// kInvalidArgument for a blobs.url of no known kind.
+Result<std::unique_ptr<store::BlobStore>> OpenBlobStore(const config::Config& config);
 
 // Everything the pipeline needs, owned. Not copyable; lives for the command's duration.
 class App {

@@ -15,10 +15,12 @@
 //
 // On a PostgreSQL store the database part is PostgreSQL's own: backup runs `pg_dump
 // --format=custom` (one consistent snapshot while workers run) into database.dump, then copies
-// the whole blob folder (every blob the dump names was written before its row); restore runs
-// `pg_restore` into the configured database, which must be empty (never migrated), then puts
-// the blobs back. pg_dump/pg_restore must be on PATH (postgresql-client, same major version as
-// the server or newer).
+// the whole blob folder (every blob the dump names was written before its row) when blobs are
+// in a folder; blobs stored in the database (blobs.url on PostgreSQL, the default) are in the
+// dump, and blobs in S3 stay in their bucket. Restore runs `pg_restore` into the configured
+// database, which must be empty (never migrated), then puts any backed-up blob files into the
+// configured blob store (whatever its kind). pg_dump/pg_restore must be on PATH (postgresql-client,
+// same major version as the server or newer).
 #include <spawn.h>
 #include <sys/wait.h>
 
@@ -30,6 +32,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,7 +42,6 @@
 #include "ingest/app/cli.h"
 #include "ingest/common/hash.h"
 #include "ingest/config/config.h"
-#include "ingest/store/fs_blob_store.h"
 #include "ingest/store/sqlite/sqlite_backup.h"
 
 namespace ingest::app {
@@ -186,6 +188,19 @@ int64_t NowSeconds() {
       .count();
 }
 
+// The blobs stored in the database (blob store on PostgreSQL): count and bytes. Counted after
+// pg_dump, so with uploads going on it may name a few blobs the dump does not hold.
+Result<std::pair<int64_t, int64_t>> CountDatabaseBlobs(const std::string& url) {
+  try {
+    pqxx::connection conn(url);
+    pqxx::nontransaction tx(conn);
+    pqxx::row r = tx.exec1("SELECT count(*), coalesce(sum(size), 0) FROM blobs");
+    return std::pair<int64_t, int64_t>{r[0].as<int64_t>(), r[1].as<int64_t>()};
+  } catch (const std::exception& e) {
+    return Unavailable(std::string("count blobs in the database: ") + e.what(), "store_error");
+  }
+}
+
 // PostgreSQL: pg_dump first, then the blob folder, then the configuration.
 int RunPostgresBackup(const config::Config& config, const BackupArgs& args) {
   auto out = NewBackupFolder(args.path);
@@ -196,8 +211,21 @@ int RunPostgresBackup(const config::Config& config, const BackupArgs& args) {
       !st.ok()) {
     return Fail(st);
   }
-  auto blobs = CopyBlobTree(fs::path(config.store.data_dir) / "blobs", *out / "blobs");
+  // Blobs in a folder are copied (also the folder an upgraded deployment still reads, see
+  // OpenBlobStore); blobs in the database are in the dump already, and blobs in S3 stay where
+  // they are (docs/operations/blobs.md: back the bucket up with the database).
+  std::string blob_folder = config::BlobsFolder(config);
+  const bool blobs_in_dump = config.blobs.url == config.store.url;
+  if (blob_folder.empty() && blobs_in_dump) blob_folder = config.store.data_dir + "/blobs";
+  Result<std::pair<int64_t, int64_t>> blobs = std::pair<int64_t, int64_t>{0, 0};
+  if (!blob_folder.empty()) blobs = CopyBlobTree(fs::path(blob_folder), *out / "blobs");
   if (!blobs.ok()) return Fail(blobs.status());
+  if (blobs_in_dump) {
+    auto in_db = CountDatabaseBlobs(config.store.url);
+    if (!in_db.ok()) return Fail(in_db.status());
+    blobs->first += in_db->first;
+    blobs->second += in_db->second;
+  }
   auto config_file = CopyConfig(config, *out);
   if (!config_file.ok()) return Fail(config_file.status());
   auto sha = Sha256File(dump);
@@ -245,7 +273,9 @@ int RunPostgresRestore(const config::Config& config, const BackupArgs& args,
       !st.ok()) {
     return Fail(st);
   }
-  store::FsBlobStore blobs(config.store.data_dir + "/blobs");
+  auto blobs_or = OpenBlobStore(config);
+  if (!blobs_or.ok()) return Fail(blobs_or.status());
+  store::BlobStore& blobs = **blobs_or;
   int64_t count = 0;
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(in / "blobs", ec); !ec && it != fs::end(it);
@@ -287,14 +317,18 @@ int RunBackup(const GlobalOptions& global, const BackupArgs& args) {
   if (!info.ok()) return Fail(info.status());
 
   // 2. Its blobs, after it: each exists already (written before its row) and never changes.
-  const fs::path blob_root = fs::path(config->store.data_dir) / "blobs";
+  auto blobs = OpenBlobStore(*config);
+  if (!blobs.ok()) return Fail(blobs.status());
   int64_t blob_bytes = 0;
   for (const std::string& key : info->blob_keys) {
-    const fs::path from = blob_root / BlobRelPath(key);
-    if (!fs::exists(from, ec)) {
-      return Fail(DataLoss("the store names blob " + key + " but " + from.string() +
-                               " is missing; the live store has lost an original file",
-                           "blob_missing"));
+    auto local = (*blobs)->LocalPath(key);
+    const fs::path from = local.ok() ? fs::path(*local) : fs::path();
+    if (!local.ok() || !fs::exists(from, ec)) {
+      return Fail(
+          DataLoss("the store names blob " + key + " but " +
+                       (local.ok() ? from.string() + " is missing" : local.status().message()) +
+                       "; the live store has lost an original file",
+                   "blob_missing"));
     }
     if (Status st = CopyBlob(from, out / "blobs" / BlobRelPath(key), key); !st.ok()) {
       return Fail(st);
@@ -405,11 +439,12 @@ int RunRestore(const GlobalOptions& global, const BackupArgs& args) {
   }
   fs::create_directories(fs::path(db).parent_path(), ec);
   // Blobs first (content-addressed, harmless without rows), then the database by rename.
-  store::FsBlobStore blobs(config->store.data_dir + "/blobs");
+  auto blobs = OpenBlobStore(*config);
+  if (!blobs.ok()) return Fail(blobs.status());
   int64_t blob_bytes = 0;
   for (const std::string& key : info->blob_keys) {
     const fs::path from = in / "blobs" / BlobRelPath(key);
-    auto put = blobs.PutFile(from.string());
+    auto put = (*blobs)->PutFile(from.string());
     if (!put.ok()) return Fail(put.status());
     if (*put != key) {
       return Fail(DataLoss("backup blob " + key + " hashes to " + *put, "backup_corrupt"));

@@ -202,10 +202,11 @@ int Delete(const GlobalOptions& global, const DocumentsArgs& args) {
   if (!o.ok()) return Fail(o.status());
   auto doc = Resolve(*o->store, o->tenant, args);
   if (!doc.ok()) return Fail(doc.status());
-  std::unique_ptr<store::BlobStore> blobs = OpenBlobStore(o->config);
+  auto blobs = OpenBlobStore(o->config);
+  if (!blobs.ok()) return Fail(blobs.status());
   pipeline::PipelineDeps deps;
   deps.store = o->store.get();
-  deps.blobs = blobs.get();
+  deps.blobs = blobs->get();
   deps.clock = Clock::Real();
   auto out = pipeline::DeleteDocument(deps, doc->id);
   AuditCli(*o->store, "document.delete", doc->id, {{"tenant", doc->tenant}},

@@ -47,8 +47,9 @@ int RunGc(const GlobalOptions& global, const GcArgs& args) {
   int64_t blobs = static_cast<int64_t>(orphans->size());
   store::UnheldContent rows = *unheld;
   if (args.apply) {
-    std::unique_ptr<store::BlobStore> blob_store = OpenBlobStore(*config);
-    auto removed = pipeline::PurgeOrphanBlobs(s, *blob_store);
+    auto blob_store = OpenBlobStore(*config);
+    if (!blob_store.ok()) return fail(blob_store.status());
+    auto removed = pipeline::PurgeOrphanBlobs(s, **blob_store);
     if (!removed.ok()) return fail(removed.status());
     blobs = *removed;
     rows = {};

@@ -318,13 +318,45 @@ CheckResult CheckDataDir(const config::Config& config) {
                     " writable by the ingestd user, or set store.data_dir / INGESTD_DATA_DIR");
   }
   if (later) return Ok("data_dir", dir.string() + " does not exist yet; created at first start");
-  const fs::path blobs = dir / "blobs";
+  const std::string folder = config::BlobsFolder(config);
+  if (folder.empty()) return Ok("data_dir", dir.string() + " is writable");
+  const fs::path blobs = folder;
   why = DirUsable(blobs, &later);
   if (!why.empty()) {
     return Fail("data_dir", "blob store: " + why,
                 "give the ingestd user write access to " + blobs.string());
   }
   return Ok("data_dir", dir.string() + " and its blob store are writable");
+}
+
+CheckResult CheckBlobs(const config::Config& config) {
+  auto blobs = OpenBlobStore(config);
+  if (!blobs.ok()) {
+    return Fail("blobs", blobs.status().message(),
+                "set blobs.url / INGESTD_BLOBS_URL (docs/operations/blobs.md)");
+  }
+  const std::string what = (*blobs)->Describe();
+  // The folder store's writability is the data_dir check's; probing it here would create it.
+  if (!config::BlobsFolder(config).empty()) return Ok("blobs", what);
+  Status reachable = (*blobs)->CheckReachable();
+  if (!reachable.ok()) {
+    std::string hint = "check blobs.url / INGESTD_BLOBS_URL (docs/operations/blobs.md)";
+    if (reachable.reason() == "schema_missing") {
+      hint = "run `ingestd migrate up`: the blob tables come with migration blob_chunks";
+    } else if (reachable.code() == StatusCode::kUnauthenticated) {
+      hint =
+          "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or their *_FILE) and the bucket "
+          "policy";
+    } else if (reachable.reason() == "no_such_bucket") {
+      hint = "create the bucket, or fix the bucket name in blobs.url";
+    } else if (reachable.reason() == "blob_store_unavailable") {
+      hint = "check blobs.s3_endpoint / INGESTD_BLOBS_S3_ENDPOINT and the network";
+    }
+    // One line: a server's error may span several ("ERROR: ...\nLINE 1: ...").
+    const std::string message = reachable.message();
+    return Fail("blobs", what + ": " + message.substr(0, message.find('\n')), hint);
+  }
+  return Ok("blobs", what + " reachable");
 }
 
 CheckStatus ClassifyFreeSpace(uint64_t free_bytes, const DoctorOptions& options) {
@@ -643,6 +675,7 @@ std::vector<CheckResult> RunOfflineChecks(const config::Config& config,
   out.push_back(CheckProfileRules(config));
   for (auto& r : CheckStore(config)) out.push_back(std::move(r));
   out.push_back(CheckDataDir(config));
+  out.push_back(CheckBlobs(config));
   out.push_back(CheckFreeSpace(config, options));
   for (auto& r : CheckSecrets(config, options)) out.push_back(std::move(r));
   out.push_back(CheckOcr(config));

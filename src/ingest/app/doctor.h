@@ -59,8 +59,12 @@ CheckResult CheckProfileRules(const config::Config& config);
 // Store reachable, then schema current. A PostgreSQL schema behind fails (it is never migrated
 // implicitly); an embedded SQLite one warns (serve/worker/ingest migrate it at open).
 std::vector<CheckResult> CheckStore(const config::Config& config);
-// data_dir and data_dir/blobs exist (or can be created) and are writable.
+// data_dir and, when blobs are in a folder, that folder exist (or can be created) and are
+// writable.
 CheckResult CheckDataDir(const config::Config& config);
+// Which blob store is in use (blobs.url) and, for PostgreSQL and S3, that it answers: the blob
+// tables exist, the bucket answers an authenticated request.
+CheckResult CheckBlobs(const config::Config& config);
 // Free space on the file system holding data_dir.
 CheckResult CheckFreeSpace(const config::Config& config, const DoctorOptions& options);
 CheckStatus ClassifyFreeSpace(uint64_t free_bytes, const DoctorOptions& options);

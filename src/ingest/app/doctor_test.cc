@@ -147,6 +147,29 @@ TEST_F(DoctorTest, DataDirWritableLaterAndUnwritable) {
   EXPECT_EQ(CheckDataDir(Load({{"INGESTD_DATA_DIR", dir_ + "/d2"}})).status, CheckStatus::kFail);
 }
 
+TEST_F(DoctorTest, BlobsNamesTheStoreAndChecksRemoteOnes) {
+  const CheckResult folder = CheckBlobs(Load({}));
+  EXPECT_EQ(folder.status, CheckStatus::kOk);
+  EXPECT_EQ(folder.detail, "folder " + dir_ + "/data/blobs");
+
+  // Nothing listens on port 1: both remote stores fail with a hint, and no secret is shown.
+  const CheckResult s3 = CheckBlobs(Load({{"INGESTD_BLOBS_URL", "s3://bucket/pre"},
+                                          {"INGESTD_BLOBS_S3_ENDPOINT", "http://127.0.0.1:1"},
+                                          {"AWS_ACCESS_KEY_ID", "fake-id-for-doctor"},
+                                          {"AWS_SECRET_ACCESS_KEY", "fake-secret-for-doctor"}}));
+  EXPECT_EQ(s3.status, CheckStatus::kFail);
+  EXPECT_NE(s3.detail.find("s3 s3://bucket/pre at http://127.0.0.1:1"), std::string::npos);
+  EXPECT_NE(s3.hint.find("s3_endpoint"), std::string::npos);
+  EXPECT_EQ(s3.detail.find("fake-secret-for-doctor"), std::string::npos);
+  EXPECT_EQ(s3.detail.find("fake-id-for-doctor"), std::string::npos);
+
+  const CheckResult pg =
+      CheckBlobs(Load({{"INGESTD_BLOBS_URL", "postgresql://u:fake-pw@127.0.0.1:1/x"}}));
+  EXPECT_EQ(pg.status, CheckStatus::kFail);
+  EXPECT_NE(pg.detail.find("postgresql postgresql://u:***@127.0.0.1:1/x"), std::string::npos);
+  EXPECT_EQ(pg.detail.find("fake-pw"), std::string::npos);
+}
+
 TEST_F(DoctorTest, FreeSpaceThresholds) {
   DoctorOptions o;
   o.warn_free_bytes = 1000;

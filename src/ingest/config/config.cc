@@ -65,6 +65,21 @@ const std::vector<Key>& Keys() {
       Key{"mode", Kind::kString, "INGESTD_MODE", [](Config& c) { return &c.mode; }, {}},
       KS("store.url", "INGESTD_STORE", &Config::store, &StoreConfig::url),
       KS("store.data_dir", "INGESTD_DATA_DIR", &Config::store, &StoreConfig::data_dir),
+      KS("blobs.url", "INGESTD_BLOBS_URL", &Config::blobs, &BlobsConfig::url),
+      KS("blobs.s3_endpoint", "INGESTD_BLOBS_S3_ENDPOINT", &Config::blobs,
+         &BlobsConfig::s3_endpoint),
+      KS("blobs.s3_region", "INGESTD_BLOBS_S3_REGION", &Config::blobs, &BlobsConfig::s3_region),
+      KS("blobs.s3_access_key_id", "AWS_ACCESS_KEY_ID", &Config::blobs,
+         &BlobsConfig::s3_access_key_id, Kind::kSecret),
+      KS("blobs.s3_secret_access_key", "AWS_SECRET_ACCESS_KEY", &Config::blobs,
+         &BlobsConfig::s3_secret_access_key, Kind::kSecret),
+      KS("blobs.s3_session_token", "AWS_SESSION_TOKEN", &Config::blobs,
+         &BlobsConfig::s3_session_token, Kind::kSecret),
+      KS("blobs.cache_dir", "INGESTD_BLOBS_CACHE_DIR", &Config::blobs, &BlobsConfig::cache_dir),
+      KN("blobs.cache_max_mb", "INGESTD_BLOBS_CACHE_MAX_MB", &Config::blobs,
+         &BlobsConfig::cache_max_mb),
+      KN("blobs.cache_grace_s", "INGESTD_BLOBS_CACHE_GRACE_S", &Config::blobs,
+         &BlobsConfig::cache_grace_s),
       KN("pipeline.workers", "INGESTD_WORKERS", &Config::pipeline, &PipelineConfig::workers),
       KN("pipeline.lease_ttl_s", "INGESTD_LEASE_TTL_S", &Config::pipeline,
          &PipelineConfig::lease_ttl_s),
@@ -347,6 +362,36 @@ Status AtLeast(const Config& c, const std::string& key, int64_t value, int64_t m
   std::string where = it == c.origins.end() ? "default" : it->second;
   return InvalidArgument(fmt::format("{}: {} must be >= {}, got {}", where, key, min, value),
                          "config_invalid");
+}
+
+// blobs.url is a folder, a PostgreSQL database or an S3 bucket; an S3 store needs both halves of
+// its credentials (named by variable, never shown).
+Status ValidateBlobs(const Config& c) {
+  const std::string& url = c.blobs.url;
+  auto where = [&c](const char* key) {
+    auto it = c.origins.find(key);
+    return it == c.origins.end() ? std::string("default") : it->second;
+  };
+  const bool file = url.rfind("file://", 0) == 0 && url.size() > 7;
+  const bool pg = url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
+  const bool s3 = url.rfind("s3://", 0) == 0 && url.size() > 5 && url[5] != '/';
+  if (!file && !pg && !s3) {
+    return InvalidArgument(
+        fmt::format("{}: blobs.url must be file:///PATH, postgresql://... or s3://BUCKET/PREFIX, "
+                    "got \"{}\"",
+                    where("blobs.url"), url),
+        "config_invalid");
+  }
+  if (s3 && (c.blobs.s3_access_key_id.empty() || c.blobs.s3_secret_access_key.empty())) {
+    return InvalidArgument(
+        fmt::format("{}: blobs.url {} needs S3 credentials: set AWS_ACCESS_KEY_ID and "
+                    "AWS_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID_FILE and "
+                    "AWS_SECRET_ACCESS_KEY_FILE)",
+                    where("blobs.url"), url),
+        "config_invalid");
+  }
+  INGEST_RETURN_IF_ERROR(AtLeast(c, "blobs.cache_max_mb", c.blobs.cache_max_mb, 1));
+  return AtLeast(c, "blobs.cache_grace_s", c.blobs.cache_grace_s, 0);
 }
 
 // `mode` is a preset over the per-service choices (DESIGN §4). It only fills choices the user
@@ -664,6 +709,7 @@ Status Validate(const Config& c) {
                     c.store.url),
         "config_invalid");
   }
+  INGEST_RETURN_IF_ERROR(ValidateBlobs(c));
   // The production profile never runs against emulators (DESIGN §4).
   INGEST_RETURN_IF_ERROR(ValidateMock(c));
   INGEST_RETURN_IF_ERROR(OneOf(c, "parse.fallback", c.parse.fallback, {"none", "local"}));
@@ -778,6 +824,17 @@ Result<Config> LoadConfig(const LoadOptions& options) {
     config.store.url = "sqlite:" + config.store.data_dir + "/ingestd.db";
     config.origins["store.url"] = "default (from store.data_dir)";
   }
+  // Blobs follow the store: a PostgreSQL deployment keeps them in its database, so machines
+  // share nothing but the database; the embedded one in its data directory.
+  if (config.blobs.url.empty()) {
+    if (SqlitePath(config).empty()) {
+      config.blobs.url = config.store.url;
+      config.origins["blobs.url"] = "default (from store.url)";
+    } else {
+      config.blobs.url = "file://" + config.store.data_dir + "/blobs";
+      config.origins["blobs.url"] = "default (from store.data_dir)";
+    }
+  }
   ApplyMode(config);
   INGEST_RETURN_IF_ERROR(Validate(config));
   return config;
@@ -843,6 +900,17 @@ std::string SqlitePath(const Config& config) {
   const std::string& url = config.store.url;
   if (url.rfind("sqlite:", 0) != 0) return "";
   return url.substr(7);
+}
+
+std::string BlobsFolder(const Config& config) {
+  const std::string& url = config.blobs.url;
+  if (url.rfind("file://", 0) != 0) return "";
+  return url.substr(7);
+}
+
+std::string BlobCacheDir(const Config& config) {
+  if (!config.blobs.cache_dir.empty()) return config.blobs.cache_dir;
+  return config.store.data_dir + "/tmp/blob-cache";
 }
 
 namespace {

@@ -20,6 +20,24 @@ struct StoreConfig {
   std::string data_dir = ".ingestd";  // blobs, the SQLite file, logs
 };
 
+// Where original uploads live (docs/operations/blobs.md).
+struct BlobsConfig {
+  // "file:///PATH" (a folder), "postgresql://..." (chunked rows in that database, normally the
+  // store's own) or "s3://BUCKET/PREFIX" (S3-compatible object storage). Default: the folder
+  // <data_dir>/blobs on SQLite, the store's database on PostgreSQL.
+  std::string url;
+  std::string s3_endpoint;  // "http(s)://host[:port]"; "" = AWS (https://s3.REGION.amazonaws.com)
+  std::string s3_region = "us-east-1";
+  std::string s3_access_key_id;      // secret: AWS_ACCESS_KEY_ID or AWS_ACCESS_KEY_ID_FILE
+  std::string s3_secret_access_key;  // secret: AWS_SECRET_ACCESS_KEY or ..._FILE
+  std::string s3_session_token;      // secret: AWS_SESSION_TOKEN or ..._FILE; "" = none
+  // The local copies remote blobs are read from (parsers read files): "" = <data_dir>/tmp/
+  // blob-cache. Bounded by cache_max_mb, except blobs used in the last cache_grace_s seconds.
+  std::string cache_dir;
+  int64_t cache_max_mb = 1024;
+  int cache_grace_s = 600;
+};
+
 struct PipelineConfig {
   int workers = 0;  // 0 = one per core
   int lease_ttl_s = 30;
@@ -182,6 +200,7 @@ struct Config {
   std::string profile = "development";
   std::string mode;  // "" | real | mock | hybrid (a preset over parser/embedder choices)
   StoreConfig store;
+  BlobsConfig blobs;
   PipelineConfig pipeline;
   ParseConfig parse;
   ChunkConfig chunk;
@@ -233,6 +252,11 @@ std::string Redacted(const Config& config);
 // The SQLite path when store.url is "sqlite:PATH" (or empty: the default under data_dir).
 // Empty for other schemes.
 std::string SqlitePath(const Config& config);
+
+// The folder of the blob store when blobs.url is "file://PATH" (PATH); empty for other stores.
+std::string BlobsFolder(const Config& config);
+// The blob cache folder: blobs.cache_dir, or <data_dir>/tmp/blob-cache when that is empty.
+std::string BlobCacheDir(const Config& config);
 
 // "1.25" -> 1250000000 nano-dollars: a non-negative decimal with at most 9 fractional digits,
 // parsed exactly (no floating point). kInvalidArgument reason "bad_price" otherwise.

@@ -346,3 +346,55 @@ TEST(ConfigTest, DefaultSearchPathFollowsXdg) {
 
 }  // namespace
 }  // namespace ingest::config
+
+namespace ingest::config {
+namespace {
+
+TEST(BlobsConfigTest, BlobsFollowTheStore) {
+  auto sqlite = LoadConfig(Opts("", {{"INGESTD_DATA_DIR", "/srv/ingestd"}}));
+  ASSERT_TRUE(sqlite.ok()) << sqlite.status().ToString();
+  EXPECT_EQ(sqlite->blobs.url, "file:///srv/ingestd/blobs");
+  EXPECT_EQ(BlobsFolder(*sqlite), "/srv/ingestd/blobs");
+  EXPECT_EQ(BlobCacheDir(*sqlite), "/srv/ingestd/tmp/blob-cache");
+  EXPECT_EQ(sqlite->origins.at("blobs.url"), "default (from store.data_dir)");
+
+  auto pg = LoadConfig(Opts("", {{"INGESTD_STORE", "postgresql://u@db:5432/ingest"}}));
+  ASSERT_TRUE(pg.ok()) << pg.status().ToString();
+  EXPECT_EQ(pg->blobs.url, "postgresql://u@db:5432/ingest");
+  EXPECT_EQ(BlobsFolder(*pg), "");
+  EXPECT_EQ(pg->origins.at("blobs.url"), "default (from store.url)");
+
+  // The folder stays selectable on PostgreSQL.
+  auto folder = LoadConfig(Opts("", {{"INGESTD_STORE", "postgresql://u@db:5432/ingest"},
+                                     {"INGESTD_BLOBS_URL", "file:///mnt/blobs"}}));
+  ASSERT_TRUE(folder.ok()) << folder.status().ToString();
+  EXPECT_EQ(BlobsFolder(*folder), "/mnt/blobs");
+}
+
+TEST(BlobsConfigTest, S3NeedsCredentialsAndNeverPrintsThem) {
+  auto missing = LoadConfig(Opts("", {{"INGESTD_BLOBS_URL", "s3://bucket/prefix"}}));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("AWS_ACCESS_KEY_ID"), std::string::npos);
+
+  const std::string secret_file = WriteTemp("aws_secret", "fake-secret-for-tests\n");
+  auto c = LoadConfig(Opts("", {{"INGESTD_BLOBS_URL", "s3://bucket/prefix"},
+                                {"INGESTD_BLOBS_S3_ENDPOINT", "http://127.0.0.1:9000"},
+                                {"AWS_ACCESS_KEY_ID", "fake-key-id"},
+                                {"AWS_SECRET_ACCESS_KEY_FILE", secret_file}}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->blobs.s3_secret_access_key, "fake-secret-for-tests");
+  EXPECT_EQ(c->origins.at("blobs.s3_secret_access_key"), "file AWS_SECRET_ACCESS_KEY_FILE");
+  const std::string printed = Redacted(*c);
+  EXPECT_EQ(printed.find("fake-secret-for-tests"), std::string::npos);
+  EXPECT_EQ(printed.find("fake-key-id"), std::string::npos);
+  EXPECT_NE(printed.find("url = \"s3://bucket/prefix\""), std::string::npos);
+}
+
+TEST(BlobsConfigTest, RejectsUnknownSchemesAndBadCacheBounds) {
+  EXPECT_FALSE(LoadConfig(Opts("", {{"INGESTD_BLOBS_URL", "ftp://x"}})).ok());
+  EXPECT_FALSE(LoadConfig(Opts("", {{"INGESTD_BLOBS_URL", "s3:///no-bucket"}})).ok());
+  EXPECT_FALSE(LoadConfig(Opts("", {{"INGESTD_BLOBS_CACHE_MAX_MB", "0"}})).ok());
+}
+
+}  // namespace
+}  // namespace ingest::config

@@ -25,14 +25,6 @@ Status ErrnoStatus(std::string_view what, const std::string& path, int err) {
   return Unavailable(std::move(msg), "io_error");
 }
 
-bool IsKey(std::string_view key) {
-  if (key.size() != 64) return false;
-  for (char c : key) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 // Owns a file descriptor; on failure paths also removes the temporary file.
 class TempFile {
  public:
@@ -94,7 +86,7 @@ Result<std::string> FsBlobStore::NewTempPath() {
 }
 
 Result<std::string> FsBlobStore::LocalPath(std::string_view key) {
-  if (!IsKey(key)) {
+  if (!IsBlobKey(key)) {
     return InvalidArgument("blob key \"" + std::string(key) + "\" is not a sha256 hex digest",
                            "bad_blob_key");
   }
@@ -169,6 +161,17 @@ Result<std::string> FsBlobStore::PutFile(const std::string& path) {
   INGEST_ASSIGN_OR_RETURN(std::string out, Publish(tmp_path, key));
   tmp->Keep();
   return out;
+}
+
+std::string FsBlobStore::Describe() const { return "folder " + root_; }
+
+// Creates the folder if needed and proves it writable with a probe file in root/tmp (the
+// folder every write goes through).
+Status FsBlobStore::CheckReachable() {
+  INGEST_ASSIGN_OR_RETURN(std::string probe, NewTempPath());
+  INGEST_ASSIGN_OR_RETURN(std::unique_ptr<TempFile> tmp, CreateTemp(probe));
+  INGEST_RETURN_IF_ERROR(tmp->Write("probe"));
+  return Status::Ok();  // ~TempFile removes the probe
 }
 
 }  // namespace ingest::store

@@ -20,6 +20,8 @@ class FsBlobStore final : public BlobStore {
   Result<std::string> LocalPath(std::string_view key) override;
   bool Exists(std::string_view key) override;
   Status Delete(std::string_view key) override;
+  std::string Describe() const override;
+  Status CheckReachable() override;
 
  private:
   // Moves the finished temporary file `tmp` to the key's path (creating the fan-out folders).

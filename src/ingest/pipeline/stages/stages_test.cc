@@ -270,5 +270,44 @@ TEST_F(StagesTest, ReceiveChecksTheBlob) {
   EXPECT_EQ(r.status().reason(), "blob_missing");
 }
 
+// A remote blob store (PostgreSQL, S3) whose Exists answers false because the service did not
+// answer: the receive stage returns the outage (retried), not blob_missing (a lost document).
+class UnansweringBlobStore final : public store::BlobStore {
+ public:
+  explicit UnansweringBlobStore(bool answers_reads) : answers_reads_(answers_reads) {}
+  Result<std::string> PutFile(const std::string&) override { return Unavailable("down"); }
+  Result<std::string> PutBytes(std::string_view) override { return Unavailable("down"); }
+  Result<std::string> LocalPath(std::string_view) override {
+    if (answers_reads_) return path_;
+    return Unavailable("the blob database did not answer", "database_unavailable");
+  }
+  bool Exists(std::string_view) override { return false; }
+  Status Delete(std::string_view) override { return Unavailable("down"); }
+  std::string Describe() const override { return "unanswering"; }
+  Status CheckReachable() override { return Unavailable("down"); }
+  std::string path_;
+
+ private:
+  bool answers_reads_;
+};
+
+TEST_F(StagesTest, ReceiveRetriesABlobStoreOutageInsteadOfLosingTheDocument) {
+  auto ctx = Submit(kDoc);
+  UnansweringBlobStore down(/*answers_reads=*/false);
+  deps_.blobs = &down;
+  stages_ = MakeStages(deps_);
+  auto r = Run(Stage::kReceive, *ctx);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  // Exists failed but the blob is readable: the stage is done.
+  UnansweringBlobStore flaky(/*answers_reads=*/true);
+  flaky.path_ = WriteFile("copy.md", kDoc);
+  deps_.blobs = &flaky;
+  stages_ = MakeStages(deps_);
+  auto ok = Run(Stage::kReceive, *ctx);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->kind, StageResult::Kind::kDone);
+}
+
 }  // namespace
 }  // namespace ingest::pipeline

@@ -408,7 +408,31 @@ ALTER TABLE chunks DROP COLUMN fts;
 DROP TABLE text_search_config;
 )sql";
 
-constexpr std::array<MigrationStep, 10> kSteps = {{
+// Blobs in the database (issue 15, docs/operations/blobs.md): a blob is its chunks of at most
+// chunk_bytes each, plus a blobs row written in the same transaction after them, which is what
+// makes it exist. Chunks are stored out of line without compression (STORAGE EXTERNAL):
+// uploads are mostly compressed formats already, and pglz would only cost CPU.
+constexpr std::string_view kBlobChunksUp = R"sql(
+CREATE TABLE blob_chunks (
+  key    TEXT NOT NULL,
+  seq    BIGINT NOT NULL,
+  bytes  BYTEA NOT NULL,
+  PRIMARY KEY (key, seq)
+);
+ALTER TABLE blob_chunks ALTER COLUMN bytes SET STORAGE EXTERNAL;
+CREATE TABLE blobs (
+  key          TEXT PRIMARY KEY,
+  size         BIGINT NOT NULL,
+  chunk_bytes  BIGINT NOT NULL,
+  created_at   BIGINT NOT NULL
+);
+)sql";
+constexpr std::string_view kBlobChunksDown = R"sql(
+DROP TABLE blobs;
+DROP TABLE blob_chunks;
+)sql";
+
+constexpr std::array<MigrationStep, 11> kSteps = {{
     {1, "initial_schema", kInitialUp, kInitialDown},
     {2, "ledger_job_index", kLedgerJobUp, kLedgerJobDown},
     {3, "governor_state", kGovernorUp, kGovernorDown},
@@ -419,6 +443,7 @@ constexpr std::array<MigrationStep, 10> kSteps = {{
     {8, "document_lifecycle", kDocumentLifecycleUp, kDocumentLifecycleDown},
     {9, "access_control", kAccessControlUp, kAccessControlDown},
     {10, "fts", kFullTextUp, kFullTextDown},
+    {11, "blob_chunks", kBlobChunksUp, kBlobChunksDown},
 }};
 
 }  // namespace

@@ -422,7 +422,29 @@ DROP TABLE chunks_fts;
 DROP TABLE chunk_fts_rows;
 )sql";
 
-constexpr std::array<MigrationStep, 10> kSteps = {{
+// Blobs in the database (issue 15, docs/operations/blobs.md). The same tables as on PostgreSQL,
+// so both schemas stay alike and the down step's loss count runs on either; the SQLite
+// deployment keeps its blobs in the folder store and leaves these tables empty.
+constexpr std::string_view kBlobChunksUp = R"sql(
+CREATE TABLE blob_chunks (
+  key    TEXT NOT NULL,
+  seq    INTEGER NOT NULL,
+  bytes  BLOB NOT NULL,
+  PRIMARY KEY (key, seq)
+);
+CREATE TABLE blobs (
+  key          TEXT PRIMARY KEY,
+  size         INTEGER NOT NULL,
+  chunk_bytes  INTEGER NOT NULL,
+  created_at   INTEGER NOT NULL
+);
+)sql";
+constexpr std::string_view kBlobChunksDown = R"sql(
+DROP TABLE blobs;
+DROP TABLE blob_chunks;
+)sql";
+
+constexpr std::array<MigrationStep, 11> kSteps = {{
     {1, "initial_schema", kInitialUp, kInitialDown},
     {2, "ledger_job_index", kLedgerJobUp, kLedgerJobDown},
     {3, "governor_state", kGovernorUp, kGovernorDown},
@@ -433,6 +455,7 @@ constexpr std::array<MigrationStep, 10> kSteps = {{
     {8, "document_lifecycle", kDocumentLifecycleUp, kDocumentLifecycleDown},
     {9, "access_control", kAccessControlUp, kAccessControlDown},
     {10, "fts", kFullTextUp, kFullTextDown},
+    {11, "blob_chunks", kBlobChunksUp, kBlobChunksDown},
 }};
 
 }  // namespace
