@@ -380,8 +380,18 @@ constexpr std::string_view kAccessControlDown = R"sql(
 DROP TABLE audit_log;
 DROP TABLE api_keys;
 )sql";
+// When a reserved call's request left (issue 12): an orphaned reservation that was never sent
+// is released (the provider never saw it) instead of settled at its estimate. Expand-only: the
+// default -1 means "not recorded" (rows of older binaries, which do not mark sends, also during
+// a rolling upgrade), treated as sent, as before.
+constexpr std::string_view kLedgerSentUp = R"sql(
+ALTER TABLE ledger ADD COLUMN sent_at INTEGER NOT NULL DEFAULT -1;
+)sql";
+constexpr std::string_view kLedgerSentDown = R"sql(
+ALTER TABLE ledger DROP COLUMN sent_at;
+)sql";
 
-constexpr std::array<MigrationStep, 9> kSteps = {{
+constexpr std::array<MigrationStep, 10> kSteps = {{
     {1, "initial_schema", kInitialUp, kInitialDown},
     {2, "ledger_job_index", kLedgerJobUp, kLedgerJobDown},
     {3, "governor_state", kGovernorUp, kGovernorDown},
@@ -391,6 +401,7 @@ constexpr std::array<MigrationStep, 9> kSteps = {{
     {7, "query_vectors", kQueryVectorsUp, kQueryVectorsDown},
     {8, "document_lifecycle", kDocumentLifecycleUp, kDocumentLifecycleDown},
     {9, "access_control", kAccessControlUp, kAccessControlDown},
+    {10, "ledger_sent", kLedgerSentUp, kLedgerSentDown},
 }};
 
 }  // namespace

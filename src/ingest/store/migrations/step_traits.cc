@@ -6,7 +6,7 @@
 namespace ingest::store::migrations {
 namespace {
 
-constexpr std::array<DownLoss, 7> kLosses = {{
+constexpr std::array<DownLoss, 8> kLosses = {{
     {1, "every table: documents, jobs, chunks, vectors, the ledger, budgets and events",
      "SELECT (SELECT count(*) FROM documents) + (SELECT count(*) FROM jobs) + "
      "(SELECT count(*) FROM chunks) + (SELECT count(*) FROM vectors) + "
@@ -35,12 +35,16 @@ constexpr std::array<DownLoss, 7> kLosses = {{
      "version <> 1 OR deleted_at <> 0"},
     {9, "the API keys (every key stops working) and the audit log",
      "SELECT (SELECT count(*) FROM api_keys) + (SELECT count(*) FROM audit_log)"},
+    {10,
+     "which open reservations were never sent (ledger.sent_at): an orphaned one would be "
+     "settled at its estimate (over-counted) instead of released",
+     "SELECT count(*) FROM ledger WHERE state = 'reserved' AND sent_at = 0"},
 }};
 
 // 2 an index; 3 defaulted columns, a table, indexes; 4 a table; 6 defaulted columns; 7 a
-// table; 9 two tables. Not 1 (everything) nor 5 (renames the amount columns: an older binary
-// cannot read them).
-constexpr std::array<int, 6> kExpandOnly = {2, 3, 4, 6, 7, 9};
+// table; 9 two tables; 10 a defaulted column. Not 1 (everything) nor 5 (renames the amount
+// columns: an older binary cannot read them).
+constexpr std::array<int, 7> kExpandOnly = {2, 3, 4, 6, 7, 9, 10};
 
 }  // namespace
 
