@@ -190,10 +190,11 @@ gap = (f"billing: {len(openai)} requests / {billed_tokens} tokens, "
        f"{len(unledgered_openai)} embedding requests ({unledgered_tokens} tokens; reconciled "
        f"rows cover {orphan_tokens}), {len(unledgered_llama)} parse jobs ({unledgered_credits} "
        f"credits; reconciled rows cover {orphan_credits})")
-# Under kill -9 a worker can die between its reservation and the send: the orphan is settled at
-# its estimate although nothing was billed (the "sent" marker that would release it is not built
-# yet, issue 12). That over-counts, never under-counts: accept it in faults mode only, bounded by
-# whole reservations, and say so.
+# Under kill -9 a reservation whose request never left is released (ledger.sent_at, issue 12),
+# but a worker can still die in the instant between marking its row sent and the request's bytes
+# leaving, or a LlamaParse upload of a non-PDF is presumed billed at its page bound: those orphans
+# are settled at their estimate although less (or nothing) was billed. That over-counts, never
+# under-counts: accept it in faults mode only, bounded by whole reservations, and say so.
 never_under = (unledgered_credits <= orphan_credits and unledgered_tokens <= orphan_tokens and
                o["tokens"] >= billed_tokens and lp["credits"] >= sum(billed_jobs.values()) and
                costs["total_nanos"] == expected_nanos)

@@ -74,17 +74,24 @@ int Run(const GlobalOptions& global, const CostsArgs& args) {
 
   Totals total;
   int64_t reserved_nanos = 0;
-  // Settled at their estimate after the attempt that reserved them died (note "reconciled:"):
-  // presumed billed. For embeddings those texts' vectors were never stored, so the next attempt
-  // paid for them again: the only double payment a crash can cause (docs/costs.md).
+  // Settled at their estimate after the attempt that reserved them died once their request had
+  // left (note "reconciled:"): presumed billed. A reservation whose request never left is
+  // released instead (note "released: never sent"), so these are calls the provider received.
+  // For embeddings those texts' vectors were never stored, and for a LlamaParse upload its job
+  // id was never read, so the next attempt paid for them again: the only double payment a
+  // crash can cause (docs/costs.md). Search queries are not repeated by anyone: not duplicates.
   int64_t presumed_nanos = 0;
   int64_t duplicate_nanos = 0;
+  int64_t never_sent_rows = 0;
   std::map<std::string, Totals> services = {{"openai", {}}, {"llamaparse", {}}, {"local", {}}};
   std::map<std::string, Totals> groups;
   // Ingestion (embed, parse) and search queries (query) apart, always.
   std::map<std::string, Totals> operations = {{"embed", {}}, {"parse", {}}, {"query", {}}};
   for (const auto& e : *rows) {
-    if (e.state == store::LedgerState::kReleased) continue;
+    if (e.state == store::LedgerState::kReleased) {
+      if (e.note.rfind("released: never sent", 0) == 0) ++never_sent_rows;
+      continue;
+    }
     // Reserved rows are calls in flight (or orphans the governor settles soon): shown apart,
     // so the totals are what the providers billed.
     if (e.state == store::LedgerState::kReserved) {
@@ -95,7 +102,7 @@ int Run(const GlobalOptions& global, const CostsArgs& args) {
     services[e.service].Add(e);
     if (e.note.rfind("reconciled:", 0) == 0) {
       presumed_nanos += e.cost_nanos;
-      if (e.operation == "embed") duplicate_nanos += e.cost_nanos;
+      if (e.operation == "embed" || e.operation == "parse") duplicate_nanos += e.cost_nanos;
     }
     operations[e.operation].Add(e);
     if (!args.by.empty()) groups[GroupKey(e, args.by)].Add(e);
@@ -119,6 +126,7 @@ int Run(const GlobalOptions& global, const CostsArgs& args) {
     out["presumed_billed_nanos"] = presumed_nanos;
     out["duplicate_usd"] = Usd(duplicate_nanos);
     out["duplicate_nanos"] = duplicate_nanos;
+    out["released_never_sent_rows"] = never_sent_rows;
     nlohmann::json svc = nlohmann::json::object();
     for (const auto& [name, t] : services) {
       if (IsParseService(name)) {

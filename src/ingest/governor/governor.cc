@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "ingest/common/failpoint.h"
 #include "ingest/common/ids.h"
 #include "ingest/embed/openai/rate_limits.h"
 #include "ingest/governor/retry_policy.h"
@@ -76,17 +77,36 @@ CallScope::CallScope(Governor* governor, CallSpec spec)
   t_scope = this;
 }
 
+CallScope::CallScope(Governor* governor, Reservation adopted)
+    : governor_(governor),
+      spec_(adopted.spec),
+      reservation_(std::move(adopted)),
+      previous_(t_scope) {
+  t_scope = this;
+}
+
 CallScope::~CallScope() { t_scope = previous_; }
 
 Status Governor::ReserveCurrentScope() {
   CallScope* scope = t_scope;
-  if (scope == nullptr || scope->governor_ != this || scope->reservation_) return Status::Ok();
-  t_admit_checked_provider = true;
-  Result<Reservation> r = Reserve(scope->spec_, &scope->refused_by_);
-  t_admit_checked_provider = false;
-  if (!r.ok()) return r.status();
-  scope->reservation_ = std::move(r).value();
+  if (scope == nullptr || scope->governor_ != this || scope->sent_) return Status::Ok();
+  if (!scope->reservation_) {
+    t_admit_checked_provider = true;
+    Result<Reservation> r = Reserve(scope->spec_, &scope->refused_by_);
+    t_admit_checked_provider = false;
+    if (!r.ok()) return r.status();
+    scope->reservation_ = std::move(r).value();
+  }
+  // Reserved, not yet sent: a process killed here leaves a row that reconciliation releases.
+  FailPoint(kFailBeforeSend);
+  INGEST_RETURN_IF_ERROR(MarkSent(*scope->reservation_));
+  scope->sent_ = true;
   return Status::Ok();
+}
+
+Status Governor::MarkSent(const Reservation& r) {
+  if (r.unreserved) return Status::Ok();
+  return store_->MarkLedgerSent(r.ledger_id, clock_->NowMillis());
 }
 
 // The gate of one provider: shared buckets in the Store, a local breaker, the stop state.
@@ -141,7 +161,8 @@ class Governor::Gate final : public http::CallGate {
         std::this_thread::sleep_for(grant->wait);
       }
     }
-    // The call's budget reservation, as late as possible: right before the request leaves.
+    // The call's budget reservation, as late as possible, and the mark that its request is
+    // leaving: right before it does.
     if (Status reserved = gov_->ReserveCurrentScope(); !reserved.ok()) {
       breaker_.Cancel(gov_->clock_->NowMillis());
       return reserved;
@@ -384,24 +405,44 @@ Status Governor::Release(const Reservation& r, std::string_view note) {
 }
 
 namespace {
+// cmd_costs counts rows whose note starts with "reconciled:" as presumed billed.
 constexpr std::string_view kReconcileNote =
-    "reconciled: the attempt that reserved this call stopped before settling it; settled at its "
-    "estimate (exact token/page count), so a call that was sent is billed as the provider "
-    "billed it";
+    "reconciled: the attempt that reserved this call stopped before settling it, after its "
+    "request left; settled at its estimate (exact token/page count), presumed billed";
+constexpr std::string_view kNeverSentNote =
+    "released: never sent (the attempt that reserved this call stopped before its request "
+    "left, so the provider never saw it)";
+}  // namespace
+
+Result<bool> Governor::ReconcileOrphan(store::LedgerEntry e, std::string_view why) {
+  const UnixMillis now = clock_->NowMillis();
+  if (e.sent_at == 0) {
+    const std::string note = std::string(kNeverSentNote) + std::string(why);
+    Status st = store_->ReleaseLedger(e.id, note, now);
+    // Settled or released meanwhile by its caller (who was only slow): its outcome stands.
+    if (st.reason() == "not_reserved") return true;
+    INGEST_RETURN_IF_ERROR(st);
+    obs::LogWarn("governor: released an orphaned reservation that was never sent",
+                 {{"ledger_id", e.id}, {"job_id", e.job_id}, {"estimate_nanos", e.cost_nanos}});
+    return true;
+  }
+  e.state = store::LedgerState::kSettled;
+  e.note = std::string(kReconcileNote) + std::string(why);
+  INGEST_RETURN_IF_ERROR(store_->SettleLedger(e, now));
+  if (metrics_.load() != nullptr) metrics_.load()->AddCost(e.service, e.cost_nanos);
+  obs::LogWarn("governor: settled an orphaned reservation at its estimate (presumed billed)",
+               {{"ledger_id", e.id}, {"job_id", e.job_id}, {"cost_nanos", e.cost_nanos}});
+  return false;
 }
 
-Result<int> Governor::ReconcileJob(std::string_view document_id, std::string_view job_id) {
+Result<Governor::Reconciled> Governor::ReconcileJob(std::string_view document_id,
+                                                    std::string_view job_id) {
   INGEST_ASSIGN_OR_RETURN(auto rows, store_->ListLedger(document_id));
-  int n = 0;
+  Reconciled n;
   for (store::LedgerEntry& e : rows) {
     if (e.state != store::LedgerState::kReserved || e.job_id != job_id) continue;
-    e.state = store::LedgerState::kSettled;
-    e.note = std::string(kReconcileNote);
-    INGEST_RETURN_IF_ERROR(store_->SettleLedger(e, clock_->NowMillis()));
-    if (metrics_.load() != nullptr) metrics_.load()->AddCost(e.service, e.cost_nanos);
-    obs::LogWarn("governor: settled an orphaned reservation at its estimate",
-                 {{"ledger_id", e.id}, {"job_id", e.job_id}, {"cost_nanos", e.cost_nanos}});
-    ++n;
+    INGEST_ASSIGN_OR_RETURN(bool released, ReconcileOrphan(std::move(e), ""));
+    ++(released ? n.released : n.settled);
   }
   return n;
 }
@@ -410,10 +451,7 @@ Status Governor::Maintain() {
   const UnixMillis now = clock_->NowMillis();
   INGEST_ASSIGN_OR_RETURN(auto expired, store_->ListExpiredReservations(now));
   for (store::LedgerEntry& e : expired) {
-    e.state = store::LedgerState::kSettled;
-    e.note = std::string(kReconcileNote) + " (reservation expired)";
-    INGEST_RETURN_IF_ERROR(store_->SettleLedger(e, now));
-    if (metrics_.load() != nullptr) metrics_.load()->AddCost(e.service, e.cost_nanos);
+    INGEST_RETURN_IF_ERROR(ReconcileOrphan(std::move(e), " (reservation expired)").status());
   }
   if (metrics_.load() != nullptr) {
     for (const ProviderHealth& h : Health()) {

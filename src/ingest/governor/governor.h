@@ -5,11 +5,13 @@
 //   ... adapter calls gate->Admit / Observe around each HTTP request ...
 //   governor.Settle(r, usage)  or  governor.Release(r, why)
 //
-// Crash safety: a reservation whose caller died stays `reserved`. Only one worker holds a job's
-// lease, so the next attempt of the same job knows any reserved row of that job is orphaned;
-// ReconcileJob settles such rows at their estimate (token counts are exact, so a call that was
-// sent is billed exactly that; a call that never left is over-counted, never under-counted).
-// Rows of jobs that never run again are settled the same way by Maintain once they expire.
+// Crash safety: a reservation whose caller died stays `reserved`. Its row says whether the
+// call's request left: the gate marks it sent (Store::MarkLedgerSent) right before the first
+// request goes out. Only one worker holds a job's lease, so the next attempt of the same job
+// knows any reserved row of that job is orphaned; ReconcileJob releases the ones never sent
+// (the provider never saw them) and settles the others at their estimate, presumed billed
+// (token counts are exact, so a call that was sent is recorded as billed; never under-counted).
+// Rows of jobs that never run again are reconciled the same way by Maintain once they expire.
 //
 // Thread-safe: one Governor per process, shared by every worker thread.
 #pragma once
@@ -110,13 +112,16 @@ class Governor;
 
 // The paid call the current thread is about to make through a provider adapter. A stage opens
 // a scope around the adapter call; the provider's gate reserves the scope's spec against the
-// budgets in Admit, after any rate-limit wait and right before the first request leaves, so a
-// process killed before sending leaves no reservation behind (and a reconciled reservation
-// almost always stands for a request the provider received). The stage then settles or
-// releases `reservation()`. Scopes nest (the innermost is current); not copyable.
+// budgets in Admit, after any rate-limit wait, and marks the reservation sent right before the
+// first request leaves (one Store::MarkLedgerSent), so a process killed before sending leaves
+// a reservation that reconciliation releases, and one killed after leaves one it settles at
+// its estimate. The stage then settles or releases `reservation()`. A scope may also adopt a
+// reservation made beforehand (a LlamaParse upload reserves before choosing its bounds): the
+// gate then only marks it sent. Scopes nest (the innermost is current); not copyable.
 class CallScope {
  public:
   CallScope(Governor* governor, CallSpec spec);
+  CallScope(Governor* governor, Reservation adopted);
   ~CallScope();
   CallScope(const CallScope&) = delete;
   CallScope& operator=(const CallScope&) = delete;
@@ -126,6 +131,8 @@ class CallScope {
   // Set when the reservation was refused by a hard budget (the call was not sent): that
   // budget with its spend, for answers that name it and say when it resets.
   const std::optional<store::BudgetStatus>& refused_by() const { return refused_by_; }
+  // True once a gate marked the reservation sent (its first request was about to leave).
+  bool sent() const { return sent_; }
 
  private:
   friend class Governor;
@@ -133,6 +140,7 @@ class CallScope {
   const CallSpec spec_;
   std::optional<Reservation> reservation_;
   std::optional<store::BudgetStatus> refused_by_;
+  bool sent_ = false;
   CallScope* const previous_;
 };
 
@@ -169,11 +177,22 @@ class Governor {
   // (Store::StopBudgets) until an operator acknowledges it (`ingestd budget ack`).
   Status Settle(const Reservation& r, const Usage& usage);
   Status Release(const Reservation& r, std::string_view note);
-  // Settles, at their estimate, reserved rows of `job_id` left by an attempt that died
-  // (the caller holds the job's lease). Returns how many.
-  Result<int> ReconcileJob(std::string_view document_id, std::string_view job_id);
-  // Periodic work (every worker process calls it, e.g. from its heartbeat thread): settles
-  // expired reservations at their estimate; refreshes circuit-state metrics.
+  // The reservation's first request is about to leave (Store::MarkLedgerSent). Gates call it
+  // for their CallScope; a caller whose adapter has no gate calls it after the fact.
+  // kFailedPrecondition "not_reserved" when the row was reconciled meanwhile: do not send.
+  Status MarkSent(const Reservation& r);
+
+  // What orphan reconciliation did.
+  struct Reconciled {
+    int settled = 0;   // sent (or not recorded): settled at the estimate, presumed billed
+    int released = 0;  // never sent: released, cost 0, note "released: never sent ..."
+    int total() const { return settled + released; }
+  };
+  // Reconciles the reserved rows of `job_id` left by an attempt that died (the caller holds
+  // the job's lease): released when never sent, else settled at their estimate.
+  Result<Reconciled> ReconcileJob(std::string_view document_id, std::string_view job_id);
+  // Periodic work (every worker process calls it, e.g. from its heartbeat thread): reconciles
+  // expired reservations as ReconcileJob does; refreshes circuit-state metrics.
   Status Maintain();
 
   // kResourceExhausted "provider_stopped" when `provider` is stopped (cached for a second).
@@ -204,8 +223,12 @@ class Governor {
 
  private:
   class Gate;
-  // Reserves the current thread's open CallScope of this governor, if any (from Gate::Admit).
+  // Reserves the current thread's open CallScope of this governor, if any, and marks it sent
+  // (from Gate::Admit, right before a request leaves).
   Status ReserveCurrentScope();
+  // Settles an orphaned reserved row at its estimate, or releases it when it was never sent.
+  // Returns true when released.
+  Result<bool> ReconcileOrphan(store::LedgerEntry e, std::string_view why);
   Result<int64_t> Price(const CallSpec& spec, const Usage* usage) const;
   Status RecordOverrun(const store::LedgerEntry& settled, int64_t overrun_nanos);
 

@@ -185,18 +185,20 @@ TEST_F(GovernorTest, ManyThreadsNeverReserveBeyondTheHardLimit) {
 }
 
 TEST_F(GovernorTest, OrphanedReservationsOfAJobAreSettledAtTheirEstimate) {
-  auto dead = gov_->Reserve(Embed(40, "t1", "job-x"));  // its caller "crashed"
+  auto dead = gov_->Reserve(Embed(40, "t1", "job-x"));  // its caller "crashed" after sending
   ASSERT_TRUE(dead.ok());
+  ASSERT_TRUE(gov_->MarkSent(*dead).ok());
   auto other = gov_->Reserve(Embed(10, "t1", "job-y"));
   ASSERT_TRUE(other.ok());
   auto n = gov_->ReconcileJob("doc-job-x", "job-x");
   ASSERT_TRUE(n.ok()) << n.status().ToString();
-  EXPECT_EQ(*n, 1);
+  EXPECT_EQ(n->settled, 1);
+  EXPECT_EQ(n->released, 0);
   for (const auto& e : Get(store_->ListLedger(std::nullopt))) {
     if (e.job_id == "job-x") {
       EXPECT_EQ(e.state, store::LedgerState::kSettled);
       EXPECT_EQ(e.cost_nanos, 40'000);
-      EXPECT_NE(e.note.find("reconciled"), std::string::npos);
+      EXPECT_EQ(e.note.rfind("reconciled:", 0), 0u) << e.note;  // presumed billed
     } else {
       EXPECT_EQ(e.state, store::LedgerState::kReserved);  // another job's call in flight
     }
@@ -257,16 +259,71 @@ TEST_F(GovernorTest, OverrunIsSettledAsBilledAndStopsItsBudgetsUntilAcknowledged
             StatusCode::kNotFound);
 }
 
-TEST_F(GovernorTest, MaintainSettlesExpiredReservations) {
-  auto r = gov_->Reserve(Embed(30));
-  ASSERT_TRUE(r.ok());
+// Issue 12: an orphan whose request never left is released (the provider never saw it), one
+// whose request left is settled at its estimate, and one written by a version that did not
+// record sends (sent_at unknown) is presumed sent, as before.
+TEST_F(GovernorTest, OrphansNeverSentAreReleasedAndSentOnesPresumedBilled) {
+  SetBudget(store::BudgetScope::kGlobal, "", 100'000);
+  auto unsent = gov_->Reserve(Embed(40, "t1", "job-x"));
+  ASSERT_TRUE(unsent.ok());
+  auto sent = gov_->Reserve(Embed(30, "t1", "job-x"));
+  ASSERT_TRUE(sent.ok());
+  ASSERT_TRUE(gov_->MarkSent(*sent).ok());
+  store::LedgerEntry legacy = LedgerRow(Embed(20, "t1", "job-x"), U(20, 1), 20'000);
+  legacy.id = "legacy";
+  legacy.state = store::LedgerState::kReserved;
+  legacy.estimate_nanos = 20'000;
+  legacy.sent_at = store::kSentUnknown;
+  ASSERT_TRUE(store_->AppendLedger(legacy).ok());
+  // 90 of 100 held: a call of 20 does not fit.
+  EXPECT_FALSE(gov_->Reserve(Embed(20, "t1", "job-z")).ok());
+
+  auto n = gov_->ReconcileJob("doc-job-x", "job-x");
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(n->released, 1);
+  EXPECT_EQ(n->settled, 2);
+  for (const auto& e : Get(store_->ListLedger(std::nullopt))) {
+    if (e.id == unsent->ledger_id) {
+      EXPECT_EQ(e.state, store::LedgerState::kReleased);
+      EXPECT_EQ(e.cost_nanos, 0);
+      EXPECT_EQ(e.estimate_nanos, 40'000);
+      EXPECT_EQ(e.note.rfind("released: never sent", 0), 0u) << e.note;
+    } else {
+      EXPECT_EQ(e.state, store::LedgerState::kSettled) << e.id;
+      EXPECT_EQ(e.cost_nanos, e.id == "legacy" ? 20'000 : 30'000);
+      EXPECT_EQ(e.note.rfind("reconciled:", 0), 0u) << e.note;
+      if (e.id != "legacy") {
+        EXPECT_GT(e.sent_at, 0);
+      }
+    }
+  }
+  // The released 40 went back to the budget: 50 of 100 spent.
+  EXPECT_TRUE(gov_->Reserve(Embed(20, "t1", "job-z")).ok());
+}
+
+TEST_F(GovernorTest, MaintainReconcilesExpiredReservations) {
+  auto sent = gov_->Reserve(Embed(30));
+  ASSERT_TRUE(sent.ok());
+  ASSERT_TRUE(gov_->MarkSent(*sent).ok());
+  auto unsent = gov_->Reserve(Embed(25));
+  ASSERT_TRUE(unsent.ok());
   ASSERT_TRUE(gov_->Maintain().ok());
-  EXPECT_EQ(store_->ListLedger(std::nullopt)->at(0).state, store::LedgerState::kReserved);
+  for (const auto& e : Get(store_->ListLedger(std::nullopt))) {
+    EXPECT_EQ(e.state, store::LedgerState::kReserved);
+  }
   clock_.Advance(GovernorOptions{}.reservation_ttl + std::chrono::seconds(1));
   ASSERT_TRUE(gov_->Maintain().ok());
-  const auto e = store_->ListLedger(std::nullopt)->at(0);
-  EXPECT_EQ(e.state, store::LedgerState::kSettled);
-  EXPECT_EQ(e.cost_nanos, 30'000);
+  for (const auto& e : Get(store_->ListLedger(std::nullopt))) {
+    if (e.id == sent->ledger_id) {
+      EXPECT_EQ(e.state, store::LedgerState::kSettled);
+      EXPECT_EQ(e.cost_nanos, 30'000);
+      EXPECT_NE(e.note.find("reservation expired"), std::string::npos) << e.note;
+    } else {
+      EXPECT_EQ(e.state, store::LedgerState::kReleased);
+      EXPECT_EQ(e.cost_nanos, 0);
+      EXPECT_EQ(e.note.rfind("released: never sent", 0), 0u) << e.note;
+    }
+  }
 }
 
 TEST_F(GovernorTest, QuotaRefusalStopsTheProviderUntilResumed) {
@@ -330,8 +387,13 @@ TEST_F(GovernorTest, TheGateReservesTheCallScopeOnceRightBeforeTheFirstRequest) 
     ASSERT_TRUE((*gate)->Admit(30).ok());
     ASSERT_TRUE(scope.reservation());
     EXPECT_EQ(scope.reservation()->estimate_nanos, 60'000);
+    EXPECT_TRUE(scope.sent());
+    const UnixMillis sent_at = Get(store_->ListLedger(std::nullopt)).at(0).sent_at;
+    EXPECT_EQ(sent_at, clock_.NowMillis());  // marked sent as the first request left
+    clock_.Advance(std::chrono::seconds(1));
     ASSERT_TRUE((*gate)->Admit(30).ok());  // a second request of the same call
     EXPECT_EQ(Get(store_->ListLedger(std::nullopt)).size(), 1u);
+    EXPECT_EQ(Get(store_->ListLedger(std::nullopt)).at(0).sent_at, sent_at);
     ASSERT_TRUE(gov_->Settle(*scope.reservation(), U(60, 2)).ok());
   }
   SetBudget(store::BudgetScope::kGlobal, "", 100'000);
@@ -342,6 +404,33 @@ TEST_F(GovernorTest, TheGateReservesTheCallScopeOnceRightBeforeTheFirstRequest) 
     EXPECT_FALSE(scope.reservation());
   }
   EXPECT_EQ(Get(store_->ListLedger(std::nullopt)).size(), 1u);
+}
+
+// A reservation made beforehand (a LlamaParse upload) is adopted by a scope: the gate only marks
+// it sent. One a reconciler already released (its caller took too long) must not be sent.
+TEST_F(GovernorTest, TheGateMarksAnAdoptedReservationSentAndRefusesAReleasedOne) {
+  ProviderOptions p;
+  p.name = "openai";
+  auto gate = gov_->AddProvider(p);
+  ASSERT_TRUE(gate.ok());
+  auto r = gov_->Reserve(Embed(10));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(Get(store_->ListLedger(std::nullopt)).at(0).sent_at, 0);
+  {
+    CallScope scope(gov_.get(), *r);
+    ASSERT_TRUE((*gate)->Admit(0).ok());
+    EXPECT_TRUE(scope.sent());
+  }
+  EXPECT_EQ(Get(store_->ListLedger(std::nullopt)).size(), 1u);
+  EXPECT_EQ(Get(store_->ListLedger(std::nullopt)).at(0).sent_at, clock_.NowMillis());
+
+  auto late = gov_->Reserve(Embed(10, "t1", "job-late"));
+  ASSERT_TRUE(late.ok());
+  ASSERT_TRUE(gov_->Release(*late, "reconciled away").ok());
+  CallScope scope(gov_.get(), *late);
+  Status refused = (*gate)->Admit(0);
+  EXPECT_EQ(refused.reason(), "not_reserved") << refused.ToString();
+  EXPECT_FALSE(scope.sent());
 }
 
 TEST_F(GovernorTest, AuthFailureStopsTheProviderToo) {

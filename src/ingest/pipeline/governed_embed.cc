@@ -1,5 +1,6 @@
 #include "ingest/pipeline/governed_embed.h"
 
+#include "ingest/common/failpoint.h"
 #include "ingest/common/ids.h"
 
 namespace ingest::pipeline {
@@ -31,6 +32,9 @@ Result<embed::EmbedOutput> EmbedGoverned(const PipelineDeps& deps, governor::Cal
   embed::EmbedUsage billed;
   Result<embed::EmbedOutput> out = embedder.EmbedBilled(texts, &billed);
   if (refused_by != nullptr) *refused_by = scope.refused_by();
+  // The provider answered (and billed); the vectors are not stored and the row not settled:
+  // the next attempt embeds these texts again, the one double payment a crash can cause.
+  if (scope.sent()) FailPoint(kFailBeforeSettle);
   const embed::EmbedUsage& usage = out.ok() ? out->usage : billed;
   governor::Usage u;
   u.tokens = usage.tokens;

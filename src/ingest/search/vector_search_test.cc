@@ -151,6 +151,7 @@ class FakeIndexStore : public store::Store {
   }
   Status SettleLedger(const store::LedgerEntry&, UnixMillis) override { return Unused(); }
   Status ReleaseLedger(std::string_view, std::string_view, UnixMillis) override { return Unused(); }
+  Status MarkLedgerSent(std::string_view, UnixMillis) override { return Unused(); }
   Result<std::vector<store::LedgerEntry>> ListExpiredReservations(UnixMillis) override {
     return Unused();
   }

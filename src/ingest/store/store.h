@@ -276,25 +276,32 @@ class Store {
   // entry.cost_nanos > hard_nanos for any of them, or any of them is stopped (StopBudgets),
   // nothing is written and blocked_by says
   // which; otherwise `entry` is inserted with state reserved, estimate_nanos = cost_nanos,
-  // created_at = updated_at = now and expires_at as given (entry.state, estimate_nanos and
-  // created_at are ignored). A hard limit is therefore never exceeded by reservations, whatever
-  // the number of workers. Budgets are checked in ListBudgetStatus order; blocked_by is the first
-  // that refuses. kInvalidArgument for an empty id or a negative cost; kAlreadyExists when the
-  // id is taken (nothing written).
+  // created_at = updated_at = now, sent_at = 0 (not sent) and expires_at as given (entry.state,
+  // estimate_nanos, created_at and sent_at are ignored). A hard limit is therefore never exceeded
+  // by reservations, whatever the number of workers. Budgets are checked in ListBudgetStatus order;
+  // blocked_by is the first that refuses. kInvalidArgument for an empty id or a negative cost;
+  // kAlreadyExists when the id is taken (nothing written).
   virtual Result<ReserveResult> Reserve(const LedgerEntry& entry, UnixMillis now) = 0;
   // Records the provider-reported usage of a call: upsert by entry.id into state settled with
-  // entry's usage, cost_nanos, provider_request_id and note; estimate_nanos, created_at and
-  // expires_at of an existing row are kept, and so are its identity columns (service, operation,
-  // tenant, document, job, model); a new row is inserted from `entry` with created_at = now.
-  // updated_at = now either way. Settling a settled row again overwrites it with the same facts
-  // (idempotent); settling a released row is allowed (a call reconciled as not made turned out
-  // to have been billed).
+  // entry's usage, cost_nanos, provider_request_id and note; estimate_nanos, created_at,
+  // sent_at and expires_at of an existing row are kept, and so are its identity columns (service,
+  // operation, tenant, document, job, model); a new row is inserted from `entry` with created_at =
+  // now. updated_at = now either way. Settling a settled row again overwrites it with the same
+  // facts (idempotent); settling a released row is allowed (a call reconciled as not made turned
+  // out to have been billed).
   virtual Status SettleLedger(const LedgerEntry& entry, UnixMillis now) = 0;
   // A reserved row whose call was not billed (refused before sending, 4xx/429 the provider does
   // not bill): state released, cost_nanos 0, note. kFailedPrecondition reason "not_reserved"
   // when the row is not in state reserved (nothing written); kNotFound when absent.
   virtual Status ReleaseLedger(std::string_view id, std::string_view note, UnixMillis now) = 0;
-  // Reserved rows with 0 < expires_at <= now, in expires_at order (then id).
+  // The call of reserved row `id` is about to send its first request: sent_at = now (one
+  // UPDATE, conditional on state reserved; a row already marked keeps its first time). Orphan
+  // reconciliation releases a reservation never marked sent (the provider never saw it) and
+  // settles one marked sent at its estimate. kFailedPrecondition reason "not_reserved" when the
+  // row is no longer reserved (a reconciler took it for dead: the call must not be sent);
+  // kNotFound when absent.
+  virtual Status MarkLedgerSent(std::string_view id, UnixMillis now) = 0;
+  // Reserved rows with 0 < expires_at <= now, in expires_at order (then id), sent_at included.
   virtual Result<std::vector<LedgerEntry>> ListExpiredReservations(UnixMillis now) = 0;
 
   // Upsert on (scope, scope_key, period); updated_at = budget.updated_at, or the store clock's

@@ -264,7 +264,15 @@ struct LedgerEntry {
   // Why a row is in its state when it is not the plain outcome of a call, e.g.
   // "reconciled: settled at estimate after the reserving process died". "" otherwise.
   std::string note;
+  // When the call's first request was about to leave (Store::MarkLedgerSent). 0: not sent
+  // (yet) — an orphaned reservation with 0 is released, since the provider never saw it;
+  // kSentUnknown: written by a version that did not record sends (before schema 10), treated
+  // as sent. Kept when the row is settled or released.
+  UnixMillis sent_at = 0;
 };
+
+// LedgerEntry::sent_at of a row whose writer did not record sends (the column's default).
+inline constexpr UnixMillis kSentUnknown = -1;
 
 // --- governor rows (DESIGN §5) ----------------------------------------------------------------
 

@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "ingest/common/failpoint.h"
 #include "ingest/obs/log.h"
 
 namespace ingest::embed {
@@ -137,6 +138,8 @@ Status OpenAiEmbedder::SendWithRetries(std::span<const std::string> inputs, int6
     ++*attempts;
     const UnixMillis sent_at = options_.clock->NowMillis();
     auto sent = client_.Send(req);
+    // The request left (the provider may have billed it); its answer is not read yet.
+    FailPoint(kFailAfterSend);
     // Tells the gate how this attempt went once `last` is known (every path below).
     auto observe = [&](const Status& outcome) {
       if (options_.gate == nullptr) return;

@@ -11,6 +11,7 @@
 #include <thread>
 #include <variant>
 
+#include "ingest/common/hash.h"
 #include "ingest/common/ids.h"
 #include "ingest/emulate/common/billing_log.h"
 #include "ingest/emulate/common/json_text.h"
@@ -417,11 +418,20 @@ class OpenAiEmulator::Impl {
       std::lock_guard<std::mutex> lock(admit_mu_);
       reserved_tokens_ -= request.total_tokens;
     }
+    // Each input's hash and tokens, so a test can see which texts were billed more than once.
+    nlohmann::json hashes = nlohmann::json::array();
+    nlohmann::json tokens = nlohmann::json::array();
+    for (const openai::EmbeddingInput& in : request.inputs) {
+      hashes.push_back(Sha256Hex(in.key));
+      tokens.push_back(in.tokens);
+    }
     billing_.Append({{"ts_ms", options_.clock->NowMillis()},
                      {"request_id", request_id},
                      {"model", std::string(request.model->name)},
                      {"inputs", request.inputs.size()},
                      {"tokens", request.total_tokens},
+                     {"input_sha256", std::move(hashes)},
+                     {"input_tokens", std::move(tokens)},
                      {"dimensions", request.dimensions},
                      {"encoding_format", request.base64 ? "base64" : "float"}});
   }

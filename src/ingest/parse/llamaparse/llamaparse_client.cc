@@ -7,6 +7,7 @@
 #include <sstream>
 #include <utility>
 
+#include "ingest/common/failpoint.h"
 #include "ingest/common/ids.h"
 #include "ingest/parse/detect.h"
 
@@ -216,6 +217,8 @@ Result<std::string> LlamaParseClient::Upload(const std::string& path, std::strin
   req.headers.emplace_back("Content-Type", "multipart/form-data; boundary=" + boundary);
   req.body = std::move(body);
   INGEST_ASSIGN_OR_RETURN(http::HttpResponse r, Call(std::move(req)));
+  // The upload left (the service may have created a job that will bill); its id is not read.
+  FailPoint(kFailAfterSend);
   if (r.status != 200) return HttpError(r, "upload");
   INGEST_ASSIGN_OR_RETURN(json j, JsonBody(r, "upload"));
   std::string id = StringOr(j, "id");

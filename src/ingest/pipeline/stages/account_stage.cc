@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 
+#include "ingest/governor/governor.h"
 #include "ingest/pipeline/stages/stage_support.h"
 #include "ingest/pipeline/stages/stages.h"
 
@@ -7,11 +8,14 @@ namespace ingest::pipeline {
 
 Result<StageResult> AccountStage::Run(JobContext& ctx) const {
   if (deps_.governor != nullptr) {
-    INGEST_ASSIGN_OR_RETURN(int reconciled,
+    INGEST_ASSIGN_OR_RETURN(governor::Governor::Reconciled reconciled,
                             deps_.governor->ReconcileJob(ctx.document.id, ctx.job.id));
-    if (reconciled > 0) {
+    if (reconciled.total() > 0) {
       INGEST_RETURN_IF_ERROR(AppendJobEvent(deps_, ctx, "ledger.reconciled",
-                                            nlohmann::json{{"rows", reconciled}}.dump()));
+                                            nlohmann::json{{"rows", reconciled.total()},
+                                                           {"settled", reconciled.settled},
+                                                           {"released", reconciled.released}}
+                                                .dump()));
     }
   }
   INGEST_ASSIGN_OR_RETURN(std::vector<store::LedgerEntry> rows,

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "ingest/common/failpoint.h"
 #include "ingest/common/ids.h"
 #include "ingest/parse/detect.h"
 #include "ingest/parse/fallback_parser.h"
@@ -96,7 +97,15 @@ Result<RemoteStep> SubmitRemote(const PipelineDeps& deps, const parse::RemotePar
   parse::ParseInput bounded = input;
   bounded.first_page = seg.first_page;
   bounded.max_pages = seg.max_pages;
-  Result<std::string> submitted = remote.Submit(bounded);
+  Result<std::string> submitted = [&]() -> Result<std::string> {
+    if (!reservation) return remote.Submit(bounded);
+    // The provider's gate marks the reservation sent right before the upload leaves.
+    governor::CallScope scope(deps.governor, *reservation);
+    Result<std::string> out = remote.Submit(bounded);
+    // An adapter without a gate could not mark it: late, but before the id is relied on.
+    if (out.ok() && !scope.sent()) (void)deps.governor->MarkSent(*reservation);
+    return out;
+  }();
   if (!submitted.ok()) {
     // A timeout or reset may have left a job on the service that will bill: keep the
     // reservation (the account stage settles it at its estimate). Anything else was refused
@@ -350,6 +359,9 @@ Status SettleRemoteParse(const PipelineDeps& deps, const JobContext& ctx,
       r.spec.pages = found->pages;
       r.spec.credits = found->credits;
     }
+    // The result is in hand, the ledger not yet settled: the next attempt polls the same remote
+    // job (its id is in the job row) and settles it then.
+    FailPoint(kFailBeforeSettle);
     return deps.governor->Settle(r, usage);
   }
   int64_t cost = 0;

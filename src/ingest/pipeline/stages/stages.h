@@ -86,9 +86,10 @@ class IndexStage final : public DepsStage {
   Result<StageResult> Run(JobContext& ctx) const override;
 };
 
-// account: settles the job's orphaned reservations (a row of this job still `reserved` here was
-// left by an attempt that died between reserve and settle: Governor::ReconcileJob settles it at
-// its exact estimate), then sums the document's ledger rows and emits "document.cost".
+// account: reconciles the job's orphaned reservations (a row of this job still `reserved` here
+// was left by an attempt that died between reserve and settle: Governor::ReconcileJob releases
+// it when its request never left, else settles it at its estimate, presumed billed), then sums
+// the document's ledger rows and emits "document.cost".
 // Ungoverned (no governor), a reserved row fails the stage ("unsettled_reservation").
 class AccountStage final : public DepsStage {
  public:

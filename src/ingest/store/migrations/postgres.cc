@@ -407,6 +407,16 @@ DROP FUNCTION chunks_fts_fill();
 ALTER TABLE chunks DROP COLUMN fts;
 DROP TABLE text_search_config;
 )sql";
+// When a reserved call's request left (issue 12): an orphaned reservation that was never sent
+// is released (the provider never saw it) instead of settled at its estimate. Expand-only: the
+// default -1 means "not recorded" (rows of older binaries, which do not mark sends, also during
+// a rolling upgrade), treated as sent, as before.
+constexpr std::string_view kLedgerSentUp = R"sql(
+ALTER TABLE ledger ADD COLUMN sent_at BIGINT NOT NULL DEFAULT -1;
+)sql";
+constexpr std::string_view kLedgerSentDown = R"sql(
+ALTER TABLE ledger DROP COLUMN sent_at;
+)sql";
 
 // Blobs in the database (issue 15, docs/operations/blobs.md): a blob is its chunks of at most
 // chunk_bytes each, plus a blobs row written in the same transaction after them, which is what
@@ -432,7 +442,7 @@ DROP TABLE blobs;
 DROP TABLE blob_chunks;
 )sql";
 
-constexpr std::array<MigrationStep, 11> kSteps = {{
+constexpr std::array<MigrationStep, 12> kSteps = {{
     {1, "initial_schema", kInitialUp, kInitialDown},
     {2, "ledger_job_index", kLedgerJobUp, kLedgerJobDown},
     {3, "governor_state", kGovernorUp, kGovernorDown},
@@ -444,6 +454,7 @@ constexpr std::array<MigrationStep, 11> kSteps = {{
     {9, "access_control", kAccessControlUp, kAccessControlDown},
     {10, "fts", kFullTextUp, kFullTextDown},
     {11, "blob_chunks", kBlobChunksUp, kBlobChunksDown},
+    {12, "ledger_sent", kLedgerSentUp, kLedgerSentDown},
 }};
 
 }  // namespace

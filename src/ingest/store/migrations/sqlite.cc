@@ -421,6 +421,16 @@ DROP TRIGGER chunks_fts_insert;
 DROP TABLE chunks_fts;
 DROP TABLE chunk_fts_rows;
 )sql";
+// When a reserved call's request left (issue 12): an orphaned reservation that was never sent
+// is released (the provider never saw it) instead of settled at its estimate. Expand-only: the
+// default -1 means "not recorded" (rows of older binaries, which do not mark sends, also during
+// a rolling upgrade), treated as sent, as before.
+constexpr std::string_view kLedgerSentUp = R"sql(
+ALTER TABLE ledger ADD COLUMN sent_at INTEGER NOT NULL DEFAULT -1;
+)sql";
+constexpr std::string_view kLedgerSentDown = R"sql(
+ALTER TABLE ledger DROP COLUMN sent_at;
+)sql";
 
 // Blobs in the database (issue 15, docs/operations/blobs.md). The same tables as on PostgreSQL,
 // so both schemas stay alike and the down step's loss count runs on either; the SQLite
@@ -444,7 +454,7 @@ DROP TABLE blobs;
 DROP TABLE blob_chunks;
 )sql";
 
-constexpr std::array<MigrationStep, 11> kSteps = {{
+constexpr std::array<MigrationStep, 12> kSteps = {{
     {1, "initial_schema", kInitialUp, kInitialDown},
     {2, "ledger_job_index", kLedgerJobUp, kLedgerJobDown},
     {3, "governor_state", kGovernorUp, kGovernorDown},
@@ -456,6 +466,7 @@ constexpr std::array<MigrationStep, 11> kSteps = {{
     {9, "access_control", kAccessControlUp, kAccessControlDown},
     {10, "fts", kFullTextUp, kFullTextDown},
     {11, "blob_chunks", kBlobChunksUp, kBlobChunksDown},
+    {12, "ledger_sent", kLedgerSentUp, kLedgerSentDown},
 }};
 
 }  // namespace

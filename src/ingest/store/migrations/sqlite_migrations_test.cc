@@ -230,6 +230,49 @@ TEST_F(SqliteMigrationsTest, NanoDollarMigrationConvertsEveryAmount) {
   sqlite3_close(db);
 }
 
+// Migration ledger_sent (issue 12): rows of older binaries, which never mark a send, read as
+// "not recorded" and are therefore presumed sent (an orphan is settled, never released); the
+// down step refuses while a reservation that was never sent is open.
+TEST_F(SqliteMigrationsTest, LedgerSentDefaultsToNotRecordedAndItsDownCountsUnsentReservations) {
+  auto store = OpenSqliteStore(path_, &clock_);
+  ASSERT_TRUE(store.ok());
+  int sent_step = 0;
+  for (const auto& m : (*store)->KnownMigrations()) {
+    if (m.name == "ledger_sent") sent_step = m.version;
+  }
+  ASSERT_GT(sent_step, 0);
+  ASSERT_TRUE((*store)->MigrateTo(sent_step - 1).ok());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "INSERT INTO ledger (id, service, operation, cost_nanos, estimate_nanos, "
+                         "state, created_at, updated_at, expires_at) VALUES ('old', 'openai', "
+                         "'embed', 5, 5, 'reserved', 1, 1, 2)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  ASSERT_TRUE((*store)->MigrateTo(sent_step).ok());
+  auto rows = (*store)->ListLedger(std::nullopt);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].sent_at, kSentUnknown);
+
+  LedgerEntry fresh;
+  fresh.id = "fresh";
+  fresh.service = "openai";
+  fresh.operation = "embed";
+  fresh.cost_nanos = 7;
+  ASSERT_TRUE((*store)->Reserve(fresh, 10)->reserved);
+  EXPECT_EQ((*store)->MigrateTo(sent_step - 1).reason(), "data_loss_refused");
+  ASSERT_TRUE((*store)->MarkLedgerSent("fresh", 11).ok());
+  ASSERT_TRUE((*store)->MigrateTo(sent_step - 1).ok());
+  ASSERT_TRUE((*store)->MigrateTo(sent_step).ok());
+  rows = (*store)->ListLedger(std::nullopt);
+  ASSERT_TRUE(rows.ok());
+  for (const LedgerEntry& e : *rows) EXPECT_EQ(e.sent_at, kSentUnknown) << e.id;
+}
+
 TEST_F(SqliteMigrationsTest, SchemaVersionIsSharedAcrossOpens) {
   {
     auto store = OpenSqliteStore(path_, &clock_);

@@ -23,12 +23,12 @@ Status PostgresStore::AppendLedger(const LedgerEntry& e) {
   const UnixMillis updated = e.updated_at != 0 ? e.updated_at : created;
   static const std::string sql =
       Cat({"INSERT INTO ledger (", kLedgerColumns,
-           ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)"});
+           ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)"});
   return Transact("append ledger", [&](pqxx::work& w) -> Status {
     w.exec_params(sql, e.id, e.service, e.operation, e.tenant, e.document_id, e.job_id, e.model,
                   e.tokens, e.pages, e.credits, e.requests, e.cost_nanos,
                   std::string(LedgerStateName(e.state)), e.provider_request_id, created, updated,
-                  e.estimate_nanos, e.expires_at, e.note);
+                  e.estimate_nanos, e.expires_at, e.note, e.sent_at);
     return Status::Ok();
   });
 }

@@ -110,9 +110,9 @@ Result<ReserveResult> PostgresStore::Reserve(const LedgerEntry& entry, UnixMilli
   if (entry.cost_nanos < 0) {
     return InvalidArgument("reservation cost must be >= 0", "negative_cost");
   }
-  static const std::string insert =
-      Cat({"INSERT INTO ledger (", kLedgerColumns,
-           ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,'reserved',$13,$14,$14,$15,$16,$17)"});
+  static const std::string insert = Cat(
+      {"INSERT INTO ledger (", kLedgerColumns,
+       ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,'reserved',$13,$14,$14,$15,$16,$17,0)"});
   return Transact("reserve", [&](pqxx::work& w) -> Result<ReserveResult> {
     // Under READ COMMITTED every statement after the lock sees all reservations committed by
     // earlier lock holders, so the sums below include them.
@@ -143,7 +143,7 @@ Status PostgresStore::SettleLedger(const LedgerEntry& e, UnixMillis now) {
   if (e.id.empty()) return InvalidArgument("ledger entry id must not be empty", "missing_id");
   static const std::string sql =
       Cat({"INSERT INTO ledger (", kLedgerColumns,
-           ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,'settled',$13,$14,$14,$15,0,$16) "
+           ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,'settled',$13,$14,$14,$15,0,$16,$17) "
            "ON CONFLICT (id) DO UPDATE SET tokens = excluded.tokens, pages = excluded.pages, "
            "credits = excluded.credits, requests = excluded.requests, "
            "cost_nanos = excluded.cost_nanos, state = 'settled', "
@@ -152,7 +152,7 @@ Status PostgresStore::SettleLedger(const LedgerEntry& e, UnixMillis now) {
   return Transact("settle ledger", [&](pqxx::work& w) -> Status {
     w.exec_params(sql, e.id, e.service, e.operation, e.tenant, e.document_id, e.job_id, e.model,
                   e.tokens, e.pages, e.credits, e.requests, e.cost_nanos, e.provider_request_id,
-                  now, e.estimate_nanos, e.note);
+                  now, e.estimate_nanos, e.note, e.sent_at);
     return Status::Ok();
   });
 }
@@ -169,6 +169,21 @@ Status PostgresStore::ReleaseLedger(std::string_view id, std::string_view note, 
     return FailedPrecondition(
         "ledger entry " + std::string(id) + " is " + Text(cur[0][0]) + ", not reserved",
         "not_reserved");
+  });
+}
+
+Status PostgresStore::MarkLedgerSent(std::string_view id, UnixMillis now) {
+  return Transact("mark ledger sent", [&](pqxx::work& w) -> Status {
+    pqxx::result r = w.exec_params(
+        "UPDATE ledger SET sent_at = CASE WHEN sent_at > 0 THEN sent_at ELSE $1 END, "
+        "updated_at = $1 WHERE id = $2 AND state = 'reserved'",
+        now, std::string(id));
+    if (r.affected_rows() == 1) return Status::Ok();
+    pqxx::result cur = w.exec_params("SELECT state FROM ledger WHERE id = $1", std::string(id));
+    if (cur.empty()) return NotFound("ledger entry " + std::string(id) + " not found");
+    return FailedPrecondition("ledger entry " + std::string(id) + " is " + Text(cur[0][0]) +
+                                  ", not reserved: its call must not be sent",
+                              "not_reserved");
   });
 }
 

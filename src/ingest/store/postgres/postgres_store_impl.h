@@ -102,6 +102,7 @@ class PostgresStore final : public Store {
   Result<ReserveResult> Reserve(const LedgerEntry& entry, UnixMillis now) override;
   Status SettleLedger(const LedgerEntry& entry, UnixMillis now) override;
   Status ReleaseLedger(std::string_view id, std::string_view note, UnixMillis now) override;
+  Status MarkLedgerSent(std::string_view id, UnixMillis now) override;
   Result<std::vector<LedgerEntry>> ListExpiredReservations(UnixMillis now) override;
   Status PutBudget(const Budget& budget) override;
   Status DeleteBudget(BudgetScope scope, std::string_view scope_key, BudgetPeriod period) override;

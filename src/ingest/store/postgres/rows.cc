@@ -109,6 +109,7 @@ Result<LedgerEntry> ReadLedger(const pqxx::row& r, int c) {
   e.estimate_nanos = Int(r[c + 16]);
   e.expires_at = Int(r[c + 17]);
   e.note = Text(r[c + 18]);
+  e.sent_at = Int(r[c + 19]);
   return e;
 }
 

@@ -37,7 +37,7 @@ inline constexpr int kChunkColumnCount = 9;
 inline constexpr std::string_view kLedgerColumns =
     "id, service, operation, tenant, document_id, job_id, model, tokens, pages, credits, "
     "requests, cost_nanos, state, provider_request_id, created_at, updated_at, "
-    "estimate_nanos, expires_at, note";
+    "estimate_nanos, expires_at, note, sent_at";
 
 inline std::string Text(const pqxx::field& f) { return std::string(f.c_str(), f.size()); }
 inline std::string_view TextView(const pqxx::field& f) {

@@ -104,6 +104,7 @@ Result<LedgerEntry> ReadLedger(const Stmt& s, int c) {
   e.estimate_nanos = s.Int(c + 16);
   e.expires_at = s.Int(c + 17);
   e.note = s.Text(c + 18);
+  e.sent_at = s.Int(c + 19);
   return e;
 }
 
@@ -114,6 +115,7 @@ void BindLedger(Stmt& s, const LedgerEntry& e, int c) {
   s.Bind(c + 11, e.cost_nanos).Bind(c + 12, LedgerStateName(e.state));
   s.Bind(c + 13, e.provider_request_id).Bind(c + 14, e.created_at).Bind(c + 15, e.updated_at);
   s.Bind(c + 16, e.estimate_nanos).Bind(c + 17, e.expires_at).Bind(c + 18, e.note);
+  s.Bind(c + 19, e.sent_at);
 }
 
 std::string EncodeVector(std::span<const float> values) {

@@ -31,7 +31,7 @@ inline constexpr int kChunkColumnCount = 9;
 inline constexpr std::string_view kLedgerColumns =
     "id, service, operation, tenant, document_id, job_id, model, tokens, pages, credits, "
     "requests, cost_nanos, state, provider_request_id, created_at, updated_at, "
-    "estimate_nanos, expires_at, note";
+    "estimate_nanos, expires_at, note, sent_at";
 
 // Read a row starting at column `first`. Unknown enum names mean the database holds something
 // this build did not write: kDataLoss.
@@ -39,7 +39,7 @@ Result<Job> ReadJob(const Stmt& s, int first = 0);
 Document ReadDocument(const Stmt& s, int first = 0);
 Chunk ReadChunk(const Stmt& s, int first = 0);
 Result<LedgerEntry> ReadLedger(const Stmt& s, int first = 0);
-// Binds `e` as kLedgerColumns to parameters first..first+18.
+// Binds `e` as kLedgerColumns to parameters first..first+19.
 void BindLedger(Stmt& s, const LedgerEntry& e, int first = 1);
 
 // A job's events (every event when job_id is nullopt), most recent first, at most `limit`

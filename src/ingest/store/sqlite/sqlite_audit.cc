@@ -11,7 +11,7 @@ Status SqliteStore::AppendLedger(const LedgerEntry& e) {
   if (e.id.empty()) return InvalidArgument("ledger entry id must not be empty", "missing_id");
   static const std::string sql = std::string("INSERT INTO ledger (")
                                      .append(kLedgerColumns)
-                                     .append(") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                                     .append(") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   LedgerEntry row = e;
   if (row.created_at == 0) row.created_at = Now();
   if (row.updated_at == 0) row.updated_at = row.created_at;

@@ -161,9 +161,10 @@ Result<ReserveResult> SqliteStore::Reserve(const LedgerEntry& entry, UnixMillis 
   row.estimate_nanos = entry.cost_nanos;
   row.created_at = now;
   row.updated_at = now;
+  row.sent_at = 0;
   static const std::string sql = std::string("INSERT INTO ledger (")
                                      .append(kLedgerColumns)
-                                     .append(") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                                     .append(") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   INGEST_ASSIGN_OR_RETURN(Stmt u, w->Prepare(sql));
   BindLedger(u, row);
   INGEST_RETURN_IF_ERROR(u.Exec());
@@ -184,7 +185,7 @@ Status SqliteStore::SettleLedger(const LedgerEntry& entry, UnixMillis now) {
       std::string("INSERT INTO ledger (")
           .append(kLedgerColumns)
           .append(
-              ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
+              ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
               "tokens = excluded.tokens, pages = excluded.pages, credits = excluded.credits, "
               "requests = excluded.requests, cost_nanos = excluded.cost_nanos, "
               "state = 'settled', provider_request_id = excluded.provider_request_id, "
@@ -208,6 +209,24 @@ Status SqliteStore::ReleaseLedger(std::string_view id, std::string_view note, Un
     if (!current) return NotFound("ledger entry " + std::string(id) + " not found");
     return FailedPrecondition("ledger entry " + std::string(id) + " is " +
                                   std::string(LedgerStateName(current->state)) + ", not reserved",
+                              "not_reserved");
+  }
+  return w.txn->Commit();
+}
+
+Status SqliteStore::MarkLedgerSent(std::string_view id, UnixMillis now) {
+  INGEST_ASSIGN_OR_RETURN(WriteScope w, BeginWrite());
+  INGEST_ASSIGN_OR_RETURN(Stmt u, w->Prepare("UPDATE ledger SET sent_at = CASE WHEN sent_at > 0 "
+                                             "THEN sent_at ELSE ? END, updated_at = ? "
+                                             "WHERE id = ? AND state = 'reserved'"));
+  u.Bind(1, now).Bind(2, now).Bind(3, id);
+  INGEST_RETURN_IF_ERROR(u.Exec());
+  if (u.Changes() == 0) {
+    INGEST_ASSIGN_OR_RETURN(std::optional<LedgerEntry> current, FindLedger(*w.conn, id));
+    if (!current) return NotFound("ledger entry " + std::string(id) + " not found");
+    return FailedPrecondition("ledger entry " + std::string(id) + " is " +
+                                  std::string(LedgerStateName(current->state)) +
+                                  ", not reserved: its call must not be sent",
                               "not_reserved");
   }
   return w.txn->Commit();
