@@ -378,6 +378,8 @@ constexpr std::string_view kAccessControlDown = R"sql(
 DROP TABLE audit_log;
 DROP FUNCTION audit_log_append_only();
 DROP TABLE api_keys;
+)sql";
+
 // Full-text search (issue 18, docs/search.md): each chunk's tsvector in the text search
 // language of text_search_config (one row; `ingestd migrate up` sets search.fts_language,
 // Store::SetTextSearchLanguage), filled by a trigger on insert and on a text change, so every

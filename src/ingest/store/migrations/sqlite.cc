@@ -379,6 +379,8 @@ BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 constexpr std::string_view kAccessControlDown = R"sql(
 DROP TABLE audit_log;
 DROP TABLE api_keys;
+)sql";
+
 // Full-text search (issue 18, docs/search.md): a contentless FTS5 index of chunk text, kept in
 // step with `chunks` by triggers (inserts, deletes, text updates, document deletions through
 // the cascade), backfilled here. Contentless: the text is stored once, in `chunks`. FTS5 needs
