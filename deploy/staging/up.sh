@@ -160,12 +160,19 @@ set +a
 # Each process gets a data directory of its own (logs, the local blob cache): they share nothing
 # but the database, blobs included (blobs.url defaults to the PostgreSQL store), as separate
 # machines would. restart.sh starts a process again on the same directory.
+# STAGING_SHARED_DATA_DIR=1 gives them one shared directory with a blobs folder instead, the
+# layout of a deployment from before database blobs (a rolling upgrade from such a release:
+# the old binaries read only the folder, and the new ones keep it while it exists).
 start_node() {
-  local name="$1"
+  local name="$1" dir="$STAGING_DIR/nodes/$1"
   shift
-  mkdir -p "$STAGING_DIR/nodes/$name"
-  echo "$STAGING_DIR/nodes/$name" > "$STAGING_DIR/datadirs/$name"
-  INGESTD_DATA_DIR="$STAGING_DIR/nodes/$name" start "$name" "$@"
+  if [ "${STAGING_SHARED_DATA_DIR:-0}" = 1 ]; then
+    dir="$STAGING_DIR/data"
+    mkdir -p "$dir/blobs"
+  fi
+  mkdir -p "$dir"
+  echo "$dir" > "$STAGING_DIR/datadirs/$name"
+  INGESTD_DATA_DIR="$dir" start "$name" "$@"
 }
 mkdir -p "$STAGING_DIR/datadirs"
 start_node worker-1 "$BIN" worker --workers 2 --metrics-listen 127.0.0.1:0

@@ -5,6 +5,9 @@ A refused connection (a replica restarting) moves on to the other replica; a 503
 after its Retry-After (or 0.2 s). Any other 5xx is an error the server should never give.
 
 Usage: rolling_client.py TOKEN DOCS_DIR OUT_JSON URL [URL...]
+With ROLLING_HOLD_FILE set, the last fifth of the files is uploaded only once that file exists
+(at most 300 s later): the test creates it when its restarts are done, so they always happen
+while the run is going, however fast the machine finishes the first uploads.
 Writes {"uploaded", "complete", "errors_5xx": [...], "retried_503", "refused", "jobs": {name: id}}.
 """
 import json
@@ -50,7 +53,13 @@ def call(method, path, body=None, headers=None):
 
 
 names = sorted(os.listdir(docs))
-for n in names:
+hold = os.environ.get("ROLLING_HOLD_FILE", "")
+held_from = len(names) - len(names) // 5 if hold else len(names)
+for i, n in enumerate(names):
+    if i == held_from:
+        hold_deadline = time.time() + 300
+        while not os.path.exists(hold) and time.time() < hold_deadline:
+            time.sleep(0.2)
     with open(os.path.join(docs, n), "rb") as f:
         data = f.read()
     status, j = call("POST", "/v1/documents", data, {"X-Filename": n})

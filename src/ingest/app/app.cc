@@ -174,8 +174,8 @@ Result<std::unique_ptr<store::BlobStore>> OpenBlobStore(const config::Config& co
   // the one LoadConfig would pick.
   std::string url = config.blobs.url;
   if (url.empty()) {
-    url = config::SqlitePath(config).empty() ? config.store.url
-                                             : "file://" + config.store.data_dir + "/blobs";
+    std::string origin;
+    url = config::DefaultBlobsUrl(config, &origin);
   }
   store::blobs::BlobCacheOptions cache;
   cache.dir = config::BlobCacheDir(config);

@@ -825,15 +825,11 @@ Result<Config> LoadConfig(const LoadOptions& options) {
     config.origins["store.url"] = "default (from store.data_dir)";
   }
   // Blobs follow the store: a PostgreSQL deployment keeps them in its database, so machines
-  // share nothing but the database; the embedded one in its data directory.
+  // share nothing but the database; the embedded one in its data directory (DefaultBlobsUrl).
   if (config.blobs.url.empty()) {
-    if (SqlitePath(config).empty()) {
-      config.blobs.url = config.store.url;
-      config.origins["blobs.url"] = "default (from store.url)";
-    } else {
-      config.blobs.url = "file://" + config.store.data_dir + "/blobs";
-      config.origins["blobs.url"] = "default (from store.data_dir)";
-    }
+    std::string origin;
+    config.blobs.url = DefaultBlobsUrl(config, &origin);
+    config.origins["blobs.url"] = origin;
   }
   ApplyMode(config);
   INGEST_RETURN_IF_ERROR(Validate(config));
@@ -906,6 +902,23 @@ std::string BlobsFolder(const Config& config) {
   const std::string& url = config.blobs.url;
   if (url.rfind("file://", 0) != 0) return "";
   return url.substr(7);
+}
+
+std::string DefaultBlobsUrl(const Config& config, std::string* origin) {
+  const std::string folder = config.store.data_dir + "/blobs";
+  if (!SqlitePath(config).empty()) {
+    *origin = "default (from store.data_dir)";
+    return "file://" + folder;
+  }
+  std::error_code ec;
+  if (std::filesystem::is_directory(folder, ec)) {
+    *origin =
+        "default (store.data_dir/blobs exists: a deployment from before database blobs keeps "
+        "its folder until blobs.url is set)";
+    return "file://" + folder;
+  }
+  *origin = "default (from store.url)";
+  return config.store.url;
 }
 
 std::string BlobCacheDir(const Config& config) {

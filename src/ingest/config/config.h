@@ -257,6 +257,13 @@ std::string SqlitePath(const Config& config);
 std::string BlobsFolder(const Config& config);
 // The blob cache folder: blobs.cache_dir, or <data_dir>/tmp/blob-cache when that is empty.
 std::string BlobCacheDir(const Config& config);
+// blobs.url when it is not set: the embedded store keeps blobs in <data_dir>/blobs; a PostgreSQL
+// store in its own database — unless <data_dir>/blobs already exists (a deployment from before
+// blobs lived in the database): then that folder, so that during a rolling upgrade the old
+// processes (which read only the folder) and the new ones keep sharing it. Moving new uploads
+// into the database is then an explicit blobs.url, once every process runs this release.
+// Sets `*origin` to why.
+std::string DefaultBlobsUrl(const Config& config, std::string* origin);
 
 // "1.25" -> 1250000000 nano-dollars: a non-negative decimal with at most 9 fractional digits,
 // parsed exactly (no floating point). kInvalidArgument reason "bad_price" otherwise.

@@ -371,6 +371,26 @@ TEST(BlobsConfigTest, BlobsFollowTheStore) {
   EXPECT_EQ(BlobsFolder(*folder), "/mnt/blobs");
 }
 
+// A PostgreSQL deployment from before database blobs has <data_dir>/blobs: it keeps that folder
+// by default, so old and new processes share it during a rolling upgrade.
+TEST(BlobsConfigTest, AnExistingBlobsFolderStaysTheDefaultOnPostgres) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("ingest_config_blobs_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "blobs");
+  auto pg = LoadConfig(Opts("", {{"INGESTD_STORE", "postgresql://u@db:5432/ingest"},
+                                 {"INGESTD_DATA_DIR", dir.string()}}));
+  ASSERT_TRUE(pg.ok()) << pg.status().ToString();
+  EXPECT_EQ(pg->blobs.url, "file://" + (dir / "blobs").string());
+  EXPECT_NE(pg->origins.at("blobs.url").find("before database blobs"), std::string::npos);
+  // Explicitly set, the database wins.
+  auto db = LoadConfig(Opts("", {{"INGESTD_STORE", "postgresql://u@db:5432/ingest"},
+                                 {"INGESTD_DATA_DIR", dir.string()},
+                                 {"INGESTD_BLOBS_URL", "postgresql://u@db:5432/ingest"}}));
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_EQ(db->blobs.url, "postgresql://u@db:5432/ingest");
+  std::filesystem::remove_all(dir);
+}
+
 TEST(BlobsConfigTest, S3NeedsCredentialsAndNeverPrintsThem) {
   auto missing = LoadConfig(Opts("", {{"INGESTD_BLOBS_URL", "s3://bucket/prefix"}}));
   ASSERT_FALSE(missing.ok());
