@@ -120,7 +120,20 @@ httplib::Server::HandlerWithContentReader GuardUpload(const RouteEnv& env, Route
                                                       httplib::Response& res,
                                                       const httplib::ContentReader& reader) {
     std::optional<Principal> p = Admit(env, policy, req, res);
-    if (!p) return;
+    if (!p) {
+      // Refused before the body was read: read (and drop) a bounded part of it first. Closing a
+      // connection with unread bytes in its receive buffer makes the kernel send a reset, which
+      // can destroy the 401/403/429 on its way, so the client sees "connection reset" instead
+      // of the answer. Past the bound the connection is closed anyway (a large unauthenticated
+      // body is not worth reading).
+      constexpr size_t kDrainBytes = 256 << 10;
+      size_t drained = 0;
+      reader([&drained](const char*, size_t n) {
+        drained += n;
+        return drained <= kDrainBytes;
+      });
+      return;
+    }
     handler(*p, req, res, reader);
     Audit(env, policy, *p, req, res);
   };
